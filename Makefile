@@ -1,0 +1,49 @@
+# Every target runs from the repo root. `make install` builds .venv with everything the
+# project needs; the other targets create it on first use.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+PY     := $(BIN)/python
+
+.PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+## generated/ from openapi.yaml (deletes it first; byte-identical on every run)
+generate: install
+	$(PY) scripts/generate.py
+
+## regenerate and fail, naming the files, if generated/ differs from what is committed
+check-generated: install
+	$(PY) scripts/generate.py --check
+
+lint: install
+	$(BIN)/ruff check wrapper tests bench scripts
+	$(BIN)/ruff format --check wrapper tests bench scripts
+	$(BIN)/mypy
+
+## the whole suite: drift check, lint, types, tests (this is what .ci/run calls)
+test: check-generated lint
+	$(BIN)/pytest -q
+
+docs: install
+	$(PY) scripts/build_docs.py
+
+demo: install
+	$(PY) -m lro.demo
+
+bench: install
+	$(PY) -m pip install -q -e '.[bench]'
+	$(PY) bench/run.py
+
+bench-quick: install
+	$(PY) bench/run.py --quick
+
+clean:
+	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache
