@@ -1,0 +1,39 @@
+"""Fixtures of the server tests: a fresh in-memory server per test, and raw HTTP to it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from lro.server import RunningServer, serve
+from server_http import Api
+
+TOKENS = {"token-alice": "alice", "token-bob": "bob"}
+
+
+@pytest.fixture
+def srv() -> Iterator[RunningServer]:
+    with serve(port=0, db=":memory:") as running:
+        yield running
+
+
+@pytest.fixture
+def api(srv: RunningServer) -> Api:
+    return Api(srv.url)
+
+
+@pytest.fixture
+def authed() -> Iterator[RunningServer]:
+    """A server with tokens: alice and bob."""
+    with serve(port=0, db=":memory:", tokens=TOKENS) as running:
+        yield running
+
+
+@pytest.fixture
+def alice(authed: RunningServer) -> Api:
+    return Api(authed.url, token="token-alice")
+
+
+@pytest.fixture
+def bob(authed: RunningServer) -> Api:
+    return Api(authed.url, token="token-bob")

@@ -1,0 +1,24 @@
+"""The reference server of the Operations API (standard library only).
+
+    with lro.server.serve(port=0, db=":memory:") as srv:
+        ...  # srv.url, srv.faults, srv.simulate(), srv.requests
+
+or from a shell: `lro-server --port 8080 --db ops.sqlite3` (`python -m lro.server`).
+The server shares no code with the `lro` client on purpose: a server that reused
+the client's parsing could hide the same bug on both sides.
+"""
+
+from .app import RunningServer, Server, ServerConfig, serve
+from .errors import ApiError, Code
+from .faults import FaultRule, Faults
+
+__all__ = [
+    "ApiError",
+    "Code",
+    "FaultRule",
+    "Faults",
+    "RunningServer",
+    "Server",
+    "ServerConfig",
+    "serve",
+]

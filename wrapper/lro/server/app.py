@@ -1,0 +1,242 @@
+"""The assembled server: on an event loop of its own (`Server`) or in a thread (`serve`).
+
+`Server` wires the parts together and owns the one request path every call takes:
+count it, apply an armed fault if one matches, route it. `serve()` runs a
+`Server` on a background daemon thread and hands back a `RunningServer`, which is
+what tests use:
+
+    with serve(port=0, db=":memory:") as srv:
+        srv.faults.add("unavailable", count=2, path=":wait$")
+        ...  # talk HTTP to srv.url
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import TypeVar
+
+from .faults import Faults
+from .http import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEAD_BYTES, HttpServer, Request, Response
+from .identity import ANONYMOUS, Identity
+from .routes import ADMIN_PREFIX, Router
+from .service import Operations
+from .simulation import Simulator
+from .store import Store
+from .wire import JsonObject
+
+logger = logging.getLogger("lro.server")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class ServerConfig:
+    host: str = "127.0.0.1"
+    port: int = 8080
+    db: str = ":memory:"
+    tokens: Mapping[str, str] | None = None  # token -> principal; None or empty: open mode
+    max_wait: float = 30.0  # seconds; cap and default of WaitOperation's timeout
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
+    simulate: int = 0  # demo operations to start at startup
+    simulate_duration: float = 10.0
+
+
+class Server:
+    """The whole server on the running event loop. Create, `await start()`, `await close()`."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        # sqlite3 connections belong to the thread that opened them: this is the loop's thread.
+        self.store = Store(config.db)
+        self.operations = Operations(self.store, max_wait_seconds=config.max_wait)
+        self.faults = Faults()
+        self.simulator = Simulator(self.operations, self.store)
+        self.requests = 0  # non-admin requests, faulted ones included
+        self._router = Router(
+            self.operations, Identity(config.tokens), self.faults, self.simulator, self.stats
+        )
+        self._http = HttpServer(
+            self.handle, max_head_bytes=config.max_head_bytes, max_body_bytes=config.max_body_bytes
+        )
+        self.port = 0
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.config.host}]" if ":" in self.config.host else self.config.host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        self.port = await self._http.start(self.config.host, self.config.port)
+        resumed = self.simulator.resume()
+        if resumed:
+            logger.info("resumed %d unfinished simulations", resumed)
+        if self.config.simulate:
+            self.simulator.start(
+                ANONYMOUS, count=self.config.simulate, duration=self.config.simulate_duration
+            )
+
+    async def close(self) -> None:
+        await self._http.close()  # first: no request may reach a closed store
+        await self.simulator.close()
+        self.store.close()
+
+    def stats(self) -> JsonObject:
+        counters = {"requests": self.requests, "heldWaits": self.operations.held_waits}
+        return {key: value for key, value in counters.items() if value}  # proto3: no zeros
+
+    async def handle(self, request: Request) -> Response | None:
+        if request.path.startswith(ADMIN_PREFIX):
+            return await self._router.dispatch(request)
+        self.requests += 1
+        rule = self.faults.take(request.method, request.path)
+        if rule is None:
+            return await self._router.dispatch(request)
+        logger.info("fault %s (%s) on %s %.200s", rule.id, rule.kind, request.method, request.path)
+        if rule.kind == "delay":
+            await asyncio.sleep(1.0 if rule.delay_seconds is None else rule.delay_seconds)
+            return await self._router.dispatch(request)
+        if rule.kind == "drop_before":
+            return None
+        if rule.kind == "drop_after":
+            await self._router.dispatch(request)  # committed before the connection drops
+            return None
+        return rule.response()
+
+
+class RunningServer:
+    """A `Server` on a background daemon thread; stop it with `stop()` or a `with` block."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._failure: BaseException | None = None
+        self._server: Server | None = None
+        self._thread = threading.Thread(
+            target=self._run, args=(config,), name="lro-server", daemon=True
+        )
+        self._thread.start()
+        self._ready.wait()
+        if self._server is None:
+            self._thread.join()
+            assert self._failure is not None
+            raise self._failure  # e.g. OSError: address already in use
+        self.url: str = self._server.url
+        self.port: int = self._server.port
+        self.faults: Faults = self._server.faults
+
+    def _run(self, config: ServerConfig) -> None:
+        asyncio.set_event_loop(self._loop)
+        server: Server | None = None
+        try:
+            server = Server(config)
+            self._loop.run_until_complete(server.start())
+        except BaseException as e:
+            self._failure = e
+            if server is not None:
+                self._loop.run_until_complete(server.close())
+            self._loop.close()
+            self._ready.set()
+            return
+        self._server = server
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(server.close())
+        self._loop.close()
+
+    @property
+    def requests(self) -> int:
+        """Non-admin requests handled so far, faulted ones included (to count attempts)."""
+        return self._require().requests
+
+    @property
+    def held_waits(self) -> int:
+        """WaitOperation calls being held right now."""
+        return self._require().operations.held_waits
+
+    def simulate(
+        self,
+        count: int = 1,
+        duration: float = 1.0,
+        outcome: str = "response",
+        parent: str | None = None,
+        steps: int = 10,
+        *,
+        creator: str = ANONYMOUS,
+    ) -> list[JsonObject]:
+        """Start simulated operations (see POST /admin/v1/simulations); returns them as created."""
+        simulator = self._require().simulator
+        return self._call(
+            lambda: simulator.start(
+                creator,
+                count=count,
+                duration=duration,
+                outcome=outcome,
+                parent=parent or "",
+                steps=steps,
+            )
+        )
+
+    def create_operation(
+        self, name: str, *, metadata: JsonObject | None = None, creator: str = ANONYMOUS
+    ) -> JsonObject:
+        """Create a running operation with an exact name, e.g. one of another service's
+        shape (`operations/a/b`), which the HTTP API never assigns."""
+        operations = self._require().operations
+        return self._call(lambda: operations.create(creator, name=name, metadata=metadata))
+
+    def stop(self) -> None:
+        """Stop serving, close every connection and the database. Idempotent."""
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def _require(self) -> Server:
+        assert self._server is not None
+        return self._server
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        """Run `fn` on the server's loop thread, which alone may touch the store."""
+
+        async def call() -> T:
+            return fn()
+
+        return asyncio.run_coroutine_threadsafe(call(), self._loop).result()
+
+
+def serve(
+    port: int = 0,
+    db: str = ":memory:",
+    tokens: Mapping[str, str] | None = None,
+    max_wait: float = 30.0,
+    *,
+    host: str = "127.0.0.1",
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES,
+) -> RunningServer:
+    """Start a server on a background thread; use it as a context manager to stop it."""
+    config = ServerConfig(
+        host=host,
+        port=port,
+        db=db,
+        tokens=tokens,
+        max_wait=max_wait,
+        max_body_bytes=max_body_bytes,
+        max_head_bytes=max_head_bytes,
+    )
+    return RunningServer(config)

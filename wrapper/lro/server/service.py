@@ -1,0 +1,362 @@
+"""What the operations mean: both views' semantics over one store, and waiting.
+
+Operations are handled as their audited JSON (`V1Operation`); the standard view
+is a projection of it. Every change goes through `_write`, which commits to the
+store and then wakes the `:wait` calls held on the changed operations, so a
+waiter answers the moment its operation finishes and no one polls.
+
+All methods run on the event-loop thread. None of them awaits between reading an
+operation and writing it back, so each read-modify-write is atomic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from .errors import ApiError, Code, error_info, invalid_argument, not_found
+from .filters import parse_filter
+from .names import new_name, validate_name
+from .paging import PageTokens, fingerprint, page_size
+from .store import RequestKey, Selection, Store
+from .wire import NANOS_PER_SECOND, JsonObject, format_timestamp
+
+MAX_BATCH = 1000
+MAX_REQUEST_ID_LENGTH = 256
+
+# Field order of a V1Operation on the wire; the standard view is its first-class subset.
+_AUDITED_FIELDS = (
+    "name",
+    "createTime",
+    "creator",
+    "updateTime",
+    "updater",
+    "deleteTime",
+    "deleter",
+    "metadata",
+    "done",
+    "error",
+    "response",
+    "seenByCreatorTime",
+)
+_STANDARD_FIELDS = ("name", "metadata", "done", "error", "response")
+
+
+def standard_view(op: JsonObject) -> JsonObject:
+    return {key: op[key] for key in _STANDARD_FIELDS if key in op}
+
+
+def basic_view(op: JsonObject) -> JsonObject:
+    """OPERATION_VIEW_BASIC: everything but the (possibly large) response."""
+    return {key: value for key, value in op.items() if key != "response"}
+
+
+def status(code: Code, message: str, reason: str, name: str) -> JsonObject:
+    """A google.rpc.Status for Operation.error, with only an ErrorInfo detail."""
+    return {"code": int(code), "message": message, "details": [error_info(reason, {"name": name})]}
+
+
+@dataclass(frozen=True)
+class Page:
+    operations: list[JsonObject]
+    next_page_token: str
+    total_size: int
+
+
+class Operations:
+    def __init__(self, store: Store, *, max_wait_seconds: float) -> None:
+        self._store = store
+        self._max_wait_ns = int(max_wait_seconds * NANOS_PER_SECOND)
+        self._tokens = PageTokens(store.secret("page-tokens"))
+        self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._last_ns = 0
+        self.held_waits = 0
+
+    # --- reads ----------------------------------------------------------------------------
+
+    def get(self, name: str, *, include_deleted: bool) -> JsonObject:
+        """The operation; the standard view (include_deleted=False) never sees deleted ones."""
+        op = self._store.get(name)
+        if op is None or ("deleteTime" in op and not include_deleted):
+            raise not_found(name)
+        return op
+
+    def batch_get(self, names: Sequence[str]) -> list[JsonObject]:
+        return self._get_all(names)
+
+    def list_standard(self, parent: str | None, filter_text: str, size: int, token: str) -> Page:
+        """Every visible operation, or only those of `parent` ("" is the root's)."""
+        flt = parse_filter(filter_text)
+        where, params = ["deleted = 0"], []
+        if parent is not None:
+            where.append("parent = ?")
+            params.append(parent)
+        query = fingerprint("standard", parent, flt.canonical)
+        return self._page(_selection(where, params, flt.sql, flt.params), query, size, token)
+
+    def list_audited(self, filter_text: str, show_deleted: bool, size: int, token: str) -> Page:
+        flt = parse_filter(filter_text)
+        where = [] if show_deleted else ["deleted = 0"]
+        query = fingerprint("audited", show_deleted, flt.canonical)
+        return self._page(_selection(where, [], flt.sql, flt.params), query, size, token)
+
+    def list_unseen(self, principal: str, size: int, token: str) -> Page:
+        """The caller's own finished, not deleted operations they have not marked seen."""
+        where = ["creator = ?", "done = 1", "deleted = 0", "seen = 0"]
+        query = fingerprint("unseen", principal)
+        return self._page(_selection(where, [principal], "", ()), query, size, token)
+
+    def _page(self, selection: Selection, query: str, requested: int, token: str) -> Page:
+        after = self._tokens.resume_after(token, query)
+        size = page_size(requested)
+        rows = self._store.page(selection, after, size + 1)  # one extra row says "more"
+        more = len(rows) > size
+        rows = rows[:size]
+        next_token = self._tokens.issue(rows[-1][0], query) if more else ""
+        total = self._store.count(selection)
+        return Page([op for _, op in rows], next_token, total)
+
+    # --- waiting --------------------------------------------------------------------------
+
+    async def wait(self, name: str, timeout_ns: int | None) -> JsonObject:
+        """Hold until the operation is done or the (capped) timeout passes; never fail on time."""
+        if timeout_ns is not None and timeout_ns < 0:
+            raise invalid_argument("timeout must not be negative", field="timeout")
+        if timeout_ns is None or timeout_ns > self._max_wait_ns:
+            timeout_ns = self._max_wait_ns
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout_ns / NANOS_PER_SECOND
+        while True:
+            op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
+            remaining = deadline - loop.time()
+            if op.get("done") or remaining <= 0:
+                return standard_view(op)
+            waiter: asyncio.Future[None] = loop.create_future()
+            waiters = self._waiters.setdefault(name, set())
+            waiters.add(waiter)
+            self.held_waits += 1
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except asyncio.TimeoutError:
+                pass
+            finally:
+                self.held_waits -= 1
+                waiters.discard(waiter)
+                if not waiters and self._waiters.get(name) is waiters:
+                    del self._waiters[name]
+
+    def _wake(self, names: Iterable[str]) -> None:
+        for name in names:
+            for waiter in self._waiters.pop(name, ()):
+                if not waiter.done():
+                    waiter.set_result(None)
+
+    # --- writes ---------------------------------------------------------------------------
+
+    def create(
+        self,
+        principal: str,
+        *,
+        parent: str = "",
+        metadata: JsonObject | None = None,
+        request_id: str = "",
+        name: str = "",
+    ) -> JsonObject:
+        """A new running operation; `name` is for seeding exact names from Python only."""
+        key = self._request_key(principal, "create", request_id)
+        if (earlier := self._replay(key)) is not None:
+            return earlier
+        if name:
+            validate_name(name)
+            if self._store.get(name) is not None:
+                raise ApiError(
+                    Code.ALREADY_EXISTS,
+                    f"operation {name!r} already exists",
+                    reason="OPERATION_EXISTS",
+                    metadata={"name": name},
+                )
+        else:
+            if parent:
+                validate_name(parent, field="parent")
+                if "operations" in parent.split("/"):
+                    raise invalid_argument("parent must not contain an 'operations' segment")
+            name = validate_name(new_name(parent))
+        op: JsonObject = {"name": name, "createTime": self._now(), "creator": principal}
+        if metadata is not None:
+            op["metadata"] = metadata
+        op = _ordered(op)
+        self._store.insert(op, key)
+        return op
+
+    def update(self, principal: str, name: str, metadata: JsonObject) -> JsonObject:
+        op = self._running(name, "update")
+        op["metadata"] = metadata
+        self._touch(op, principal)
+        return self._write([op])[0]
+
+    def finalize(
+        self,
+        principal: str,
+        name: str,
+        *,
+        error: JsonObject | None = None,
+        response: JsonObject | None = None,
+        request_id: str = "",
+    ) -> JsonObject:
+        if (error is None) == (response is None):
+            raise invalid_argument("finalize needs exactly one of error and response")
+        key = self._request_key(principal, "finalize", request_id)
+        if (earlier := self._replay(key)) is not None:
+            return earlier
+        op = self._running(name, "finalize")
+        self._finish(op, principal, error=error, response=response)
+        return self._write([op], key)[0]
+
+    def abort(self, principal: str, name: str, *, request_id: str = "") -> JsonObject:
+        key = self._request_key(principal, "abort", request_id)
+        if (earlier := self._replay(key)) is not None:
+            return earlier
+        op = self._running(name, "abort")
+        aborted = status(
+            Code.ABORTED, f"operation aborted by {principal}", "OPERATION_ABORTED", name
+        )
+        self._finish(op, principal, error=aborted)
+        return self._write([op], key)[0]
+
+    def cancel(self, principal: str, name: str) -> None:
+        """Best effort, as operations.proto says: a finished operation stays as it is."""
+        op = self.get(name, include_deleted=False)
+        if not op.get("done"):
+            self._finish(op, principal, error=cancelled_status(name, principal))
+            self._write([op])
+
+    def delete(self, principal: str, name: str) -> None:
+        """Hide it from the standard view ("no longer interested"); it does not cancel."""
+        op = self.get(name, include_deleted=False)
+        now = self._now()
+        op["deleteTime"], op["deleter"] = now, principal
+        self._touch(op, principal, now)
+        self._write([op])
+
+    def mark_seen(self, principal: str, name: str) -> JsonObject:
+        return self.batch_mark_seen(principal, [name])[0]
+
+    def batch_mark_seen(self, principal: str, names: Sequence[str]) -> list[JsonObject]:
+        """All or nothing: every name is checked before any is marked."""
+        ops = self._get_all(names)
+        for op in ops:
+            if op.get("creator") != principal:
+                raise ApiError(
+                    Code.PERMISSION_DENIED,
+                    f"only the creator of {op['name']!r} may mark it seen",
+                    reason="NOT_CREATOR",
+                    metadata={"name": op["name"]},
+                )
+            if not op.get("done"):
+                raise _failed_precondition(
+                    op["name"], "is still running and cannot be marked seen", "OPERATION_RUNNING"
+                )
+        now = self._now()
+        changed: dict[str, JsonObject] = {}
+        for op in ops:
+            if "seenByCreatorTime" not in op and op["name"] not in changed:
+                op["seenByCreatorTime"] = now
+                self._touch(op, principal, now)
+                changed[op["name"]] = op
+        if changed:
+            self._write(list(changed.values()))
+        # A name given twice gets the same (marked) operation both times.
+        return [_ordered(changed.get(op["name"], op)) for op in ops]
+
+    # --- helpers --------------------------------------------------------------------------
+
+    def _get_all(self, names: Sequence[str]) -> list[JsonObject]:
+        """The audited operations in request order; atomic like AIP-231's batch methods."""
+        if not 1 <= len(names) <= MAX_BATCH:
+            raise invalid_argument(f"names must hold 1 to {MAX_BATCH} names, got {len(names)}")
+        for name in names:
+            validate_name(name)
+        found = self._store.get_many(names)
+        for name in names:
+            if name not in found:
+                raise not_found(name)
+        # Copies: a name given twice must not alias one dict.
+        return [dict(found[name]) for name in names]
+
+    def _running(self, name: str, verb: str) -> JsonObject:
+        op = self.get(name, include_deleted=True)
+        if op.get("done"):
+            raise _failed_precondition(name, f"is already done; cannot {verb} it", "OPERATION_DONE")
+        return op
+
+    def _finish(
+        self,
+        op: JsonObject,
+        principal: str,
+        *,
+        error: JsonObject | None = None,
+        response: JsonObject | None = None,
+    ) -> None:
+        op["done"] = True
+        if error is not None:
+            op["error"] = error
+        if response is not None:
+            op["response"] = response
+        self._touch(op, principal)
+
+    def _touch(self, op: JsonObject, principal: str, now: str | None = None) -> None:
+        op["updateTime"] = now or self._now()
+        op["updater"] = principal
+
+    def _write(self, ops: list[JsonObject], key: RequestKey | None = None) -> list[JsonObject]:
+        """Commit changed operations (and the request id that caused it), then wake waiters."""
+        ordered = [_ordered(op) for op in ops]
+        self._store.update(ordered, key)
+        self._wake(op["name"] for op in ordered)
+        return ordered
+
+    def _replay(self, key: RequestKey | None) -> JsonObject | None:
+        """The operation a request with this id already produced (AIP-155), if any."""
+        earlier = None if key is None else self._store.recall(key)
+        return None if earlier is None else self.get(earlier, include_deleted=True)
+
+    def _request_key(self, principal: str, method: str, request_id: str) -> RequestKey | None:
+        if not request_id:
+            return None
+        if len(request_id) > MAX_REQUEST_ID_LENGTH:
+            raise invalid_argument(f"requestId is longer than {MAX_REQUEST_ID_LENGTH} characters")
+        return (principal, method, request_id)
+
+    def _now(self) -> str:
+        # Strictly increasing, so updateTime never equals or precedes createTime.
+        self._last_ns = max(time.time_ns(), self._last_ns + 1)
+        return format_timestamp(self._last_ns)
+
+
+def cancelled_status(name: str, principal: str) -> JsonObject:
+    return status(
+        Code.CANCELLED, f"operation cancelled by {principal}", "OPERATION_CANCELLED", name
+    )
+
+
+def _failed_precondition(name: str, problem: str, reason: str) -> ApiError:
+    return ApiError(
+        Code.FAILED_PRECONDITION,
+        f"operation {name!r} {problem}",
+        reason=reason,
+        metadata={"name": name},
+    )
+
+
+def _selection(
+    where: list[str], params: list[str], filter_sql: str, filter_params: tuple[str | int, ...]
+) -> Selection:
+    if filter_sql:
+        where = [*where, filter_sql]
+    return Selection(" AND ".join(where) or "1 = 1", (*params, *filter_params))
+
+
+def _ordered(op: JsonObject) -> JsonObject:
+    return {key: op[key] for key in _AUDITED_FIELDS if key in op}

@@ -1,0 +1,207 @@
+"""The SQLite store: one row per operation, plus request ids and simulation plans.
+
+Each operation is kept as its full audited JSON (the `V1Operation` the audited view
+returns, so reads need no assembly) beside the indexed columns that queries use:
+`name` (primary key: gets are one B-tree lookup), `parent`, `creator`, `done`,
+`deleted`, `seen`, and `seq`, a counter fixing the listing order so pages are read
+by keyset (`seq > last`) instead of OFFSET scans.
+
+Durability: every write is its own transaction, committed before the caller
+answers, so an acknowledged write survives the server being killed (SIGKILL).
+A file database runs in WAL mode with synchronous=NORMAL, SQLite's recommended
+pairing: a commit is in the WAL file before the reply, but is not fsynced one by
+one (about 10x faster), so an OS crash or power loss may roll back the last few.
+Only the event-loop thread touches the store, which serializes writes: a
+read-modify-write in the service cannot interleave with another one.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from .names import parent_of
+from .wire import JsonObject, dumps
+
+# (principal, method, requestId): the AIP-155 idempotency key.
+RequestKey = tuple[str, str, str]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS operations (
+    name     TEXT PRIMARY KEY,
+    seq      INTEGER NOT NULL UNIQUE,
+    parent   TEXT NOT NULL,
+    creator  TEXT NOT NULL,
+    done     INTEGER NOT NULL,
+    deleted  INTEGER NOT NULL,
+    seen     INTEGER NOT NULL,
+    body     TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS operations_visible ON operations (deleted, seq);
+CREATE INDEX IF NOT EXISTS operations_by_parent ON operations (parent, deleted, seq);
+CREATE INDEX IF NOT EXISTS operations_unseen ON operations (creator, done, deleted, seen, seq);
+CREATE TABLE IF NOT EXISTS request_ids (
+    principal  TEXT NOT NULL,
+    method     TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    name       TEXT NOT NULL,
+    PRIMARY KEY (principal, method, request_id)
+);
+CREATE TABLE IF NOT EXISTS simulations (name TEXT PRIMARY KEY, plan TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS secrets (key TEXT PRIMARY KEY, value BLOB NOT NULL);
+"""
+
+# SQLite's historical limit on bound parameters per statement is 999.
+_IN_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which operations a list reads: a condition over the indexed columns and its parameters."""
+
+    where: str
+    params: tuple[Any, ...] = ()
+
+
+class Store:
+    def __init__(self, path: str) -> None:
+        # Autocommit mode: transactions are opened explicitly, so nothing stays uncommitted.
+        self._db = sqlite3.connect(path, isolation_level=None)
+        self._db.execute("PRAGMA journal_mode = WAL")
+        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.executescript(_SCHEMA)
+        (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM operations").fetchone()
+        self._last_seq: int = last
+
+    def close(self) -> None:
+        self._db.close()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        self._db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    # --- operations -----------------------------------------------------------------------
+
+    def get(self, name: str) -> JsonObject | None:
+        row = self._db.execute("SELECT body FROM operations WHERE name = ?", (name,)).fetchone()
+        return None if row is None else _load(row[0])
+
+    def get_many(self, names: Sequence[str]) -> dict[str, JsonObject]:
+        found: dict[str, JsonObject] = {}
+        unique = list(dict.fromkeys(names))
+        for start in range(0, len(unique), _IN_CHUNK):
+            chunk = unique[start : start + _IN_CHUNK]
+            marks = ",".join("?" * len(chunk))
+            query = f"SELECT name, body FROM operations WHERE name IN ({marks})"
+            found.update((name, _load(body)) for name, body in self._db.execute(query, chunk))
+        return found
+
+    def insert(self, op: JsonObject, request_key: RequestKey | None = None) -> None:
+        with self._transaction() as db:
+            self._last_seq += 1
+            try:
+                db.execute(
+                    "INSERT INTO operations (name, seq, parent, creator, done, deleted, seen, body)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        op["name"],
+                        self._last_seq,
+                        parent_of(op["name"]),
+                        op.get("creator", ""),
+                        *_flags(op),
+                        _text(op),
+                    ),
+                )
+            except BaseException:
+                self._last_seq -= 1
+                raise
+            self._remember(db, request_key, op["name"])
+
+    def update(self, ops: Sequence[JsonObject], request_key: RequestKey | None = None) -> None:
+        """Write changed operations, all or none, with the request id that caused it."""
+        with self._transaction() as db:
+            db.executemany(
+                "UPDATE operations SET done = ?, deleted = ?, seen = ?, body = ? WHERE name = ?",
+                [(*_flags(op), _text(op), op["name"]) for op in ops],
+            )
+            if ops:
+                self._remember(db, request_key, ops[0]["name"])
+
+    def page(
+        self, selection: Selection, after_seq: int, limit: int
+    ) -> list[tuple[int, JsonObject]]:
+        rows = self._db.execute(
+            f"SELECT seq, body FROM operations WHERE ({selection.where}) AND seq > ?"
+            " ORDER BY seq LIMIT ?",
+            (*selection.params, after_seq, limit),
+        )
+        return [(seq, _load(body)) for seq, body in rows]
+
+    def count(self, selection: Selection) -> int:
+        query = f"SELECT COUNT(*) FROM operations WHERE {selection.where}"
+        (total,) = self._db.execute(query, selection.params).fetchone()
+        return int(total)
+
+    # --- request ids (AIP-155) ------------------------------------------------------------
+
+    def recall(self, key: RequestKey) -> str | None:
+        row = self._db.execute(
+            "SELECT name FROM request_ids WHERE principal = ? AND method = ? AND request_id = ?",
+            key,
+        ).fetchone()
+        return None if row is None else str(row[0])
+
+    @staticmethod
+    def _remember(db: sqlite3.Connection, key: RequestKey | None, name: str) -> None:
+        # Written in the same transaction as the operation: a retry after a crash
+        # either finds both or neither.
+        if key is not None:
+            db.execute("INSERT OR IGNORE INTO request_ids VALUES (?, ?, ?, ?)", (*key, name))
+
+    # --- simulation plans -----------------------------------------------------------------
+
+    def save_plan(self, name: str, plan: JsonObject) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO simulations VALUES (?, ?)", (name, _text(plan)))
+
+    def drop_plan(self, name: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM simulations WHERE name = ?", (name,))
+
+    def plans(self) -> list[JsonObject]:
+        return [_load(plan) for (plan,) in self._db.execute("SELECT plan FROM simulations")]
+
+    # --- secrets --------------------------------------------------------------------------
+
+    def secret(self, key: str) -> bytes:
+        """A random key created once per database (e.g. to sign page tokens across restarts)."""
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO secrets VALUES (?, ?)", (key, secrets.token_bytes(32))
+            )
+            (value,) = db.execute("SELECT value FROM secrets WHERE key = ?", (key,)).fetchone()
+        return bytes(value)
+
+
+def _flags(op: JsonObject) -> tuple[int, int, int]:
+    return int(bool(op.get("done"))), int("deleteTime" in op), int("seenByCreatorTime" in op)
+
+
+def _text(value: JsonObject) -> str:
+    return dumps(value).decode("ascii")
+
+
+def _load(text: str) -> JsonObject:
+    value: JsonObject = json.loads(text)
+    return value
