@@ -83,9 +83,7 @@ def generate() -> None:
         "--additional-properties",
         f"packageVersion={spec_version()}",
     ]
-    result = subprocess.run(
-        command, cwd=ROOT, env=generator_env(), capture_output=True, text=True
-    )
+    result = subprocess.run(command, cwd=ROOT, env=generator_env(), capture_output=True, text=True)
     if result.returncode != 0:
         sys.stderr.write(result.stdout + result.stderr)
         sys.exit(f"openapi-generator-cli failed with exit code {result.returncode}")

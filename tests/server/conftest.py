@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from lro.server import RunningServer, serve
 from server_http import Api
+
+from lro.server import RunningServer, serve
 
 TOKENS = {"token-alice": "alice", "token-bob": "bob"}
 

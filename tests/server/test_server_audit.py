@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from lro.server import RunningServer
 from server_http import ERROR_INFO, PROGRESS, RESULT, TIMESTAMP, Api, nanos
+
+from lro.server import RunningServer
 
 FAILURE = {"code": 13, "message": "boom", "details": [{"@type": ERROR_INFO, "reason": "X"}]}
 

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from lro.server import ApiError, RunningServer
 from server_http import Api
+
+from lro.server import ApiError, RunningServer
 
 
 def test_unavailable(srv: RunningServer, api: Api) -> None:

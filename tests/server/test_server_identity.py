@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 import pytest
+from server_http import Api
+
 from lro.server import RunningServer
 from lro.server.identity import Identity, parse_token_arg
-from server_http import Api
 
 
 def test_open_mode_everyone_is_anonymous(api: Api) -> None:

@@ -8,8 +8,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from lro.server import RunningServer
 from server_http import RESULT, Api, body_of, status_of
+
+from lro.server import RunningServer
 
 
 def _wait_for_held(srv: RunningServer, count: int) -> None:

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from lro.server import RunningServer
 from server_http import Api
+
+from lro.server import RunningServer
 
 
 def _all_pages(api: Api, path: str, page_size: int) -> tuple[list[dict[str, Any]], list[Any]]:

@@ -15,9 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import lro.server
 import pytest
 from server_http import RESULT, Api
+
+import lro.server
 
 PACKAGE_ROOT = str(Path(lro.server.__file__).resolve().parents[2])
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-from lro.server import RunningServer, serve
 from server_http import Api
+
+from lro.server import RunningServer, serve
 
 PROGRESS_TYPE = "type.googleapis.com/lro.example.ProgressMetadata"
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 import threading
 import time
 
-from lro.server import serve
 from server_http import ERROR_INFO, PROGRESS, RESULT, Api
+
+from lro.server import serve
 
 
 def test_get_running_operation_is_the_bare_resource(api: Api) -> None:

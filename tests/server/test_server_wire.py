@@ -6,9 +6,10 @@ import json
 import socket
 
 import pytest
+from server_http import PROGRESS, RESULT, TIMESTAMP, Api, body_of, raw_exchange, status_of
+
 from lro.server import RunningServer, serve
 from lro.server.wire import format_duration, format_timestamp, parse_duration
-from server_http import PROGRESS, RESULT, TIMESTAMP, Api, body_of, raw_exchange, status_of
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,8 @@ from typing import Any
 
 import pydantic
 import pytest
+from typing_extensions import TypedDict
+
 from lro import anys
 from lro.anys import (
     declared_type_name,
@@ -24,7 +26,6 @@ from lro.anys import (
 )
 from lro.errors import AnyTypeError, Code, Error
 from lro.timestamps import Duration, Timestamp
-from typing_extensions import TypedDict
 
 PB = "type.googleapis.com/google.protobuf."
 WRAPPER = Path(__file__).resolve().parents[2] / "wrapper"

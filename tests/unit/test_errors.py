@@ -9,6 +9,7 @@ import time
 from typing import Any
 
 import pytest
+
 from lro import errors
 from lro.errors import (
     BadRequest,

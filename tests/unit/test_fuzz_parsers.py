@@ -13,6 +13,7 @@ from urllib.parse import unquote
 import pydantic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
 from lro import errors
 from lro.anys import WELL_KNOWN_TYPES, unpack, unpack_well_known
 from lro.errors import Error, error_from_http, error_from_status

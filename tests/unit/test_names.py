@@ -6,6 +6,7 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+
 from lro.errors import InvalidArgument, InvalidName
 from lro.names import MAX_NAME_BYTES, encode_path, is_list_path, validate_name
 

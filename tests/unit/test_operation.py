@@ -10,6 +10,7 @@ from typing import Any
 
 import pydantic
 import pytest
+
 from lro import errors
 from lro.errors import Code, InvalidResponse
 from lro.operation import Operation, ResultCase

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+
 from lro.progress import fraction
 
 TYPE = {"@type": "type.googleapis.com/acme.Meta"}

@@ -7,6 +7,7 @@ import pickle
 import time
 
 import pytest
+
 from lro.timestamps import MAX_DURATION_SECONDS, Duration, DurationError, Timestamp, TimestampError
 
 UTC = dt.timezone.utc

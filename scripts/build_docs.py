@@ -1,0 +1,99 @@
+"""Build the documentation site offline into ``site/`` (``make docs``).
+
+The site is assembled from two sources so that relative links work the same
+on disk, on a code host and in the built site:
+
+* ``docs/`` — the hand-written guide, architecture and the wrapper's API
+  reference (rendered from docstrings by mkdocstrings);
+* ``generated/README.md`` and ``generated/docs/`` — the model and API pages
+  that the generator writes from ``openapi.yaml`` (their templates link back
+  to the guide).
+
+Both are copied under ``build/docs-src/`` keeping their repo-relative paths,
+and mkdocs runs in strict mode, so a broken internal link fails the build.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCE = ROOT / "build" / "docs-src"
+SITE = ROOT / "site"
+
+NAV = [
+    {"Home": "index.md"},
+    {"User guide": "docs/guide.md"},
+    {"Command line": "docs/cli.md"},
+    {"Architecture": "docs/architecture.md"},
+    {"Reliability": "docs/reliability.md"},
+    {"Benchmarks": "docs/benchmarks.md"},
+    {"Wrapper reference": "docs/reference.md"},
+    {"Generated layer": "generated/README.md"},
+]
+
+
+def assemble() -> None:
+    shutil.rmtree(SOURCE, ignore_errors=True)
+    shutil.copytree(ROOT / "docs", SOURCE / "docs")
+    shutil.copytree(ROOT / "generated" / "docs", SOURCE / "generated" / "docs")
+    shutil.copy(ROOT / "generated" / "README.md", SOURCE / "generated" / "README.md")
+    bench_results = ROOT / "bench" / "results.md"
+    if bench_results.exists():
+        (SOURCE / "bench").mkdir()
+        shutil.copy(bench_results, SOURCE / "bench" / "results.md")
+    # The site's home page is the repo README, with its links rebased to the site root.
+    (SOURCE / "index.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"))
+
+
+def config() -> str:
+    nav = "\n".join(f"  - {title}: {path}" for entry in NAV for title, path in entry.items())
+    return f"""site_name: lro-sdk
+docs_dir: {SOURCE}
+site_dir: {SITE}
+strict: true
+use_directory_urls: false
+theme:
+  name: readthedocs
+validation:
+  omitted_files: ignore
+  absolute_links: info
+  unrecognized_links: warn
+  anchors: warn
+  links:
+    not_found: warn
+nav:
+{nav}
+plugins:
+  - search
+  - mkdocstrings:
+      handlers:
+        python:
+          paths: [{ROOT / "wrapper"}, {ROOT / "generated"}]
+          options:
+            show_source: false
+            members_order: source
+            docstring_style: google
+            show_signature_annotations: true
+            separate_signature: true
+"""
+
+
+def main() -> None:
+    assemble()
+    config_file = ROOT / "build" / "mkdocs.yml"
+    config_file.write_text(config(), encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config_file)],
+        cwd=ROOT,
+    )
+    if result.returncode != 0:
+        sys.exit("docs build failed (strict mode: a broken link or a warning fails it)")
+    print(f"docs built into {SITE.relative_to(ROOT)}/ (open site/index.html)")
+
+
+if __name__ == "__main__":
+    main()
