@@ -56,45 +56,99 @@ __all__ = [
     "WaitOperationRequest",
 ]
 
-# import apis into sdk package
-from lro_api.api.admin_api import AdminApi as AdminApi
-from lro_api.api.operation_service_api import OperationServiceApi as OperationServiceApi
-from lro_api.api.operations_api import OperationsApi as OperationsApi
+import typing as _typing
 
-# import ApiClient
-from lro_api.api_response import ApiResponse as ApiResponse
-from lro_api.api_client import ApiClient as ApiClient
-from lro_api.configuration import Configuration as Configuration
-from lro_api.exceptions import OpenApiException as OpenApiException
-from lro_api.exceptions import ApiTypeError as ApiTypeError
-from lro_api.exceptions import ApiValueError as ApiValueError
-from lro_api.exceptions import ApiKeyError as ApiKeyError
-from lro_api.exceptions import ApiAttributeError as ApiAttributeError
-from lro_api.exceptions import ApiException as ApiException
+if _typing.TYPE_CHECKING:
+    # import apis into sdk package
+    from lro_api.api.admin_api import AdminApi as AdminApi
+    from lro_api.api.operation_service_api import OperationServiceApi as OperationServiceApi
+    from lro_api.api.operations_api import OperationsApi as OperationsApi
+    
+    # import ApiClient
+    from lro_api.api_response import ApiResponse as ApiResponse
+    from lro_api.api_client import ApiClient as ApiClient
+    from lro_api.configuration import Configuration as Configuration
+    from lro_api.exceptions import OpenApiException as OpenApiException
+    from lro_api.exceptions import ApiTypeError as ApiTypeError
+    from lro_api.exceptions import ApiValueError as ApiValueError
+    from lro_api.exceptions import ApiKeyError as ApiKeyError
+    from lro_api.exceptions import ApiAttributeError as ApiAttributeError
+    from lro_api.exceptions import ApiException as ApiException
+    
+    # import models into sdk package
+    from lro_api.models.fault_list import FaultList as FaultList
+    from lro_api.models.fault_rule import FaultRule as FaultRule
+    from lro_api.models.list_operations_response import ListOperationsResponse as ListOperationsResponse
+    from lro_api.models.operation import Operation as Operation
+    from lro_api.models.operation_view import OperationView as OperationView
+    from lro_api.models.protobuf_any import ProtobufAny as ProtobufAny
+    from lro_api.models.rpc_status import RpcStatus as RpcStatus
+    from lro_api.models.server_stats import ServerStats as ServerStats
+    from lro_api.models.simulation_request import SimulationRequest as SimulationRequest
+    from lro_api.models.simulation_response import SimulationResponse as SimulationResponse
+    from lro_api.models.v1_abort_operation_response import V1AbortOperationResponse as V1AbortOperationResponse
+    from lro_api.models.v1_batch_get_operations_response import V1BatchGetOperationsResponse as V1BatchGetOperationsResponse
+    from lro_api.models.v1_batch_mark_operation_seen_by_creator_request import V1BatchMarkOperationSeenByCreatorRequest as V1BatchMarkOperationSeenByCreatorRequest
+    from lro_api.models.v1_batch_mark_operation_seen_by_creator_response import V1BatchMarkOperationSeenByCreatorResponse as V1BatchMarkOperationSeenByCreatorResponse
+    from lro_api.models.v1_create_operation_response import V1CreateOperationResponse as V1CreateOperationResponse
+    from lro_api.models.v1_finalize_operation_request import V1FinalizeOperationRequest as V1FinalizeOperationRequest
+    from lro_api.models.v1_finalize_operation_response import V1FinalizeOperationResponse as V1FinalizeOperationResponse
+    from lro_api.models.v1_get_operation_response import V1GetOperationResponse as V1GetOperationResponse
+    from lro_api.models.v1_list_operations_response import V1ListOperationsResponse as V1ListOperationsResponse
+    from lro_api.models.v1_mark_operation_seen_by_creator_response import V1MarkOperationSeenByCreatorResponse as V1MarkOperationSeenByCreatorResponse
+    from lro_api.models.v1_operation import V1Operation as V1Operation
+    from lro_api.models.v1_update_operation_request import V1UpdateOperationRequest as V1UpdateOperationRequest
+    from lro_api.models.v1_update_operation_response import V1UpdateOperationResponse as V1UpdateOperationResponse
+    from lro_api.models.wait_operation_request import WaitOperationRequest as WaitOperationRequest
+    
+else:
+    from importlib import import_module
 
-# import models into sdk package
-from lro_api.models.fault_list import FaultList as FaultList
-from lro_api.models.fault_rule import FaultRule as FaultRule
-from lro_api.models.list_operations_response import ListOperationsResponse as ListOperationsResponse
-from lro_api.models.operation import Operation as Operation
-from lro_api.models.operation_view import OperationView as OperationView
-from lro_api.models.protobuf_any import ProtobufAny as ProtobufAny
-from lro_api.models.rpc_status import RpcStatus as RpcStatus
-from lro_api.models.server_stats import ServerStats as ServerStats
-from lro_api.models.simulation_request import SimulationRequest as SimulationRequest
-from lro_api.models.simulation_response import SimulationResponse as SimulationResponse
-from lro_api.models.v1_abort_operation_response import V1AbortOperationResponse as V1AbortOperationResponse
-from lro_api.models.v1_batch_get_operations_response import V1BatchGetOperationsResponse as V1BatchGetOperationsResponse
-from lro_api.models.v1_batch_mark_operation_seen_by_creator_request import V1BatchMarkOperationSeenByCreatorRequest as V1BatchMarkOperationSeenByCreatorRequest
-from lro_api.models.v1_batch_mark_operation_seen_by_creator_response import V1BatchMarkOperationSeenByCreatorResponse as V1BatchMarkOperationSeenByCreatorResponse
-from lro_api.models.v1_create_operation_response import V1CreateOperationResponse as V1CreateOperationResponse
-from lro_api.models.v1_finalize_operation_request import V1FinalizeOperationRequest as V1FinalizeOperationRequest
-from lro_api.models.v1_finalize_operation_response import V1FinalizeOperationResponse as V1FinalizeOperationResponse
-from lro_api.models.v1_get_operation_response import V1GetOperationResponse as V1GetOperationResponse
-from lro_api.models.v1_list_operations_response import V1ListOperationsResponse as V1ListOperationsResponse
-from lro_api.models.v1_mark_operation_seen_by_creator_response import V1MarkOperationSeenByCreatorResponse as V1MarkOperationSeenByCreatorResponse
-from lro_api.models.v1_operation import V1Operation as V1Operation
-from lro_api.models.v1_update_operation_request import V1UpdateOperationRequest as V1UpdateOperationRequest
-from lro_api.models.v1_update_operation_response import V1UpdateOperationResponse as V1UpdateOperationResponse
-from lro_api.models.wait_operation_request import WaitOperationRequest as WaitOperationRequest
+    _exports = {
+        "AdminApi": ".api.admin_api",
+        "OperationServiceApi": ".api.operation_service_api",
+        "OperationsApi": ".api.operations_api",
+        "ApiResponse": ".api_response",
+        "ApiClient": ".api_client",
+        "Configuration": ".configuration",
+        "OpenApiException": ".exceptions",
+        "ApiTypeError": ".exceptions",
+        "ApiValueError": ".exceptions",
+        "ApiKeyError": ".exceptions",
+        "ApiAttributeError": ".exceptions",
+        "ApiException": ".exceptions",
+        "FaultList": ".models.fault_list",
+        "FaultRule": ".models.fault_rule",
+        "ListOperationsResponse": ".models.list_operations_response",
+        "Operation": ".models.operation",
+        "OperationView": ".models.operation_view",
+        "ProtobufAny": ".models.protobuf_any",
+        "RpcStatus": ".models.rpc_status",
+        "ServerStats": ".models.server_stats",
+        "SimulationRequest": ".models.simulation_request",
+        "SimulationResponse": ".models.simulation_response",
+        "V1AbortOperationResponse": ".models.v1_abort_operation_response",
+        "V1BatchGetOperationsResponse": ".models.v1_batch_get_operations_response",
+        "V1BatchMarkOperationSeenByCreatorRequest": ".models.v1_batch_mark_operation_seen_by_creator_request",
+        "V1BatchMarkOperationSeenByCreatorResponse": ".models.v1_batch_mark_operation_seen_by_creator_response",
+        "V1CreateOperationResponse": ".models.v1_create_operation_response",
+        "V1FinalizeOperationRequest": ".models.v1_finalize_operation_request",
+        "V1FinalizeOperationResponse": ".models.v1_finalize_operation_response",
+        "V1GetOperationResponse": ".models.v1_get_operation_response",
+        "V1ListOperationsResponse": ".models.v1_list_operations_response",
+        "V1MarkOperationSeenByCreatorResponse": ".models.v1_mark_operation_seen_by_creator_response",
+        "V1Operation": ".models.v1_operation",
+        "V1UpdateOperationRequest": ".models.v1_update_operation_request",
+        "V1UpdateOperationResponse": ".models.v1_update_operation_response",
+        "WaitOperationRequest": ".models.wait_operation_request",
+    }
 
+    def __getattr__(name: str) -> object:
+        if (module_name := _exports.get(name)) is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(module_name, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(globals().keys() | _exports.keys())

@@ -12,29 +12,98 @@
     Do not edit the class manually.
 """  # noqa: E501
 
-# import models into model package
-from lro_api.models.fault_list import FaultList
-from lro_api.models.fault_rule import FaultRule
-from lro_api.models.list_operations_response import ListOperationsResponse
-from lro_api.models.operation import Operation
-from lro_api.models.operation_view import OperationView
-from lro_api.models.protobuf_any import ProtobufAny
-from lro_api.models.rpc_status import RpcStatus
-from lro_api.models.server_stats import ServerStats
-from lro_api.models.simulation_request import SimulationRequest
-from lro_api.models.simulation_response import SimulationResponse
-from lro_api.models.v1_abort_operation_response import V1AbortOperationResponse
-from lro_api.models.v1_batch_get_operations_response import V1BatchGetOperationsResponse
-from lro_api.models.v1_batch_mark_operation_seen_by_creator_request import V1BatchMarkOperationSeenByCreatorRequest
-from lro_api.models.v1_batch_mark_operation_seen_by_creator_response import V1BatchMarkOperationSeenByCreatorResponse
-from lro_api.models.v1_create_operation_response import V1CreateOperationResponse
-from lro_api.models.v1_finalize_operation_request import V1FinalizeOperationRequest
-from lro_api.models.v1_finalize_operation_response import V1FinalizeOperationResponse
-from lro_api.models.v1_get_operation_response import V1GetOperationResponse
-from lro_api.models.v1_list_operations_response import V1ListOperationsResponse
-from lro_api.models.v1_mark_operation_seen_by_creator_response import V1MarkOperationSeenByCreatorResponse
-from lro_api.models.v1_operation import V1Operation
-from lro_api.models.v1_update_operation_request import V1UpdateOperationRequest
-from lro_api.models.v1_update_operation_response import V1UpdateOperationResponse
-from lro_api.models.wait_operation_request import WaitOperationRequest
+__all__ = [
+    "FaultList",
+    "FaultRule",
+    "ListOperationsResponse",
+    "Operation",
+    "OperationView",
+    "ProtobufAny",
+    "RpcStatus",
+    "ServerStats",
+    "SimulationRequest",
+    "SimulationResponse",
+    "V1AbortOperationResponse",
+    "V1BatchGetOperationsResponse",
+    "V1BatchMarkOperationSeenByCreatorRequest",
+    "V1BatchMarkOperationSeenByCreatorResponse",
+    "V1CreateOperationResponse",
+    "V1FinalizeOperationRequest",
+    "V1FinalizeOperationResponse",
+    "V1GetOperationResponse",
+    "V1ListOperationsResponse",
+    "V1MarkOperationSeenByCreatorResponse",
+    "V1Operation",
+    "V1UpdateOperationRequest",
+    "V1UpdateOperationResponse",
+    "WaitOperationRequest",
+]
 
+import typing as _typing
+
+if _typing.TYPE_CHECKING:
+    # import models into model package
+    from lro_api.models.fault_list import FaultList
+    from lro_api.models.fault_rule import FaultRule
+    from lro_api.models.list_operations_response import ListOperationsResponse
+    from lro_api.models.operation import Operation
+    from lro_api.models.operation_view import OperationView
+    from lro_api.models.protobuf_any import ProtobufAny
+    from lro_api.models.rpc_status import RpcStatus
+    from lro_api.models.server_stats import ServerStats
+    from lro_api.models.simulation_request import SimulationRequest
+    from lro_api.models.simulation_response import SimulationResponse
+    from lro_api.models.v1_abort_operation_response import V1AbortOperationResponse
+    from lro_api.models.v1_batch_get_operations_response import V1BatchGetOperationsResponse
+    from lro_api.models.v1_batch_mark_operation_seen_by_creator_request import V1BatchMarkOperationSeenByCreatorRequest
+    from lro_api.models.v1_batch_mark_operation_seen_by_creator_response import V1BatchMarkOperationSeenByCreatorResponse
+    from lro_api.models.v1_create_operation_response import V1CreateOperationResponse
+    from lro_api.models.v1_finalize_operation_request import V1FinalizeOperationRequest
+    from lro_api.models.v1_finalize_operation_response import V1FinalizeOperationResponse
+    from lro_api.models.v1_get_operation_response import V1GetOperationResponse
+    from lro_api.models.v1_list_operations_response import V1ListOperationsResponse
+    from lro_api.models.v1_mark_operation_seen_by_creator_response import V1MarkOperationSeenByCreatorResponse
+    from lro_api.models.v1_operation import V1Operation
+    from lro_api.models.v1_update_operation_request import V1UpdateOperationRequest
+    from lro_api.models.v1_update_operation_response import V1UpdateOperationResponse
+    from lro_api.models.wait_operation_request import WaitOperationRequest
+    
+else:
+    from importlib import import_module
+
+    _exports = {
+        "FaultList": ".fault_list",
+        "FaultRule": ".fault_rule",
+        "ListOperationsResponse": ".list_operations_response",
+        "Operation": ".operation",
+        "OperationView": ".operation_view",
+        "ProtobufAny": ".protobuf_any",
+        "RpcStatus": ".rpc_status",
+        "ServerStats": ".server_stats",
+        "SimulationRequest": ".simulation_request",
+        "SimulationResponse": ".simulation_response",
+        "V1AbortOperationResponse": ".v1_abort_operation_response",
+        "V1BatchGetOperationsResponse": ".v1_batch_get_operations_response",
+        "V1BatchMarkOperationSeenByCreatorRequest": ".v1_batch_mark_operation_seen_by_creator_request",
+        "V1BatchMarkOperationSeenByCreatorResponse": ".v1_batch_mark_operation_seen_by_creator_response",
+        "V1CreateOperationResponse": ".v1_create_operation_response",
+        "V1FinalizeOperationRequest": ".v1_finalize_operation_request",
+        "V1FinalizeOperationResponse": ".v1_finalize_operation_response",
+        "V1GetOperationResponse": ".v1_get_operation_response",
+        "V1ListOperationsResponse": ".v1_list_operations_response",
+        "V1MarkOperationSeenByCreatorResponse": ".v1_mark_operation_seen_by_creator_response",
+        "V1Operation": ".v1_operation",
+        "V1UpdateOperationRequest": ".v1_update_operation_request",
+        "V1UpdateOperationResponse": ".v1_update_operation_response",
+        "WaitOperationRequest": ".wait_operation_request",
+    }
+
+    def __getattr__(name: str) -> object:
+        if (module_name := _exports.get(name)) is None:
+            raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+        value = getattr(import_module(module_name, __name__), name)
+        globals()[name] = value
+        return value
+
+    def __dir__() -> list[str]:
+        return sorted(globals().keys() | _exports.keys())
