@@ -1,0 +1,186 @@
+"""`lro wait`: the live bar on a terminal, plain lines elsewhere, and its exit codes."""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import re
+import struct
+import subprocess
+import termios
+import time
+
+from lro_cli_helpers import Runner, clean_env, lro_command
+
+from lro.client import Client
+from lro.server import RunningServer
+
+JOB = "type.googleapis.com/test.Job"
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+SPINNER = re.compile("[\u2800-\u28ff]")  # rich's "dots" spinner frames (braille)
+PLAIN_LINE = re.compile(r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)$")
+
+
+class PtyRun:
+    """``lro ARGS`` with stdin, stdout and stderr on a 120x40 pseudo-terminal."""
+
+    def __init__(self, base_url: str, *args: str) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = clean_env(LRO_BASE_URL=base_url, TERM="xterm-256color")
+        self.child = subprocess.Popen(
+            lro_command(*args), stdin=slave, stdout=slave, stderr=slave, env=env
+        )
+        os.close(slave)
+        self.master = master
+        self.raw = b""
+
+    @property
+    def screen(self) -> str:
+        """Everything written so far, control sequences replaced by newlines."""
+        return ANSI.sub("\n", self.raw.decode("utf-8", "replace"))
+
+    def _read(self) -> bool:
+        """Read one chunk; False once the child has closed the terminal."""
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # EIO: the child is gone
+            return False
+        self.raw += chunk
+        return bool(chunk)
+
+    def expect(self, pattern: str, timeout: float = 20) -> None:
+        """Read until ``pattern`` shows up on the screen."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.screen):
+            assert time.monotonic() < deadline and self._read(), (pattern, self.screen)
+
+    def close(self) -> tuple[int, str]:
+        """Read to the end; the exit code and the whole screen."""
+        while self._read():
+            pass
+        os.close(self.master)
+        return self.child.wait(timeout=20), self.screen
+
+
+def progress(percent: int) -> dict[str, object]:
+    return {"@type": JOB, "progressPercent": percent}
+
+
+def test_terminal_shows_a_live_bar_advancing_to_100(srv: RunningServer) -> None:
+    with Client(srv.url) as client:
+        name = client.create(progress(0)).name
+        run = PtyRun(srv.url, "wait", name, "--interval", "0.2")
+        run.expect(r" 0%")
+        for percent in (25, 50, 75):
+            client.update(name, progress(percent))
+            run.expect(rf" {percent}%")
+        client.finalize(name, response={"@type": JOB})
+        code, screen = run.close()
+    assert code == 0, screen
+    bar = screen[: screen.index(f"name:     {name}")]  # the live part, before the summary
+    percents = [int(p) for p in re.findall(r"(?<![\d.])(\d{1,3})%", bar)]
+    assert {0, 25, 50, 75, 100} <= set(percents), screen
+    assert percents == sorted(percents), "the bar never goes backwards"
+    assert percents[-1] == 100
+    assert "━" in bar  # rich's bar
+    assert re.search(r"\d:\d\d:\d\d", bar)  # elapsed time
+    assert f"{name} SUCCEEDED" in bar
+    assert screen.rstrip().endswith("}")  # then the summary block (its response line)
+
+
+def test_terminal_without_progress_metadata_shows_spinner_and_elapsed(
+    srv: RunningServer,
+) -> None:
+    with Client(srv.url) as client:
+        name = client.create().name
+        run = PtyRun(srv.url, "wait", name, "--interval", "0.2")
+        run.expect(r"0:00:01")
+        client.finalize(name, response={"@type": JOB})
+        code, screen = run.close()
+    assert code == 0, screen
+    running = screen[: screen.index("SUCCEEDED")]
+    assert "%" not in running  # no percentage while the metadata reports none
+    assert len(set(SPINNER.findall(running))) >= 3  # the spinner turns
+    assert f"{name} SUCCEEDED" in screen and "100%" in screen
+
+
+def test_pipe_gets_one_plain_line_per_change(srv: RunningServer) -> None:
+    with Client(srv.url) as client:
+        name = client.create(progress(0)).name
+        child = subprocess.Popen(
+            lro_command("wait", name, "--interval", "0.2"),
+            env=clean_env(LRO_BASE_URL=srv.url),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        lines = [child.stdout.readline()]
+        for percent in (30, 60):
+            time.sleep(0.5)  # several polls see each state: still one line each
+            client.update(name, progress(percent))
+            lines.append(child.stdout.readline())
+        client.finalize(name, response={"@type": JOB})
+        rest, _ = child.communicate(timeout=20)
+    assert child.returncode == 0
+    matches = [PLAIN_LINE.match(line.rstrip("\n")) for line in lines + rest.splitlines()[:1]]
+    shown = [(m.group(1), m.group(2), m.group(3)) for m in matches if m]
+    assert shown == [
+        (name, "RUNNING", "0%"),
+        (name, "RUNNING", "30%"),
+        (name, "RUNNING", "60%"),
+        (name, "SUCCEEDED", "60%"),
+    ]
+    assert rest.splitlines()[1] == f"name:     {name}"  # then the summary block
+    assert "\x1b" not in "".join(lines) + rest  # no terminal control codes in a pipe
+
+
+def test_wait_json_keeps_stdout_one_document(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=0.5, steps=5)
+    result = lro("wait", op["name"], "--json", "--interval", "0.2")
+    assert result.returncode == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert document["done"] is True and "response" in document
+    assert "SUCCEEDED" in result.stderr  # the plain progress lines went to stderr
+
+
+def test_wait_failed_operation_exits_1(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=0.3, outcome="error")
+    result = lro("wait", op["name"], "--progress", "none")
+    assert result.returncode == 1
+    assert result.stderr == (
+        f"lro: operation {op['name']} failed: INTERNAL: simulated failure "
+        "[reason=SIMULATED_FAILURE]\n"
+    )
+    assert "state:    FAILED(INTERNAL)" in result.stdout
+    as_json = lro("wait", op["name"], "--json")
+    assert as_json.returncode == 1
+    assert json.loads(as_json.stdout)["error"]["code"] == 13
+    assert json.loads(as_json.stderr.splitlines()[-1])["exitCode"] == 1
+
+
+def test_wait_cancelled_operation_exits_1(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=0.2, outcome="cancelled")
+    result = lro("wait", op["name"], "--progress", "none")
+    assert result.returncode == 1
+    assert "CANCELLED" in result.stderr
+
+
+def test_wait_timeout_exits_3_with_last_progress(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=60, steps=100)
+    started = time.monotonic()
+    result = lro("wait", op["name"], "--timeout", "1.5", "--progress", "plain")
+    assert result.returncode == 3
+    assert time.monotonic() - started < 10
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("lro: DEADLINE_EXCEEDED: operation ")
+    assert "last progress" in line
+    assert "RUNNING" in result.stdout
+
+
+def test_wait_audited_shows_the_audit_fields(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=0.2)
+    result = lro("wait", op["name"], "--audited", "--json", "--progress", "none")
+    assert result.returncode == 0
+    assert json.loads(result.stdout)["updater"] == "simulator"

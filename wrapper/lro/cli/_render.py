@@ -1,0 +1,113 @@
+"""Text and JSON renderings of operations for the terminal and for scripts."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..errors import Error
+    from ..operation import Operation
+
+__all__ = [
+    "compact_json",
+    "dump_json",
+    "error_text",
+    "operation_lines",
+    "operations_json",
+    "percent",
+    "state",
+    "table_lines",
+]
+
+
+def dump_json(value: Any) -> str:
+    """Indented JSON text (non-ASCII kept) for ``--json`` output."""
+    return json.dumps(value, indent=2, ensure_ascii=False)
+
+
+def compact_json(value: Any) -> str:
+    """One-line JSON text, for values shown inside human output."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def state(op: Operation) -> str:
+    """RUNNING, SUCCEEDED, CANCELLED, FAILED(<CODE>) or DONE (neither error nor response)."""
+    if not op.done:
+        return "RUNNING"
+    error = op.error
+    if error is not None:
+        return "CANCELLED" if error.code.name == "CANCELLED" else f"FAILED({error.code.name})"
+    return "SUCCEEDED" if op.response is not None else "DONE"
+
+
+def error_text(error: Error) -> str:
+    """``CODE: message [reason=...]`` (the operation's name left out: it is shown already)."""
+    text = f"{error.code.name}: {error.message}" if error.message else error.code.name
+    return f"{text} [reason={error.reason}]" if error.reason else text
+
+
+def percent(op: Operation) -> str:
+    """The progress as ``"40%"``, or ``"-"`` when the metadata reports none."""
+    fraction = op.progress
+    return "-" if fraction is None else f"{fraction:.0%}"
+
+
+def _audit_lines(op: Operation) -> list[tuple[str, str]]:
+    """(label, value) pairs for the audited view's fields that are set."""
+    rows: list[tuple[str, str]] = []
+    for label, time, who in (
+        ("created", op.create_time, op.creator),
+        ("updated", op.update_time, op.updater),
+        ("deleted", op.delete_time, op.deleter),
+        ("seen", op.seen_by_creator_time, None),
+    ):
+        if time is not None:
+            rows.append((label, f"{time} by {who}" if who else str(time)))
+    return rows
+
+
+def operation_lines(op: Operation) -> list[str]:
+    """A ``label: value`` block describing one operation."""
+    rows: list[tuple[str, str]] = [("name", op.name), ("state", state(op))]
+    if op.progress is not None:
+        rows.append(("progress", percent(op)))
+    if op.metadata is not None:
+        rows.append(("metadata", compact_json(op.metadata)))
+    if op.response is not None:
+        rows.append(("response", compact_json(op.response)))
+    if op.error is not None:
+        rows.append(("error", error_text(op.error)))
+    rows.extend(_audit_lines(op))
+    width = max(len(label) for label, _ in rows) + 1
+    return [f"{label + ':':<{width}} {value}" for label, value in rows]
+
+
+def table_lines(ops: Sequence[Operation], *, audited: bool) -> list[str]:
+    """Aligned rows NAME STATE PROGRESS [CREATOR CREATED] with a header line."""
+    header = ["NAME", "STATE", "PROGRESS"] + (["CREATOR", "CREATED"] if audited else [])
+    rows = [header]
+    for op in ops:
+        row = [op.name, state(op), percent(op)]
+        if audited:
+            created = op.create_time
+            row += [op.creator or "-", "-" if created is None else str(created)]
+        rows.append(row)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return [
+        "  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip()
+        for row in rows
+    ]
+
+
+def operations_json(
+    ops: Iterable[Operation], *, next_page_token: str = "", total_size: int | None = None
+) -> str:
+    """``{"operations": [...], "nextPageToken"?, "totalSize"?}`` as indented JSON."""
+    payload: dict[str, Any] = {"operations": [op.to_dict() for op in ops]}
+    if next_page_token:
+        payload["nextPageToken"] = next_page_token
+    if total_size is not None:
+        payload["totalSize"] = total_size
+    return dump_json(payload)
