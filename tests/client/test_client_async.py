@@ -65,7 +65,7 @@ def test_standard_and_worker_calls(srv: Any) -> None:
             updated = await c.update(op.name, job(progressPercent=40))
             assert updated.progress == pytest.approx(0.4)
             final = await c.finalize(op.name, response=out(rows=1))
-            assert final.done and final.result() == out(rows=1)
+            assert final.done and await final.result() == out(rows=1)
             assert (await c.wait_once(op.name, timeout=1)).done
             assert (await c.operation(op.name)).done
             waited = await c.wait(op.name, timeout=5)

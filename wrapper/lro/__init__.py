@@ -142,4 +142,5 @@ __all__ = [
     "register_type",
     "type_name",
     "unpack",
+    "wait_all",
 ]

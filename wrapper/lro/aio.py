@@ -30,7 +30,7 @@ from .client import (
     chunked,
 )
 from .errors import Error, InvalidArgument
-from .operation import Operation
+from .operation import AsyncOperation, Operation
 from .paging import Page, check_next_token
 from .polling import DEFAULT
 from .retry import DEFAULT_RETRY, Retry
@@ -119,8 +119,11 @@ class AsyncClient(_ClientBase):
     """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`.
 
     Use ``async with`` (or ``await client.close()``). One instance may serve many
-    concurrent tasks on one event loop.
+    concurrent tasks on one event loop. Operations it returns are
+    :class:`~lro.operation.AsyncOperation`s: ``await op.wait()``, ``await op.result()``.
     """
+
+    _operation_class = AsyncOperation
 
     def __init__(
         self,
@@ -273,6 +276,17 @@ class AsyncClient(_ClientBase):
         final: Operation = await waiting.async_wait(self, name, timeout=timeout, **options)
         return final
 
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> AsyncIterator[Operation]:
+        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.async_watch`.
+        """
+        from . import waiting
+
+        return waiting.async_watch(self, name, timeout=timeout, **options)
+
     async def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client."""
         return await self.get(name)
@@ -391,3 +405,14 @@ class AsyncAuditedView:
 
         final: Operation = await waiting.async_wait(self, name, timeout=timeout, **options)
         return final
+
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> AsyncIterator[Operation]:
+        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.async_watch`.
+        """
+        from . import waiting
+
+        return waiting.async_watch(self, name, timeout=timeout, **options)

@@ -27,7 +27,7 @@ import json
 import platform
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 from urllib.parse import urlsplit
@@ -297,6 +297,7 @@ class Calls:
         audit_prefix: str,
         standard: Any,
         audited: Any,
+        operation_class: type[Operation] = Operation,
     ) -> None:
         import lro_api  # lazy: pydantic is slow to import
         from lro_api.api.operation_service_api import OperationServiceApi
@@ -315,6 +316,7 @@ class Calls:
         self.timeout = timeout
         self._standard = standard
         self._audited = audited
+        self._operation_class = operation_class  # AsyncOperation for the async client
         config = lro_api.Configuration(host=base_url)
         # Names keep their slashes; everything else (':', '?', '#', '%', ...) is encoded.
         config.safe_chars_for_path_param = "/"
@@ -369,7 +371,7 @@ class Calls:
     def _operation(self, data: Any, response: Response, name: str | None, bind: Any) -> Operation:
         if not isinstance(data, dict) or not isinstance(data.get("name", ""), str):
             raise _wrong_shape("expected an operation object", data, response, name)
-        return Operation.from_dict(data, client=bind)
+        return self._operation_class.from_dict(data, client=bind)
 
     def _standard_op(self, name: str | None) -> Callable[[Response], Operation]:
         def parse(response: Response) -> Operation:
@@ -399,10 +401,11 @@ class Calls:
         if not isinstance(items, list):
             raise _wrong_shape("'operations' must be an array", items, response, None)
         operations = []
+        make = self._operation_class
         for item in items:  # the hot loop of a 1000-operation page: keep it lean
             if not isinstance(item, dict) or not isinstance(item.get("name", ""), str):
                 raise _wrong_shape("expected operation objects", item, response, None)
-            operations.append(Operation(item, bind))
+            operations.append(make(item, bind))
         return operations
 
     def _page(self, audited: bool) -> Callable[[Response], Page[Operation]]:
@@ -655,6 +658,7 @@ class _ClientBase:
     """Constructor logic shared by :class:`Client` and :class:`lro.aio.AsyncClient`."""
 
     view: View = "standard"
+    _operation_class: type[Operation] = Operation
     base_url: str
     timeout: float | None
     retry: Retry | None
@@ -691,6 +695,7 @@ class _ClientBase:
             audit_prefix=self.audit_prefix,
             standard=self,
             audited=audited,
+            operation_class=self._operation_class,
         )
 
     def __repr__(self) -> str:
@@ -887,6 +892,17 @@ class Client(_ClientBase):
         final: Operation = waiting.wait(self, name, timeout=timeout, **options)
         return final
 
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> Iterator[Operation]:
+        """Yield each changed snapshot until the operation is done (the done one last).
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.watch`.
+        """
+        from . import waiting
+
+        return waiting.watch(self, name, timeout=timeout, **options)
+
     def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client: ``.wait()``, ``.result()``..."""
         return self.get(name)
@@ -1021,3 +1037,14 @@ class AuditedView:
 
         final: Operation = waiting.wait(self, name, timeout=timeout, **options)
         return final
+
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> Iterator[Operation]:
+        """Yield each changed snapshot until the operation is done (the done one last).
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.watch`.
+        """
+        from . import waiting
+
+        return waiting.watch(self, name, timeout=timeout, **options)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
 from typing import Any, TypeVar, cast, overload
 
@@ -69,6 +69,15 @@ def _excerpt(value: Any) -> str | None:
 
 def _restore_operation(cls: type[Operation], raw: dict[str, Any]) -> Operation:
     return cls.from_dict(raw)
+
+
+#: "No timeout given": the waiter then uses its policy's default (distinct from None,
+#: which deliberately waits forever).
+_UNSET: Any = object()
+
+
+def _timeout_kwargs(timeout: Any, wait_kwargs: dict[str, Any]) -> dict[str, Any]:
+    return wait_kwargs if timeout is _UNSET else {**wait_kwargs, "timeout": timeout}
 
 
 def _expect_operation(value: Any, client: Any, method: str) -> Operation:
@@ -372,16 +381,16 @@ class Operation:
 
     @overload
     def result(
-        self, timeout: float | None = None, *, as_type: type[T], **wait_kwargs: Any
+        self, timeout: float | None = _UNSET, *, as_type: type[T], **wait_kwargs: Any
     ) -> T: ...
 
     @overload
     def result(
-        self, timeout: float | None = None, *, as_type: None = None, **wait_kwargs: Any
+        self, timeout: float | None = _UNSET, *, as_type: None = None, **wait_kwargs: Any
     ) -> dict[str, Any]: ...
 
     def result(
-        self, timeout: float | None = None, *, as_type: Any = None, **wait_kwargs: Any
+        self, timeout: float | None = _UNSET, *, as_type: Any = None, **wait_kwargs: Any
     ) -> Any:
         """The response of a done operation, or raise its error.
 
@@ -391,8 +400,8 @@ class Operation:
         :class:`~lro.errors.UnexpectedState`.
 
         An operation still running is waited for through the bound client
-        (``client.wait(name, timeout=timeout, **wait_kwargs)``); unbound, it raises
-        :class:`~lro.errors.NotDone`.
+        (``client.wait(name, timeout=timeout, **wait_kwargs)``; no ``timeout``: the wait
+        policy's default, None: forever); unbound, it raises :class:`~lro.errors.NotDone`.
         """
         if self.done:
             return self._final_result(as_type)
@@ -402,7 +411,7 @@ class Operation:
                 "client (client.wait(name) or Operation.bind(client).result())",
                 operation_name=self._safe_name(),
             )
-        final = self._client.wait(self.name, timeout=timeout, **wait_kwargs)
+        final = self._client.wait(self.name, **_timeout_kwargs(timeout, wait_kwargs))
         return _expect_operation(final, self._client, "wait")._final_result(as_type)
 
     def _final_result(self, as_type: Any) -> Any:
@@ -435,16 +444,30 @@ class Operation:
             )
         return self._client
 
-    def wait(self, timeout: float | None = None, **wait_kwargs: Any) -> Operation:
+    def wait(self, timeout: float | None = _UNSET, **wait_kwargs: Any) -> Operation:
         """Wait until done via the bound client and return the final snapshot.
 
         A snapshot that is already done is returned as is, without a request.
+        ``timeout``: wall-clock seconds (omitted: the wait policy's default; None:
+        forever); ``wait_kwargs``: see :meth:`lro.Client.wait`.
         """
         if self.done:
             return self
         client = self._require_client("wait for")
-        final = client.wait(self.name, timeout=timeout, **wait_kwargs)
+        final = client.wait(self.name, **_timeout_kwargs(timeout, wait_kwargs))
         return _expect_operation(final, client, "wait")
+
+    def watch(self, timeout: float | None = _UNSET, **wait_kwargs: Any) -> Iterator[Operation]:
+        """Yield each changed snapshot until done (the done one last), via the bound client.
+
+        Same arguments as :meth:`wait`; see :meth:`lro.Client.watch`.
+        """
+        if self.done:
+            return iter((self,))
+        client = self._require_client("watch")
+        return cast(
+            "Iterator[Operation]", client.watch(self.name, **_timeout_kwargs(timeout, wait_kwargs))
+        )
 
     def refresh(self) -> Operation:
         """Fetch the latest snapshot through the bound client."""
@@ -527,3 +550,56 @@ class Operation:
     def __reduce__(self) -> tuple[Any, ...]:
         # The client (sockets, pools) is not picklable; an unpickled snapshot is unbound.
         return (_restore_operation, (type(self), self._raw))
+
+
+class AsyncOperation(Operation):
+    """An :class:`Operation` bound to an :class:`lro.AsyncClient`: the same snapshot, but
+    the calls that talk to the server are coroutines (``await op.wait()``,
+    ``await op.result()``, ``async for snap in op.watch()``)."""
+
+    async def wait(  # type: ignore[override]
+        self, timeout: float | None = _UNSET, **wait_kwargs: Any
+    ) -> Operation:
+        """Async :meth:`Operation.wait`."""
+        if self.done:
+            return self
+        client = self._require_client("wait for")
+        final = await client.wait(self.name, **_timeout_kwargs(timeout, wait_kwargs))
+        return _expect_operation(final, client, "wait")
+
+    def watch(  # type: ignore[override]
+        self, timeout: float | None = _UNSET, **wait_kwargs: Any
+    ) -> AsyncIterator[Operation]:
+        """Async :meth:`Operation.watch`: ``async for snapshot in op.watch(): ...``."""
+        client = self._require_client("watch")
+        return cast(
+            "AsyncIterator[Operation]",
+            client.watch(self.name, **_timeout_kwargs(timeout, wait_kwargs)),
+        )
+
+    async def result(  # type: ignore[override]
+        self, timeout: float | None = _UNSET, *, as_type: Any = None, **wait_kwargs: Any
+    ) -> Any:
+        """Async :meth:`Operation.result`."""
+        if self.done or self._client is None:
+            return Operation.result(self, as_type=as_type)
+        final = await self.wait(timeout, **wait_kwargs)
+        return Operation.result(final, as_type=as_type)
+
+    async def refresh(self) -> Operation:  # type: ignore[override]
+        """Async :meth:`Operation.refresh`."""
+        client = self._require_client("refresh")
+        return _expect_operation(await client.get(self.name), client, "get")
+
+    async def cancel(self) -> Operation | None:  # type: ignore[override]
+        """Async :meth:`Operation.cancel`."""
+        return cast("Operation | None", await self._require_client("cancel").cancel(self.name))
+
+    async def delete(self) -> Operation | None:  # type: ignore[override]
+        """Async :meth:`Operation.delete`."""
+        return cast("Operation | None", await self._require_client("delete").delete(self.name))
+
+    async def mark_seen(self) -> Operation:  # type: ignore[override]
+        """Async :meth:`Operation.mark_seen`."""
+        client = self._require_client("mark seen")
+        return _expect_operation(await client.mark_seen(self.name), client, "mark_seen")

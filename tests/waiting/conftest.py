@@ -1,0 +1,24 @@
+"""Fixtures of the waiting tests: a reference server on 127.0.0.1 with a short wait cap
+(so the window logic is exercised) and clients of it."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from waiting_support import FAST_RETRY, MAX_WAIT
+
+from lro.client import Client
+from lro.server import RunningServer, serve
+
+
+@pytest.fixture
+def srv() -> Iterator[RunningServer]:
+    with serve(port=0, db=":memory:", max_wait=MAX_WAIT) as running:
+        yield running
+
+
+@pytest.fixture
+def client(srv: RunningServer) -> Iterator[Client]:
+    with Client(srv.url, retry=FAST_RETRY, timeout=10) as c:
+        yield c
