@@ -253,7 +253,7 @@ def test_on_progress_fires_only_when_the_snapshot_changes() -> None:
     run(backend, clock, timeout=60, on_progress=seen)
     steps = [op.metadata["step"] for (op,) in seen.calls]
     assert steps == [0, 1, 2, 3, 4]  # 16 requests, five distinct snapshots
-    assert len(server.requests) == 16
+    assert len(server.requests) == 17
     assert seen.calls[-1][0].done
 
 

@@ -26,12 +26,12 @@ def main() -> None:
         op = client.create({"@type": "type.googleapis.com/demo.Job", "progressPercent": 0})
         client.update(op.name, {"@type": "type.googleapis.com/demo.Job", "progressPercent": 50})
         client.finalize(op.name, response={"@type": "type.googleapis.com/demo.Out", "rows": 42})
-        done = client.wait(op.name, timeout=10)
+        done = client.audit.wait(op.name, timeout=10)  # audited view: who and when
         _line(f"   {done.name}: done={done.done} result={done.result()}")
         _line(f"   created by {done.creator} at {done.create_time}, took {done.duration}\n")
 
-        _line("2. Watch a simulated 2-second operation report progress (long-poll, no polling).")
-        (simulated,) = server.simulate(count=1, duration=2.0, outcome="response")
+        _line("2. Watch a simulated 3-second operation report progress (1 s long-poll windows).")
+        (simulated,) = server.simulate(count=1, duration=3.0, outcome="response")
         for snapshot in client.operation(simulated["name"]).watch(timeout=30):
             percent = "?" if snapshot.progress is None else f"{snapshot.progress:.0%}"
             _line(f"   progress {percent:>4}  done={snapshot.done}")

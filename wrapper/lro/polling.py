@@ -102,7 +102,7 @@ class WaitPolicy:
             that a request in flight never delays abandoning the wait by more than this
             (default 5). Polling sleeps end at once when the event is set.
         progress_interval: when progress is being watched (``on_progress`` given, or
-            ``watch()``), long-poll windows are capped at this many seconds (default 2),
+            ``watch()``), long-poll windows are capped at this many seconds (default 1),
             because a ``:wait`` returns only when the operation is done: shorter windows
             let metadata progress show. Completion is still noticed at once.
     """
@@ -116,7 +116,7 @@ class WaitPolicy:
     max_polls: int | None = None
     default_timeout: float | None = 900.0
     stop_latency: float = 5.0
-    progress_interval: float = 2.0
+    progress_interval: float = 1.0
 
     def __post_init__(self) -> None:
         if self.long_poll not in (True, False, "auto"):
@@ -412,6 +412,9 @@ class WaitPlan:
         self._backoff = Backoff(policy, rng or random.Random())
         self._stoppable = stoppable
         self._watching = watching
+        # Watching progress starts with a plain GET, so the current state shows at once
+        # instead of after the first long-poll window.
+        self._initial_get = watching and self.long_poll is not False
         self._sleep = 0.0
         self._confirming = False  # a :wait got 404: does a GET of the name work?
         self._checked_at_deadline = False
@@ -434,7 +437,7 @@ class WaitPlan:
         return Fetch(self._window())
 
     def _window(self) -> float | None:
-        if self._confirming or self.long_poll is False:
+        if self._confirming or self._initial_get or self.long_poll is False:
             return None
         window = self.policy.wait_window
         if self._stoppable:
@@ -456,6 +459,9 @@ class WaitPlan:
         if done:
             return
         self._mark_deadline_check()
+        if self._initial_get:
+            self._initial_get = False  # straight on to the long-poll, no sleep
+            return
         if fetch.window is None:
             self._sleep = self._backoff.next()
             return

@@ -207,7 +207,8 @@ class Operations:
     ) -> JsonObject:
         if (error is None) == (response is None):
             raise invalid_argument("finalize needs exactly one of error and response")
-        key = self._request_key(principal, "finalize", request_id)
+        # The name is part of the key: a requestId reused for another operation is a new request.
+        key = self._request_key(principal, f"finalize {name}", request_id)
         if (earlier := self._replay(key)) is not None:
             return earlier
         op = self._running(name, "finalize")
@@ -215,7 +216,7 @@ class Operations:
         return self._write([op], key)[0]
 
     def abort(self, principal: str, name: str, *, request_id: str = "") -> JsonObject:
-        key = self._request_key(principal, "abort", request_id)
+        key = self._request_key(principal, f"abort {name}", request_id)
         if (earlier := self._replay(key)) is not None:
             return earlier
         op = self._running(name, "abort")

@@ -1,0 +1,50 @@
+"""Fixtures of the reliability suite: an in-memory server with a token and fast-retrying
+clients (helpers live in ``reliability_support.py``)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from reliability_support import FAST_RETRY, TOKEN, TOKENS, Raw
+
+from lro.client import Client
+from lro.server import RunningServer, serve
+
+
+@pytest.fixture
+def srv() -> Iterator[RunningServer]:
+    """A fresh in-memory server with one token (principal ``alice``)."""
+    with serve(port=0, db=":memory:", tokens=TOKENS) as running:
+        yield running
+
+
+@pytest.fixture
+def make_client(srv: RunningServer) -> Iterator[Callable[..., Client]]:
+    """Build clients of ``srv`` (fast retries, the token); all are closed afterwards."""
+    made: list[Client] = []
+
+    def make(**options: Any) -> Client:
+        options.setdefault("token", TOKEN)
+        options.setdefault("retry", FAST_RETRY)
+        options.setdefault("timeout", 5.0)
+        client = Client(srv.url, **options)
+        made.append(client)
+        return client
+
+    yield make
+    for client in made:
+        client.close()
+
+
+@pytest.fixture
+def client(make_client: Callable[..., Client]) -> Client:
+    return make_client()
+
+
+@pytest.fixture
+def raw(srv: RunningServer) -> Iterator[Raw]:
+    api = Raw(srv.url)
+    yield api
+    api.close()

@@ -1,0 +1,567 @@
+"""Secrets: the bearer token never shows in ``repr()``, logs, exceptions, tracebacks, the
+server's stderr or the CLI's output; ``Authorization`` never follows a redirect to another
+host; TLS is verified by default; the server binds loopback and compares tokens in
+constant time.
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import contextlib
+import datetime
+import http.server
+import importlib.util
+import inspect
+import ipaddress
+import logging
+import os
+import shutil
+import ssl
+import subprocess
+import sys
+import textwrap
+import threading
+import traceback
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import urllib3
+from reliability_support import FAST_RETRY, META, RESPONSE, ServerProcess, free_port
+
+from lro import errors
+from lro.aio import AsyncClient
+from lro.aio_transport import AsyncTransport
+from lro.client import Client
+from lro.server import RunningServer, serve
+from lro.transport import Request, Response, Transport
+
+SECRET = "s3cr3t-T0KEN-4b8e1d0c9a"
+WRONG = "s3cr3t-T0KEN-4b8e1d0c9b"  # same length, last character differs
+SECRETS = (SECRET, WRONG)
+
+
+def assert_no_secret(text: str, where: str) -> None:
+    for secret in SECRETS:
+        assert secret not in text, f"token leaked in {where}: ...{text[:300]}..."
+    # Not even a fragment long enough to be useful.
+    assert SECRET[:12] not in text, f"token prefix leaked in {where}"
+
+
+@pytest.fixture
+def authed() -> Iterator[RunningServer]:
+    with serve(port=0, db=":memory:", tokens={SECRET: "alice"}) as srv:
+        yield srv
+
+
+class Recording:
+    def __init__(self) -> None:
+        self.inner = Transport(timeout=5.0)
+        self.sent: list[Request] = []
+
+    def send(self, request: Request) -> Response:
+        self.sent.append(request)
+        return self.inner.send(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+# --- repr -----------------------------------------------------------------------------------
+
+
+def test_repr_of_every_object_hides_the_token(authed: RunningServer) -> None:
+    transport = Recording()
+    with Client(authed.url, token=SECRET, retry=FAST_RETRY, transport=transport) as client:
+        op = client.create(META)
+        objects: dict[str, Any] = {
+            "Client": client,
+            "AuditedView": client.audit,
+            "Operation": op,
+            "Operation(standard)": client.get(op.name),
+            "Pager": client.list_operations(),
+            "Pager(audited)": client.audit.list_operations(),
+            "Request": transport.sent[-1],
+            "Transport": Transport(timeout=1.0),
+            "AsyncTransport": AsyncTransport(timeout=1.0),
+            "Retry": FAST_RETRY,
+        }
+        assert transport.sent[-1].headers["Authorization"] == f"Bearer {SECRET}"
+        with Client(authed.url, token=WRONG, retry=FAST_RETRY) as bad:
+            with pytest.raises(errors.Unauthenticated) as unauth:
+                bad.get(op.name)
+            objects["Client(wrong token)"] = bad
+        objects["Unauthenticated"] = unauth.value
+        pager = client.list_operations()
+        list(pager)
+        objects["Pager(fetched)"] = pager
+    async_client = AsyncClient(authed.url, token=SECRET)
+    objects["AsyncClient"] = async_client
+    objects["AsyncAuditedView"] = async_client.audit
+    objects["AsyncPager"] = async_client.list_operations()
+    for label, obj in objects.items():
+        assert_no_secret(repr(obj), f"repr({label})")
+        assert_no_secret(str(obj), f"str({label})")
+    asyncio.run(async_client.close())
+
+
+# --- logs -----------------------------------------------------------------------------------
+
+
+def test_logs_at_debug_never_show_the_token(
+    authed: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # root: lro, lro.server, urllib3, asyncio
+    for name in ("lro", "lro.server", "urllib3"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    with Client(authed.url, token=SECRET, retry=FAST_RETRY, timeout=2.0) as client:
+        op = client.create(META)
+        authed.faults.add(kind="unavailable")
+        authed.faults.add(kind="drop_before")
+        authed.faults.add(kind="rate_limit", retry_after_seconds=0)
+        client.update(op.name, META)
+        client.get(op.name)
+        list(client.list_operations())
+        authed.faults.add(kind="unavailable", count=10)
+        with pytest.raises(errors.Unavailable):
+            client.get(op.name)
+        authed.faults.clear()
+        authed.faults.add(kind="malformed")
+        with pytest.raises(errors.InvalidResponse):
+            client.get(op.name)
+        client.finalize(op.name, response=RESPONSE)
+        client.wait(op.name, timeout=5)
+    with (
+        Client(authed.url, token=WRONG, retry=FAST_RETRY) as bad,
+        pytest.raises(errors.Unauthenticated),
+    ):
+        bad.get(op.name)
+
+    async def run_async() -> None:
+        async with AsyncClient(authed.url, token=SECRET, retry=FAST_RETRY) as aclient:
+            authed.faults.add(kind="unavailable")
+            await aclient.get(op.name)
+        async with AsyncClient(authed.url, token=WRONG, retry=FAST_RETRY) as abad:
+            with pytest.raises(errors.Unauthenticated):
+                await abad.get(op.name)
+
+    asyncio.run(run_async())
+    lro_records = [r for r in caplog.records if r.name.startswith("lro")]
+    assert any(r.levelno == logging.DEBUG for r in lro_records), "nothing logged at DEBUG?"
+    assert any(r.name.startswith("lro.server") for r in lro_records)
+    assert_no_secret(caplog.text, "log output")
+    for record in caplog.records:
+        assert_no_secret(record.getMessage(), f"log record {record.name}")
+        assert_no_secret(repr(record.args), f"log args {record.name}")
+
+
+def test_server_stderr_never_shows_the_token(tmp_path: Path) -> None:
+    server = ServerProcess(
+        "--port",
+        "0",
+        "--db",
+        str(tmp_path / "ops.sqlite3"),
+        "--token",
+        f"{SECRET}=alice",
+        "--log-level",
+        "DEBUG",
+        stderr_path=tmp_path / "stderr.txt",
+    )
+    url = server.start()
+    try:
+        with Client(url, token=SECRET, retry=FAST_RETRY) as client:
+            op = client.create(META)
+            client.get(op.name)
+            client.finalize(op.name, response=RESPONSE)
+        pool = urllib3.PoolManager(retries=False)
+        for header in (f"Bearer {WRONG}", f"Basic {SECRET}", SECRET, f"Bearer  {WRONG} x"):
+            response = pool.request(
+                "GET", url + "/v1/operations", headers={"Authorization": header}
+            )
+            assert response.status == 401
+            assert_no_secret(response.data.decode(), "a 401 body")
+        pool.clear()
+    finally:
+        server.terminate()
+    stderr = server.stderr()
+    assert "principal=alice" in stderr, stderr[-2000:]
+    assert_no_secret(stderr, "the server's stderr")
+
+
+def test_server_cli_hides_a_malformed_token_argument(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "lro.server", "--port", "0", "--token", SECRET],  # no =PRINCIPAL
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode != 0
+    assert_no_secret(result.stdout + result.stderr, "lro-server's usage error")
+
+
+# --- exceptions -----------------------------------------------------------------------------
+
+
+def exception_text(exc: BaseException) -> str:
+    return "".join(traceback.format_exception(exc)) + repr(exc) + str(exc)
+
+
+def test_exceptions_and_tracebacks_never_show_the_token(authed: RunningServer) -> None:
+    raised: list[BaseException] = []
+    with Client(authed.url, token=WRONG, retry=FAST_RETRY) as bad:
+        for call in (lambda: bad.get("operations/x"), lambda: bad.create(META)):
+            with pytest.raises(errors.Unauthenticated) as info:
+                call()
+            raised.append(info.value)
+    with Client(f"http://127.0.0.1:{free_port()}", token=SECRET, retry=None) as nowhere:
+        with pytest.raises(errors.ConnectError) as info:
+            nowhere.get("operations/x")
+        raised.append(info.value)
+    with Client(authed.url, token=SECRET, retry=None, timeout=0.2) as slow:
+        authed.faults.add(kind="delay", delay_seconds=0.6)
+        with pytest.raises(errors.TransportTimeout) as info:
+            slow.get("operations/x")
+        raised.append(info.value)
+        authed.faults.add(kind="drop_before")
+        with pytest.raises(errors.ConnectionDropped) as info:
+            slow.get("operations/x")
+        raised.append(info.value)
+        with pytest.raises(errors.InvalidName) as info:
+            slow.get("operations/../x")
+        raised.append(info.value)
+    for bad_token in (SECRET + "\r\nX-Evil: 1", SECRET + "\x00"):
+        with pytest.raises(errors.InvalidArgument) as info:
+            Client(authed.url, token=bad_token)
+        raised.append(info.value)
+
+    async def run_async() -> None:
+        async with AsyncClient(authed.url, token=WRONG, retry=FAST_RETRY) as abad:
+            with pytest.raises(errors.Unauthenticated) as ainfo:
+                await abad.get("operations/x")
+            raised.append(ainfo.value)
+        async with AsyncClient(f"http://127.0.0.1:{free_port()}", token=SECRET, retry=None) as an:
+            with pytest.raises(errors.ConnectError) as ainfo:
+                await an.get("operations/x")
+            raised.append(ainfo.value)
+
+    asyncio.run(run_async())
+    assert len(raised) == 10
+    for exc in raised:
+        assert isinstance(exc, errors.Error)
+        assert_no_secret(exception_text(exc), f"{type(exc).__name__}")
+
+
+# --- the CLI --------------------------------------------------------------------------------
+
+
+class StubHandler(http.server.BaseHTTPRequestHandler):
+    """Answers every request with a fixed status and a google.rpc.Status body."""
+
+    status = 403
+    seen: list[dict[str, str]]
+
+    def _answer(self) -> None:
+        self.seen.append(dict(self.headers))
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            self.rfile.read(length)
+        code = {401: 16, 403: 7}.get(self.status, 2)
+        body = f'{{"code": {code}, "message": "denied"}}'.encode()
+        if self.status == 200:
+            body = b'{"name": "operations/x"}'
+        self.send_response(self.status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+class Loopback:
+    """A ThreadingHTTPServer on 127.0.0.1 in a daemon thread."""
+
+    def __init__(self, handler: type[http.server.BaseHTTPRequestHandler]) -> None:
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self.thread.start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+        self.thread.join()
+
+
+def stub(status: int) -> tuple[Loopback, list[dict[str, str]]]:
+    seen: list[dict[str, str]] = []
+    handler = type("Stub", (StubHandler,), {"status": status, "seen": seen})
+    return Loopback(handler), seen
+
+
+@pytest.mark.skipif(importlib.util.find_spec("lro.cli") is None, reason="no lro.cli")
+@pytest.mark.parametrize("status", [401, 403])
+@pytest.mark.parametrize("via", ["option", "env"])
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_cli_never_prints_the_token(
+    authed: RunningServer, status: int, via: str, output: str
+) -> None:
+    server, seen = stub(status)
+    try:
+        url = authed.url if status == 401 else server.url  # a real 401, a stub's 403
+        args = [sys.executable, "-m", "lro.cli", "get", "operations/x", "--base-url", url]
+        env = {**os.environ}
+        if via == "option":
+            args += ["--token", SECRET if status == 403 else WRONG]
+        else:
+            env["LRO_TOKEN"] = SECRET if status == 403 else WRONG
+        if output == "json":
+            args.append("--json")
+        result = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+    finally:
+        server.close()
+    assert result.returncode != 0
+    assert result.stdout or result.stderr
+    assert_no_secret(result.stdout + result.stderr, f"lro get ({status}, {via}, {output})")
+    if status == 403:
+        assert seen and seen[0].get("Authorization") == f"Bearer {SECRET}"
+
+
+# --- redirects ------------------------------------------------------------------------------
+
+
+def redirector(status: int, target: str) -> Loopback:
+    class Redirect(http.server.BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.send_response(status)
+            self.send_header("Location", target + self.path)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        do_GET = do_POST = do_PATCH = do_DELETE = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass
+
+    return Loopback(Redirect)
+
+
+@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
+def test_authorization_never_follows_a_redirect(status: int) -> None:
+    other, seen = stub(200)
+    first = redirector(status, other.url)
+    try:
+        calls = {
+            "get": lambda c: c.get("operations/x"),
+            "create": lambda c: c.create(META),
+            "finalize": lambda c: c.finalize("operations/x", response=RESPONSE),
+        }
+        for label, call in calls.items():
+            with Client(first.url, token=SECRET, retry=FAST_RETRY) as client:
+                try:
+                    call(client)
+                except errors.Error:
+                    pass  # not following is the expected outcome; a typed error is fine
+                except Exception as exc:  # pragma: no cover - would be a bug
+                    pytest.fail(f"{label}: untyped {type(exc).__name__} on a redirect")
+
+        async def run_async() -> None:
+            async with AsyncClient(first.url, token=SECRET, retry=FAST_RETRY) as aclient:
+                with contextlib.suppress(errors.Error):
+                    await aclient.get("operations/x")
+
+        asyncio.run(run_async())
+    finally:
+        first.close()
+        other.close()
+    leaked = [h for h in seen if any(k.lower() == "authorization" for k in h)]
+    assert not leaked, f"Authorization sent to the redirect target after {status}"
+
+
+# --- TLS ------------------------------------------------------------------------------------
+
+
+def self_signed(tmp: Path) -> tuple[Path, Path] | None:
+    """A certificate for 127.0.0.1/localhost and its key, or None without a tool."""
+    cert, key = tmp / "cert.pem", tmp / "key.pem"
+    try:
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+    except ImportError:
+        if shutil.which("openssl") is None:
+            return None
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+             "-keyout", str(key), "-out", str(cert)],
+            check=True, capture_output=True, timeout=60,
+        )  # fmt: skip
+        return cert, key
+    private = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(private.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(private, hashes.SHA256())
+    )
+    cert.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key.write_bytes(
+        private.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path) -> Iterator[tuple[str, Path, list[dict[str, str]]]]:
+    pair = self_signed(tmp_path)
+    if pair is None:
+        pytest.skip("neither the cryptography package nor the openssl CLI is available")
+    cert, key = pair
+    seen: list[dict[str, str]] = []
+    handler = type("TLSStub", (StubHandler,), {"status": 200, "seen": seen})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    server.handle_error = lambda request, address: None  # type: ignore[method-assign]
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{server.server_address[1]}", cert, seen
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+def test_tls_is_verified_by_default(tls_server: tuple[str, Path, list[dict[str, str]]]) -> None:
+    url, cert, seen = tls_server
+    with Client(url, token=SECRET, retry=FAST_RETRY) as client, pytest.raises(errors.TLSError):
+        client.get("operations/x")
+
+    async def run_async() -> None:
+        async with AsyncClient(url, token=SECRET, retry=FAST_RETRY) as aclient:
+            with pytest.raises(errors.TLSError):
+                await aclient.get("operations/x")
+
+    asyncio.run(run_async())
+    assert seen == [], "a request (and the token) went to an unverified server"
+    # The same server is fine once its certificate is trusted: verification, not breakage.
+    with Client(url, token=SECRET, retry=None, ca_certs=str(cert)) as trusting:
+        assert trusting.get("operations/x").name == "operations/x"
+    assert seen and seen[0].get("Authorization") == f"Bearer {SECRET}"
+
+
+# --- the server: loopback and constant-time tokens ------------------------------------------
+
+
+def listening_addresses(port: int) -> set[str]:
+    """Local addresses with a LISTEN socket on ``port`` (from /proc/net/tcp{,6})."""
+    found = set()
+    for table, width in (("/proc/net/tcp", 8), ("/proc/net/tcp6", 32)):
+        if not os.path.exists(table):
+            continue
+        with open(table, encoding="ascii") as lines:
+            next(lines)
+            for line in lines:
+                fields = line.split()
+                address, _, hex_port = fields[1].partition(":")
+                if fields[3] == "0A" and int(hex_port, 16) == port:
+                    raw = bytes.fromhex(address)
+                    if width == 8:
+                        found.add(str(ipaddress.IPv4Address(raw[::-1])))
+                    else:
+                        words = b"".join(raw[i : i + 4][::-1] for i in range(0, 16, 4))
+                        found.add(str(ipaddress.IPv6Address(words)))
+    return found
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
+def test_server_binds_loopback_by_default(tmp_path: Path) -> None:
+    from lro.server.__main__ import _parser
+
+    assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
+    with serve(port=0) as srv:
+        assert srv.url.startswith("http://127.0.0.1:")
+        assert listening_addresses(srv.port) == {"127.0.0.1"}
+    assert _parser().get_default("host") == "127.0.0.1"
+    process = ServerProcess("--port", "0", "--db", ":memory:", stderr_path=tmp_path / "err")
+    url = process.start()
+    try:
+        port = int(url.rsplit(":", 1)[1])
+        assert url.startswith("http://127.0.0.1:")
+        assert listening_addresses(port) == {"127.0.0.1"}
+    finally:
+        process.terminate()
+
+
+def test_tokens_are_compared_in_constant_time(authed: RunningServer) -> None:
+    """Source: identity.py compares digests with hmac.compare_digest and never with ==.
+    Behaviour: near-miss tokens (same length, one character off, prefixes, case) fail."""
+    from lro.server import identity
+
+    source = textwrap.dedent(inspect.getsource(identity.Identity.principal))
+    assert "hmac.compare_digest(" in source
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Compare):
+            names = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+            assert not names & {"token", "candidate", "digest"}, ast.unparse(node)
+        if isinstance(node, ast.Subscript | ast.Break):
+            pytest.fail(f"lookup or early exit in principal(): {ast.unparse(node)}")
+
+    pool = urllib3.PoolManager(retries=False)
+    near_misses = [
+        WRONG,
+        SECRET[:-1] + chr(ord(SECRET[-1]) ^ 1),
+        chr(ord(SECRET[0]) ^ 1) + SECRET[1:],
+        SECRET.upper(),
+        SECRET[:-1],
+        SECRET + "0",
+        SECRET[::-1],
+        "x" * len(SECRET),
+        SECRET + "\u00e9",
+    ]
+    for token in near_misses:
+        assert len(token) >= len(SECRET) - 1
+        response = pool.request(
+            "GET", authed.url + "/v1/operations", headers={"Authorization": f"Bearer {token}"}
+        )
+        assert response.status == 401, token
+        assert b'"code":16' in response.data
+    ok = pool.request(
+        "GET", authed.url + "/v1/operations", headers={"Authorization": f"Bearer {SECRET}"}
+    )
+    assert ok.status == 200
+    pool.clear()
