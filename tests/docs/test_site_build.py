@@ -1,0 +1,27 @@
+"""`make docs` builds the whole site offline, and a broken internal link fails it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_docs_site_builds_in_strict_mode() -> None:
+    result = subprocess.run(
+        [sys.executable, "scripts/build_docs.py"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    site = ROOT / "site"
+    for page in ("index.html", "docs/guide.html", "docs/reference.html", "generated/index.html"):
+        assert (site / page).is_file(), page
+    reference = (site / "docs" / "reference.html").read_text(encoding="utf-8")
+    assert "wait_all" in reference and "WaitPolicy" in reference  # rendered from docstrings
+    model = (site / "generated" / "docs" / "V1Operation.html").read_text(encoding="utf-8")
+    assert "guide.html" in model  # the generated pages lead to the wrapper's guide
