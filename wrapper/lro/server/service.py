@@ -94,7 +94,8 @@ class Operations:
             where.append("parent = ?")
             params.append(parent)
         query = fingerprint("standard", parent, flt.canonical)
-        return self._page(_selection(where, params, flt.sql, flt.params), query, size, token)
+        selection = _selection(where, params, flt.sql, flt.params)
+        return self._page(selection, query, size, token, with_total=False)
 
     def list_audited(self, filter_text: str, show_deleted: bool, size: int, token: str) -> Page:
         flt = parse_filter(filter_text)
@@ -108,14 +109,23 @@ class Operations:
         query = fingerprint("unseen", principal)
         return self._page(_selection(where, [principal], "", ()), query, size, token)
 
-    def _page(self, selection: Selection, query: str, requested: int, token: str) -> Page:
+    def _page(
+        self,
+        selection: Selection,
+        query: str,
+        requested: int,
+        token: str,
+        *,
+        with_total: bool = True,
+    ) -> Page:
+        """One page; ``with_total``: count every match (the standard view never shows it)."""
         after = self._tokens.resume_after(token, query)
         size = page_size(requested)
         rows = self._store.page(selection, after, size + 1)  # one extra row says "more"
         more = len(rows) > size
         rows = rows[:size]
         next_token = self._tokens.issue(rows[-1][0], query) if more else ""
-        total = self._store.count(selection)
+        total = self._store.count(selection) if with_total else 0
         return Page([op for _, op in rows], next_token, total)
 
     # --- waiting --------------------------------------------------------------------------

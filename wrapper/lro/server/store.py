@@ -77,6 +77,10 @@ class Store:
         self._db.executescript(_SCHEMA)
         (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM operations").fetchone()
         self._last_seq: int = last
+        # COUNT(*) is linear in the matches: remember each count until the next write, so
+        # paging through a large store costs one count per query, not one per page.
+        self._writes = 0
+        self._counts: dict[tuple[str, tuple[object, ...]], tuple[int, int]] = {}
 
     def close(self) -> None:
         self._db.close()
@@ -84,6 +88,7 @@ class Store:
     @contextmanager
     def _transaction(self) -> Iterator[sqlite3.Connection]:
         self._db.execute("BEGIN IMMEDIATE")
+        self._writes += 1  # invalidates the remembered counts, even if this one rolls back
         try:
             yield self._db
         except BaseException:
@@ -149,8 +154,15 @@ class Store:
         return [(seq, _load(body)) for seq, body in rows]
 
     def count(self, selection: Selection) -> int:
+        key = (selection.where, tuple(selection.params))
+        remembered = self._counts.get(key)
+        if remembered is not None and remembered[0] == self._writes:
+            return remembered[1]
         query = f"SELECT COUNT(*) FROM operations WHERE {selection.where}"
         (total,) = self._db.execute(query, selection.params).fetchone()
+        if len(self._counts) > 1024:  # bounded: distinct filters are user input
+            self._counts.clear()
+        self._counts[key] = (self._writes, int(total))
         return int(total)
 
     # --- request ids (AIP-155) ------------------------------------------------------------
