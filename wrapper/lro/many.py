@@ -453,6 +453,17 @@ def _apply_event(
     return (payload if changed else None), done
 
 
+def _batch_policy(policy: WaitPolicy) -> WaitPolicy:
+    """The schedule of batch rounds: polling, with sleeps capped at ``batch_max_delay``
+    (one round costs one request per 1000 operations, so it can afford to be brisk)."""
+    cap = policy.batch_max_delay
+    return policy.replace(
+        long_poll=False,
+        initial_delay=min(policy.initial_delay, cap),
+        max_delay=min(policy.max_delay, cap),
+    )
+
+
 def _sync_completions(
     board: _Board,
     engine: str,
@@ -464,9 +475,7 @@ def _sync_completions(
     options: dict[str, Any],
 ) -> Iterator[_Entry]:
     if engine == "batch":
-        plan = WaitPlan(
-            policy.replace(long_poll=False), deadline, rng=options["rng"], stoppable=False
-        )
+        plan = WaitPlan(_batch_policy(policy), deadline, rng=options["rng"], stoppable=False)
         sleep = options["sleep"] or _interruptible_sleep(options["stop"])
         return _sync_batch(board, plan, on_progress, options["clock"], sleep, options["stop"])
     return _sync_pool(
@@ -757,7 +766,7 @@ def _async_completions(
     options: dict[str, Any],
 ) -> AsyncIterator[_Entry]:
     if engine == "batch":
-        plan = WaitPlan(policy.replace(long_poll=False), deadline, rng=options["rng"])
+        plan = WaitPlan(_batch_policy(policy), deadline, rng=options["rng"])
         return _async_batch(board, plan, on_progress, options)
     return _async_pool(
         board, _pool_policy(via, policy), deadline, max_concurrency, on_progress, options

@@ -105,6 +105,10 @@ class WaitPolicy:
             ``watch()``), long-poll windows are capped at this many seconds (default 1),
             because a ``:wait`` returns only when the operation is done: shorter windows
             let metadata progress show. Completion is still noticed at once.
+        batch_max_delay: the largest sleep between the batch rounds of
+            :func:`lro.wait_all` / :func:`lro.as_completed` on the audited view (default 1).
+            A round costs one request per 1000 operations, so the last completion of a
+            large set is noticed within about a second.
     """
 
     long_poll: LongPoll = "auto"
@@ -117,12 +121,15 @@ class WaitPolicy:
     default_timeout: float | None = 900.0
     stop_latency: float = 5.0
     progress_interval: float = 1.0
+    batch_max_delay: float = 1.0
 
     def __post_init__(self) -> None:
         if self.long_poll not in (True, False, "auto"):
             raise ValueError("long_poll must be True, False or 'auto'")
         if min(self.wait_window, self.stop_latency, self.progress_interval) <= 0:
             raise ValueError("wait_window, stop_latency and progress_interval must be > 0")
+        if self.batch_max_delay <= 0:
+            raise ValueError("batch_max_delay must be > 0")
         if not 0 < self.initial_delay <= self.max_delay:
             raise ValueError("need 0 < initial_delay <= max_delay")
         if self.multiplier < 1:
