@@ -23,7 +23,7 @@ import re
 import time
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from .timestamps import Duration, DurationError
 
@@ -688,6 +688,10 @@ def _restore_error(cls: type[Error], args: tuple[Any, ...], state: dict[str, Any
     return error
 
 
+#: A detail class (ErrorInfo, RetryInfo, ...), for typed lookups among the details.
+_D = TypeVar("_D")
+
+
 class Error(Exception):
     """Base class of every exception the SDK raises.
 
@@ -727,7 +731,7 @@ class Error(Exception):
 
     # -- details ------------------------------------------------------------------------
 
-    def _first(self, cls: type[Any]) -> Any:
+    def _first(self, cls: type[_D]) -> _D | None:
         return next((d for d in self.details if isinstance(d, cls)), None)
 
     def _retry_info_seconds(self) -> float | None:
@@ -737,8 +741,7 @@ class Error(Exception):
     @property
     def error_info(self) -> ErrorInfo | None:
         """The first ``ErrorInfo`` detail, if any."""
-        info: ErrorInfo | None = self._first(ErrorInfo)
-        return info
+        return self._first(ErrorInfo)
 
     @property
     def reason(self) -> str | None:
@@ -755,56 +758,47 @@ class Error(Exception):
     @property
     def retry_info(self) -> RetryInfo | None:
         """The first ``RetryInfo`` detail, if any."""
-        info: RetryInfo | None = self._first(RetryInfo)
-        return info
+        return self._first(RetryInfo)
 
     @property
     def debug_info(self) -> DebugInfo | None:
         """The first ``DebugInfo`` detail, if any."""
-        info: DebugInfo | None = self._first(DebugInfo)
-        return info
+        return self._first(DebugInfo)
 
     @property
     def quota_failure(self) -> QuotaFailure | None:
         """The first ``QuotaFailure`` detail, if any."""
-        info: QuotaFailure | None = self._first(QuotaFailure)
-        return info
+        return self._first(QuotaFailure)
 
     @property
     def precondition_failure(self) -> PreconditionFailure | None:
         """The first ``PreconditionFailure`` detail, if any."""
-        info: PreconditionFailure | None = self._first(PreconditionFailure)
-        return info
+        return self._first(PreconditionFailure)
 
     @property
     def bad_request(self) -> BadRequest | None:
         """The first ``BadRequest`` detail, if any."""
-        info: BadRequest | None = self._first(BadRequest)
-        return info
+        return self._first(BadRequest)
 
     @property
     def request_info(self) -> RequestInfo | None:
         """The first ``RequestInfo`` detail, if any."""
-        info: RequestInfo | None = self._first(RequestInfo)
-        return info
+        return self._first(RequestInfo)
 
     @property
     def resource_info(self) -> ResourceInfo | None:
         """The first ``ResourceInfo`` detail, if any."""
-        info: ResourceInfo | None = self._first(ResourceInfo)
-        return info
+        return self._first(ResourceInfo)
 
     @property
     def help(self) -> Help | None:
         """The first ``Help`` detail, if any."""
-        info: Help | None = self._first(Help)
-        return info
+        return self._first(Help)
 
     @property
     def localized_message(self) -> LocalizedMessage | None:
         """The first ``LocalizedMessage`` detail, if any."""
-        info: LocalizedMessage | None = self._first(LocalizedMessage)
-        return info
+        return self._first(LocalizedMessage)
 
     # -- output -------------------------------------------------------------------------
 
