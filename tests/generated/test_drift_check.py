@@ -25,10 +25,11 @@ def _git(cwd: Path, *args: str) -> None:
 def test_check_generated_fails_after_a_spec_edit(tmp_path: Path) -> None:
     repo = tmp_path / "repo"
     repo.mkdir()
-    for item in ("openapi.yaml", "generator-config.yaml"):
+    for item in ("openapi.yaml", "generator-config.yaml", ".gitignore"):
         shutil.copy(ROOT / item, repo / item)
     for folder in ("templates", "scripts", "generated"):
-        shutil.copytree(ROOT / folder, repo / folder)
+        # Bytecode is not part of the snapshot (the repo ignores it too).
+        shutil.copytree(ROOT / folder, repo / folder, ignore=shutil.ignore_patterns("__pycache__"))
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "snapshot")
