@@ -1000,8 +1000,12 @@ class AnyTypeError(Error):
     code = Code.INVALID_ARGUMENT
 
 
-class WaitTimeout(Error):
+class WaitTimeout(DeadlineExceeded):
     """Waiting for an operation ran out of time (code DEADLINE_EXCEEDED).
+
+    A :class:`DeadlineExceeded`, so ``except lro.DeadlineExceeded`` catches both a
+    server's deadline error and the client's own wait deadline. The operation itself
+    keeps running on the server (unless the wait was told ``cancel_on_timeout=True``).
 
     Attributes:
         operation: the last snapshot seen before giving up, if any.
