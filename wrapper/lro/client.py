@@ -29,6 +29,7 @@ import threading
 import uuid
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 from urllib.parse import urlsplit
 
@@ -300,7 +301,6 @@ class Calls:
         operation_class: type[Operation] = Operation,
     ) -> None:
         import lro_api  # lazy: pydantic is slow to import
-        from lro_api.api.operation_service_api import OperationServiceApi
         from lro_api.api.operations_api import OperationsApi
 
         for label, value in (("token", token), ("user_agent", user_agent)):
@@ -322,8 +322,8 @@ class Calls:
         config.safe_chars_for_path_param = "/"
         api_client = lro_api.ApiClient(config)
         api_client.user_agent = _user_agent(user_agent, lro_api.__version__)
+        self._api_client = api_client
         self._ops = OperationsApi(api_client)
-        self._svc = OperationServiceApi(api_client)
         self._audit_from = base_url + "/audit/"
         self._audit_to = base_url + audit_prefix + "/"
         self._no_audit_hint = (
@@ -332,6 +332,16 @@ class Calls:
         )
         # The token lives only in this header dict, never in the generated Configuration.
         self._auth: dict[str, str] = {"Authorization": f"Bearer {token}"} if token else {}
+
+    @cached_property
+    def _svc(self) -> Any:
+        """The audited view's generated API class, imported on first use: it is the costly
+        import (pydantic builds a validator per generated method, ~0.2 s), and clients of a
+        standard-view-only service never need it. Two threads racing here build two
+        equivalent stateless wrappers, which is harmless."""
+        from lro_api.api.operation_service_api import OperationServiceApi
+
+        return OperationServiceApi(self._api_client)
 
     # -- requests -----------------------------------------------------------------------
 
