@@ -190,6 +190,9 @@ def test_bad_base_url(url: str) -> None:
 def test_bad_settings() -> None:
     with pytest.raises(InvalidArgument):
         lro.client.Client(timeout=0)
+    for no_limit in (None, "30", True):  # every request has a timeout: no way to turn it off
+        with pytest.raises(InvalidArgument, match="wait\\(timeout="):
+            lro.client.Client(timeout=no_limit)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument):
         lro.client.Client(audit_prefix="nope")
     with pytest.raises(InvalidArgument):

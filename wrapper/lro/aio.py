@@ -130,7 +130,7 @@ class AsyncClient(_ClientBase):
         base_url: str = "http://127.0.0.1:8080",
         *,
         token: str | None = None,
-        timeout: float | None = 30.0,
+        timeout: float = 30.0,
         retry: Retry | None = DEFAULT_RETRY,
         user_agent: str | None = None,
         audit_prefix: str = "/audit",

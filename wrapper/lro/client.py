@@ -687,8 +687,13 @@ class _ClientBase:
         wait_policy: WaitPolicy | None,
         audited: Any,
     ) -> None:
-        if timeout is not None and timeout <= 0:
-            raise InvalidArgument(f"timeout must be > 0 or None, got {timeout!r}")
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            # Every request has a timeout: a dead connection must never hang the caller.
+            # Waiting longer for an operation is wait(timeout=...)'s job, not this one's.
+            raise InvalidArgument(
+                f"timeout must be a number of seconds > 0, got {timeout!r} "
+                "(per request; use wait(timeout=...) to wait longer for an operation)"
+            )
         if retry is not None and not isinstance(retry, Retry):
             raise InvalidArgument("retry must be an lro.Retry or None")
         self.base_url = _normalise_base_url(base_url)
@@ -739,7 +744,7 @@ class Client(_ClientBase):
         base_url: str = "http://127.0.0.1:8080",
         *,
         token: str | None = None,
-        timeout: float | None = 30.0,
+        timeout: float = 30.0,
         retry: Retry | None = DEFAULT_RETRY,
         user_agent: str | None = None,
         audit_prefix: str = "/audit",
