@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from client_support import FAST_RETRY, job, out
 
+import lro.calls
 import lro.client
 from lro.errors import (
     Aborted,
@@ -157,9 +158,9 @@ def test_get_many_reorders_and_reports_a_short_answer() -> None:
     """A server that answers out of order, or leaves a name out, is handled."""
     names = ["operations/a", "operations/b"]
     ops = [Operation.from_dict({"name": n}) for n in reversed(names)]
-    assert [o.name for o in lro.client._in_order(names, ops)] == names
+    assert [o.name for o in lro.calls._in_order(names, ops)] == names
     with pytest.raises(NotFound, match="operations/b"):
-        lro.client._in_order(names, ops[1:])
+        lro.calls._in_order(names, ops[1:])
 
 
 @pytest.fixture()

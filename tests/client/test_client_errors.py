@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from client_support import FAST_RETRY, job, out
 
+import lro.calls
 import lro.client
 from lro.errors import (
     Cancelled,
@@ -394,7 +395,7 @@ def test_method_not_allowed_is_unimplemented(srv: Any) -> None:
     with lro.client.Client(srv.url, transport=Transport()) as c:
         response = c._transport.send(lro.transport.Request("PUT", srv.url + "/v1/operations/x"))
     with pytest.raises(Unimplemented):
-        lro.client._load(response, None)
+        lro.calls._load(response, None)
 
 
 def test_every_public_error_is_an_lro_error(srv: Any) -> None:

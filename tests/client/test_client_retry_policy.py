@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+import lro.calls
 import lro.client
 from lro.errors import (
     Aborted,
@@ -189,13 +190,13 @@ def test_no_policy_never_retries() -> None:
 def test_attempts_generator_drives_retries() -> None:
     responses = [Unavailable("a"), Response(503, {}, b""), Response(200, {}, b'{"x": 1}')]
     policy = Retry(initial=0.5, jitter="none")
-    call = lro.client.Call(
+    call = lro.calls.Call(
         "GET",
         "/x",
         lambda: Request("GET", "http://h/x"),
-        lambda r: lro.client._load(r, None),
+        lambda r: lro.calls._load(r, None),
     )
-    steps = lro.client.attempts(call, policy)
+    steps = lro.calls.attempts(call, policy)
     trace: list[Any] = [next(steps)]
     try:
         for outcome in responses:

@@ -2,8 +2,8 @@
 
 Same methods, as coroutines, over :class:`lro.aio_transport.AsyncTransport` (stdlib
 asyncio streams, no extra dependency). Requests are built, responses parsed and retries
-decided by exactly the same code as the sync client (:class:`lro.client.Calls` and
-:func:`lro.client.attempts`); only the I/O and the sleeping are asynchronous.
+decided by exactly the same code as the sync client (:class:`lro.calls.Calls` and
+:func:`lro.calls.attempts`); only the I/O and the sleeping are asynchronous.
 
 List calls return an :class:`AsyncPager` (``async for op in client.list_operations()``).
 
@@ -20,15 +20,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 from .aio_transport import AsyncTransport
-from .client import (
-    Call,
-    Calls,
-    PageFetch,
-    View,
-    _ClientBase,
-    attempts,
-    chunked,
-)
+from .calls import Call, Calls, PageFetch, View, attempts, chunked
+from .client import _ClientBase
 from .errors import Error, InvalidArgument
 from .operation import AsyncOperation, Operation
 from .paging import Page, check_next_token
@@ -151,7 +144,7 @@ class AsyncClient(_ClientBase):
     # -- plumbing -----------------------------------------------------------------------
 
     async def _run(self, call: Call[R]) -> R:
-        """Drive one call's attempts: send, sleep, retry (see :func:`lro.client.attempts`)."""
+        """Drive one call's attempts: send, sleep, retry (see :func:`lro.calls.attempts`)."""
         steps = attempts(call, self.retry)
         try:
             step = next(steps)

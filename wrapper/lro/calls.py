@@ -1,0 +1,648 @@
+"""What each API call sends and how its answer is read, shared by both clients.
+
+A :class:`Call` is one request recipe: how to build its :class:`~lro.transport.Request`
+(the generated layer's serializers do the paths, query encoding and headers), how to
+parse the :class:`~lro.transport.Response` (``json.loads`` into :class:`lro.Operation`
+snapshots), and whether it is idempotent. :class:`Calls` makes one per API method;
+:func:`attempts` drives a call's retries without doing any I/O, so
+:class:`lro.Client` and :class:`lro.AsyncClient` differ only in how they send and sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import json
+import platform
+import uuid
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from urllib.parse import urlsplit
+
+from .errors import (
+    ConnectionDropped,
+    Error,
+    InvalidArgument,
+    InvalidName,
+    InvalidResponse,
+    NotFound,
+    TransportTimeout,
+    error_from_http,
+)
+from .names import is_list_path, validate_name
+from .operation import Operation
+from .paging import Page
+from .retry import Retry, RetryState
+from .transport import Request, Response
+
+if TYPE_CHECKING:
+    pass
+
+
+__all__ = ["MAX_BATCH", "Call", "Calls", "PageFetch", "View", "attempts", "chunked"]
+
+R = TypeVar("R")
+
+View = Literal["standard", "audited"]
+
+#: Most names in one batchGet / batchMarkSeenByCreator request.
+MAX_BATCH = 1000
+
+#: Extra read time for a ``:wait`` request beyond the server's wait window.
+WAIT_MARGIN = 5.0
+#: Wait window used by :meth:`Client.wait_once` when neither it nor the client has a timeout.
+DEFAULT_WAIT_WINDOW = 60.0
+
+_EXCERPT = 1000
+_VIEW_NAMES = {
+    "unspecified": "OPERATION_VIEW_UNSPECIFIED",
+    "basic": "OPERATION_VIEW_BASIC",
+    "full": "OPERATION_VIEW_FULL",
+}
+
+
+# ---------------------------------------------------------------------------------------
+# One call: how to build its request and parse its response (shared with the async client)
+
+
+@dataclass(frozen=True)
+class Call(Generic[R]):
+    """One API call: builds a fresh :class:`Request` per attempt and parses the response.
+
+    ``parse`` raises the typed error of a non-2xx response. ``budget`` (seconds from the
+    first attempt) bounds retries in addition to the retry policy's own deadline.
+    """
+
+    method: str
+    path: str
+    build: Callable[[], Request]
+    parse: Callable[[Response], R]
+    idempotent: bool = True
+    budget: float | None = None
+    #: After an attempt whose fate is unknown (dropped connection, read timeout), the error
+    #: of a later attempt may prove that the first one succeeded (a DELETE retried into a
+    #: 404): ``settle(error)`` then returns the call's result, or re-raises.
+    settle: Callable[[Error], R] | None = None
+
+
+#: Builds the Call of one page of a List, given the page token (None for the first).
+PageFetch = Callable[[str | None], "Call[Page[Operation]]"]
+
+Step = Request | float  # what attempts() asks the I/O loop to do: send, or sleep seconds
+
+
+def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | Error | None, R]:
+    """The retry loop of one call, without I/O (shared by the sync and async clients).
+
+    Yields a :class:`Request` to send (the loop sends back the :class:`Response`, or the
+    :class:`~lro.errors.Error` the transport raised) or a float: seconds to sleep (the
+    loop sends back None). Returns the parsed result or raises the last error.
+    """
+    state = RetryState(
+        policy, idempotent=call.idempotent, method=call.method, path=call.path,
+        budget=call.budget,
+    )  # fmt: skip
+    unknown_fate = False  # an earlier attempt may have been processed
+    while True:
+        state.begin()
+        outcome = yield call.build()
+        try:
+            if isinstance(outcome, Error):
+                raise outcome
+            if outcome is None:  # pragma: no cover - protocol misuse
+                raise InvalidResponse("no response")
+            result = call.parse(outcome)
+        except Error as error:
+            if unknown_fate and call.settle is not None:
+                with contextlib.suppress(Error):
+                    settled = call.settle(error)
+                    state.settled(error)
+                    return settled
+            unknown_fate = unknown_fate or isinstance(error, ConnectionDropped | TransportTimeout)
+            delay = state.next_delay(error)
+            if delay is None:
+                raise
+            yield delay
+            continue
+        state.succeeded(outcome.status)
+        return result
+
+
+def _user_agent(extra: str | None, version: str) -> str:
+    ours = f"lro-sdk/{version} python/{platform.python_version()}"
+    return f"{extra} {ours}" if extra else ours
+
+
+def _normalise_base_url(base_url: str) -> str:
+    if not isinstance(base_url, str):
+        raise InvalidArgument("base_url must be a string")
+    parts = urlsplit(base_url)
+    if parts.query or parts.fragment or "@" in parts.netloc:
+        # Credentials in the URL would show up in repr() and logs: use token= instead.
+        raise InvalidArgument("base_url must not have credentials, a query or a fragment")
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise InvalidArgument(f"base_url must be an http(s) URL, got {base_url!r}")
+    return base_url.rstrip("/")
+
+
+def _normalise_prefix(prefix: str) -> str:
+    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
+        raise InvalidArgument(f"audit_prefix must be '' or start with '/', got {prefix!r}")
+    if any(c in prefix for c in "?#") or any(ord(c) < 33 for c in prefix):
+        raise InvalidArgument(f"audit_prefix must be a plain path, got {prefix!r}")
+    return prefix.rstrip("/")
+
+
+def _check_name(name: str) -> str:
+    validate_name(name)
+    if is_list_path(name):
+        raise InvalidName(
+            f"{name!r} is not an operation name: a path ending in 'operations' is a List"
+        )
+    return name
+
+
+def _check_parent(parent: str) -> str:
+    validate_name(parent)
+    if is_list_path(parent):
+        raise InvalidName(f"parent {parent!r} must not end in 'operations'")
+    return parent
+
+
+def _view_value(view: str | None) -> str | None:
+    if view is None:
+        return None
+    text = view.strip()
+    value = _VIEW_NAMES.get(text.lower(), text.upper())
+    if value not in _VIEW_NAMES.values():
+        raise InvalidArgument(f"view must be one of {sorted(_VIEW_NAMES)}, got {view!r}")
+    return value
+
+
+def _duration(seconds: float) -> str:
+    from .timestamps import Duration
+
+    return Duration.from_seconds(seconds).to_json()
+
+
+def _raw_excerpt(body: bytes) -> str:
+    text = body[: _EXCERPT * 4].decode("utf-8", errors="replace")
+    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
+
+
+_MISSING_ROUTE = frozenset({404, 405, 501})
+
+
+def _load(
+    response: Response, name: str | None, hint: str | None = None, names: Sequence[str] = ()
+) -> Any:
+    """The decoded JSON of a 2xx response; the typed error of any other.
+
+    ``hint`` is added to the message of a 404/405/501 that looks like a missing route: one
+    whose message names none of the request's operation ``names``.
+    """
+    if not response.ok:
+        error = error_from_http(response.status, response.body, response.headers, name)
+        if (
+            hint
+            and response.status in _MISSING_ROUTE
+            and not any(n in error.message for n in names)
+        ):
+            error.message = f"{error.message} ({hint})"
+            error.args = (error.message,)
+        raise error
+    body = response.body
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise InvalidResponse(
+            f"HTTP {response.status} response is not valid JSON ({exc})",
+            raw=_raw_excerpt(body),
+            http_status=response.status,
+            operation_name=name,
+        ) from None
+
+
+def _wrong_shape(what: str, value: Any, response: Response, name: str | None) -> InvalidResponse:
+    return InvalidResponse(
+        f"HTTP {response.status} response: {what} (got {type(value).__name__})",
+        raw=_raw_excerpt(response.body),
+        http_status=response.status,
+        operation_name=name,
+    )
+
+
+def _object(doc: Any, response: Response, name: str | None) -> dict[str, Any]:
+    if not isinstance(doc, dict):
+        raise _wrong_shape("expected a JSON object", doc, response, name)
+    return doc
+
+
+def _gone(error: Error) -> None:
+    """``Call.settle`` of a delete: NOT_FOUND means an earlier attempt deleted it."""
+    if not isinstance(error, NotFound):
+        raise error
+
+
+def _json_object(value: Any, what: str) -> dict[str, Any]:
+    """A caller's Any / Status as a plain dict (InvalidArgument if it is not a mapping)."""
+    if not isinstance(value, Mapping):
+        raise InvalidArgument(f"{what} must be a mapping (JSON object), got {type(value).__name__}")
+    return dict(value)
+
+
+def _int_or_none(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+# ---------------------------------------------------------------------------------------
+# Building and parsing every call (shared by Client and AsyncClient)
+
+
+class Calls:
+    """Builds the :class:`Call` of every API method; shared by both clients.
+
+    ``standard`` and ``audited`` are the objects operations get bound to (the client and
+    its audited view). ``lro_api`` is imported here, lazily.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        token: str | None,
+        timeout: float | None,
+        user_agent: str | None,
+        audit_prefix: str,
+        standard: Any,
+        audited: Any,
+        operation_class: type[Operation] = Operation,
+    ) -> None:
+        import lro_api  # lazy: pydantic is slow to import
+        from lro_api.api.operations_api import OperationsApi
+
+        for label, value in (("token", token), ("user_agent", user_agent)):
+            if value is not None and (
+                not isinstance(value, str)
+                or any(ord(c) < 32 or 127 <= ord(c) < 160 or ord(c) > 255 for c in value)
+            ):
+                # The value itself is never shown: it may be a credential.
+                raise InvalidArgument(
+                    f"{label} must be a string of printable Latin-1 characters (an HTTP header)"
+                )
+        self.base_url = base_url
+        self.timeout = timeout
+        self._standard = standard
+        self._audited = audited
+        self._operation_class = operation_class  # AsyncOperation for the async client
+        config = lro_api.Configuration(host=base_url)
+        # Names keep their slashes; everything else (':', '?', '#', '%', ...) is encoded.
+        config.safe_chars_for_path_param = "/"
+        api_client = lro_api.ApiClient(config)
+        api_client.user_agent = _user_agent(user_agent, lro_api.__version__)
+        self._api_client = api_client
+        self._ops = OperationsApi(api_client)
+        self._audit_from = base_url + "/audit/"
+        self._audit_to = base_url + audit_prefix + "/"
+        self._no_audit_hint = (
+            f"is the audited view served under {base_url + audit_prefix!r}? "
+            "Set the client's audit_prefix, or use only the standard view"
+        )
+        # The token lives only in this header dict, never in the generated Configuration.
+        self._auth: dict[str, str] = {"Authorization": f"Bearer {token}"} if token else {}
+
+    @cached_property
+    def _svc(self) -> Any:
+        """The audited view's generated API class, imported on first use: it is the costly
+        import (pydantic builds a validator per generated method, ~0.2 s), and clients of a
+        standard-view-only service never need it. Two threads racing here build two
+        equivalent stateless wrappers, which is harmless."""
+        from lro_api.api.operation_service_api import OperationServiceApi
+
+        return OperationServiceApi(self._api_client)
+
+    # -- requests -----------------------------------------------------------------------
+
+    def _request(
+        self, serializer: Callable[..., Any], timeout: float | None = None, **params: Any
+    ) -> Request:
+        try:
+            method, url, headers, body, _ = serializer(
+                **params, _request_auth=None, _content_type=None, _headers=None, _host_index=0
+            )
+        except Exception as exc:  # the generated layer's errors for values it cannot encode
+            raise InvalidArgument(f"cannot build the request: {type(exc).__name__}") from exc
+        if url.startswith(self._audit_from):
+            url = self._audit_to + url[len(self._audit_from) :]
+        all_headers = {str(k): str(v) for k, v in headers.items() if v is not None}
+        all_headers.update(self._auth)
+        data: bytes | None = None
+        if body is not None:
+            try:
+                data = json.dumps(
+                    body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+                ).encode()
+            except (TypeError, ValueError, RecursionError) as exc:
+                raise InvalidArgument(f"the request body is not valid JSON: {exc}") from None
+        else:
+            all_headers.pop("Content-Type", None)
+        return Request(method, url, all_headers, data, timeout)
+
+    def _call(
+        self, serializer: Callable[..., Any], parse: Callable[[Response], R], **params: Any
+    ) -> Call[R]:
+        request = self._request(serializer, **params)
+        return Call(request.method, request.path, lambda: request, parse)
+
+    # -- parsers ------------------------------------------------------------------------
+
+    def _operation(self, data: Any, response: Response, name: str | None, bind: Any) -> Operation:
+        if not isinstance(data, dict) or not isinstance(data.get("name", ""), str):
+            raise _wrong_shape("expected an operation object", data, response, name)
+        return self._operation_class.from_dict(data, client=bind)
+
+    def _standard_op(self, name: str | None) -> Callable[[Response], Operation]:
+        def parse(response: Response) -> Operation:
+            return self._operation(_load(response, name), response, name, self._standard)
+
+        return parse
+
+    def _audited_op(self, name: str | None) -> Callable[[Response], Operation]:
+        hint = None if name else self._no_audit_hint
+
+        def parse(response: Response) -> Operation:
+            doc = _object(_load(response, name, hint), response, name)
+            return self._operation(doc.get("operation"), response, name, self._audited)
+
+        return parse
+
+    def _empty(self, name: str) -> Callable[[Response], None]:
+        def parse(response: Response) -> None:
+            _object(_load(response, name), response, name)
+
+        return parse
+
+    def _operations(self, doc: dict[str, Any], response: Response, bind: Any) -> list[Operation]:
+        items = doc.get("operations")
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            raise _wrong_shape("'operations' must be an array", items, response, None)
+        operations = []
+        make = self._operation_class
+        for item in items:  # the hot loop of a 1000-operation page: keep it lean
+            if not isinstance(item, dict) or not isinstance(item.get("name", ""), str):
+                raise _wrong_shape("expected operation objects", item, response, None)
+            operations.append(make(item, bind))
+        return operations
+
+    def _page(self, audited: bool) -> Callable[[Response], Page[Operation]]:
+        bind = self._audited if audited else self._standard
+        hint = self._no_audit_hint if audited else None
+
+        def parse(response: Response) -> Page[Operation]:
+            doc = _object(_load(response, None, hint), response, None)
+            token = doc.get("nextPageToken", doc.get("next_page_token")) or ""
+            unreachable = doc.get("unreachable") or []
+            if not isinstance(token, str) or not isinstance(unreachable, list):
+                raise _wrong_shape("bad nextPageToken or unreachable", doc, response, None)
+            total = doc.get("totalSize", doc.get("total_size"))
+            if total is None and audited:
+                total = 0  # int32 field of the audited lists: proto3 JSON omits zero
+            return Page(
+                self._operations(doc, response, bind),
+                next_page_token=token,
+                total_size=_int_or_none(total),
+                unreachable=[str(u) for u in unreachable],
+            )
+
+        return parse
+
+    def _batch(self, names: Sequence[str]) -> Callable[[Response], list[Operation]]:
+        def parse(response: Response) -> list[Operation]:
+            doc = _object(_load(response, None, self._no_audit_hint, names), response, None)
+            return _in_order(names, self._operations(doc, response, self._audited))
+
+        return parse
+
+    # -- standard view ------------------------------------------------------------------
+
+    def get(self, name: str) -> Call[Operation]:
+        """GET /v1/{name}."""
+        return self._call(
+            self._ops._get_operation_serialize, self._standard_op(name), name=_check_name(name)
+        )
+
+    def list_fetch(
+        self, parent: str | None, filter: str | None, page_size: int | None
+    ) -> PageFetch:
+        """GET /v1/operations or /v1/{parent}/operations, one page per token."""
+        query = {"filter": filter, "page_size": page_size, "return_partial_success": None}
+        parse = self._page(audited=False)
+        if parent:
+            scoped = _check_parent(parent)
+            return lambda token: self._call(
+                self._ops._list_parent_operations_serialize,
+                parse,
+                parent=scoped,
+                page_token=token,
+                **query,
+            )
+        return lambda token: self._call(
+            self._ops._list_operations_serialize, parse, page_token=token, **query
+        )
+
+    def cancel(self, name: str) -> Call[None]:
+        """POST /v1/{name}:cancel."""
+        return self._call(
+            self._ops._cancel_operation_serialize, self._empty(name), name=_check_name(name),
+            body={},
+        )  # fmt: skip
+
+    def delete(self, name: str) -> Call[None]:
+        """DELETE /v1/{name}. A retry that finds the operation gone after an attempt whose
+        answer was lost (dropped, timed out) counts as success: that attempt deleted it."""
+        call = self._call(
+            self._ops._delete_operation_serialize, self._empty(name), name=_check_name(name)
+        )
+        return dataclasses.replace(call, settle=_gone)
+
+    def wait_once(self, name: str, timeout: float | None) -> Call[Operation]:
+        """POST /v1/{name}:wait with a window of ``timeout`` seconds (the client's timeout
+        if None). Each attempt asks only for the time left in the window; its HTTP read
+        timeout is that plus :data:`WAIT_MARGIN`; no retry starts after the window."""
+        import time
+
+        _check_name(name)
+        window = timeout if timeout is not None else self.timeout
+        if window is None:
+            window = DEFAULT_WAIT_WINDOW
+        if window < 0:
+            raise InvalidArgument(f"wait timeout must be >= 0, got {timeout!r}")
+        end = time.monotonic() + window
+
+        def build() -> Request:
+            left = max(0.0, end - time.monotonic())
+            return self._request(
+                self._ops._wait_operation_serialize,
+                timeout=left + WAIT_MARGIN,
+                name=name,
+                wait_operation_request={"timeout": _duration(left)},
+            )
+
+        return Call("POST", build().path, build, self._standard_op(name), budget=window)
+
+    # -- audited view -------------------------------------------------------------------
+
+    def audit_get(self, name: str) -> Call[Operation]:
+        """GET /audit/v1/{name}."""
+        return self._call(
+            self._svc._operation_service_get_operation_serialize,
+            self._audited_op(name),
+            name=_check_name(name),
+        )
+
+    def audit_list_fetch(
+        self, filter: str | None, page_size: int | None, show_deleted: bool | None
+    ) -> PageFetch:
+        """GET /audit/v1/operations, one page per token."""
+        parse = self._page(audited=True)
+        return lambda token: self._call(
+            self._svc._operation_service_list_operations_serialize,
+            parse,
+            page_size=page_size,
+            page_token=token,
+            filter=filter,
+            show_deleted=show_deleted,
+        )
+
+    def unseen_fetch(self, page_size: int | None, view: str | None) -> PageFetch:
+        """GET /audit/v1/operations:unseen, one page per token."""
+        from lro_api.models.operation_view import OperationView
+
+        value = _view_value(view)  # checked now, not at the first page
+        enum = OperationView(value) if value is not None else None
+        parse = self._page(audited=True)
+        return lambda token: self._call(
+            self._svc._operation_service_list_unseen_operations_serialize,
+            parse,
+            page_size=page_size,
+            page_token=token,
+            view=enum,
+        )
+
+    def batch_get(self, names: Sequence[str]) -> Call[list[Operation]]:
+        """GET /audit/v1/operations:batchGet for at most :data:`MAX_BATCH` names."""
+        return self._call(
+            self._svc._operation_service_batch_get_operations_serialize,
+            self._batch(names),
+            names=list(names),
+        )
+
+    def mark_seen(self, name: str) -> Call[Operation]:
+        """POST /audit/v1/{name}:markSeenByCreator."""
+        return self._call(
+            self._svc._operation_service_mark_operation_seen_by_creator_serialize,
+            self._audited_op(name),
+            name=_check_name(name),
+            body={},
+        )
+
+    def batch_mark_seen(self, names: Sequence[str]) -> Call[list[Operation]]:
+        """POST /audit/v1/operations:batchMarkSeenByCreator for at most MAX_BATCH names."""
+        return self._call(
+            self._svc._operation_service_batch_mark_operation_seen_by_creator_serialize,
+            self._batch(names),
+            v1_batch_mark_operation_seen_by_creator_request={"names": list(names)},
+        )
+
+    def create(
+        self, metadata: Mapping[str, Any] | None, parent: str | None, request_id: str | None
+    ) -> Call[Operation]:
+        """POST /audit/v1/operations (``requestId`` filled so retries are safe)."""
+        body = {"metadata": _json_object(metadata, "metadata")} if metadata is not None else {}
+        return self._call(
+            self._svc._operation_service_create_operation_serialize,
+            self._audited_op(None),
+            v1_operation=body,
+            parent=_check_parent(parent) if parent else None,
+            request_id=request_id or str(uuid.uuid4()),
+        )
+
+    def update(self, name: str, metadata: Mapping[str, Any]) -> Call[Operation]:
+        """PATCH /audit/v1/{name} with new metadata (progress)."""
+        return self._call(
+            self._svc._operation_service_update_operation_serialize,
+            self._audited_op(name),
+            name=_check_name(name),
+            v1_update_operation_request={"metadata": _json_object(metadata, "metadata")},
+        )
+
+    def finalize(
+        self,
+        name: str,
+        response: Mapping[str, Any] | None,
+        error: Error | Mapping[str, Any] | None,
+        request_id: str | None,
+    ) -> Call[Operation]:
+        """PATCH /audit/v1/{name}:finalize with exactly one of response / error."""
+        if (response is None) == (error is None):
+            raise InvalidArgument("finalize needs exactly one of response= and error=")
+        body: dict[str, Any] = {"done": True}
+        if response is not None:
+            body["response"] = _json_object(response, "response")
+        elif isinstance(error, Error):
+            body["error"] = error.status_dict()
+        else:
+            body["error"] = _json_object(error, "error")
+        return self._call(
+            self._svc._operation_service_finalize_operation_serialize,
+            self._audited_op(name),
+            name=_check_name(name),
+            v1_finalize_operation_request=body,
+            request_id=request_id or str(uuid.uuid4()),
+        )
+
+    def abort(self, name: str, request_id: str | None) -> Call[Operation]:
+        """POST /audit/v1/{name}:abort (``requestId`` filled so retries are safe)."""
+        return self._call(
+            self._svc._operation_service_abort_operation_serialize,
+            self._audited_op(name),
+            name=_check_name(name),
+            request_id=request_id or str(uuid.uuid4()),
+            body={},
+        )
+
+
+def chunked(names: Iterable[str]) -> list[list[str]]:
+    """Validate names and split them into batches of at most :data:`MAX_BATCH`."""
+    if isinstance(names, str):
+        raise InvalidArgument("names must be an iterable of names, not a single string")
+    items = [_check_name(n) for n in names]
+    return [items[i : i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
+
+
+def _in_order(names: Sequence[str], operations: list[Operation]) -> list[Operation]:
+    """Operations in the order of ``names``; NotFound naming any name left unanswered."""
+    if [op.name for op in operations] == list(names):
+        return operations
+    by_name = {op.name: op for op in operations}
+    missing = [n for n in names if n not in by_name]
+    if missing:
+        more = f" (+{len(missing) - 10} more)" if len(missing) > 10 else ""
+        shown = ", ".join(missing[:10]) + more
+        raise NotFound(
+            f"{len(missing)} operation(s) not found: {shown}",
+            operation_name=missing[0],
+        )
+    return [by_name[n] for n in names]
