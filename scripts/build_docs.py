@@ -81,6 +81,7 @@ plugins:
           paths: [{ROOT / "wrapper"}, {ROOT / "generated"}]
           options:
             show_source: false
+            inherited_members: true
             members_order: source
             docstring_style: google
             show_signature_annotations: true

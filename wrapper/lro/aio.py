@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, cast, overload
 
 from .aio_transport import AsyncTransport
 from .calls import Call, Calls, PageFetch, View, attempts, chunked
@@ -31,6 +31,7 @@ from .transport import Request, Response
 
 if TYPE_CHECKING:
     from .polling import WaitPolicy
+    from .waiting import AsyncWaitBackend
 
 __all__ = ["AsyncAuditedView", "AsyncClient", "AsyncPager", "AsyncTransport"]
 
@@ -108,7 +109,37 @@ class AsyncPager(Generic[T]):
         return f"AsyncPager({state})"
 
 
-class AsyncClient(_ClientBase):
+class _AsyncWaitMethods:
+    """``wait()`` and ``watch()`` for an :class:`AsyncClient` or its
+    :class:`AsyncAuditedView` (see :class:`lro.client._WaitMethods`)."""
+
+    def _backend(self) -> AsyncWaitBackend:
+        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
+        return cast("AsyncWaitBackend", self)
+
+    async def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
+        """Wait until the operation is done and return its final snapshot (see
+        :mod:`lro.waiting`)."""
+        from . import waiting
+
+        final: Operation = await waiting.async_wait(
+            self._backend(), name, timeout=timeout, **options
+        )
+        return final
+
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> AsyncIterator[Operation]:
+        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.async_watch`.
+        """
+        from . import waiting
+
+        return waiting.async_watch(self._backend(), name, timeout=timeout, **options)
+
+
+class AsyncClient(_ClientBase, _AsyncWaitMethods):
     """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`.
 
     Use ``async with`` (or ``await client.close()``). One instance may serve many
@@ -261,31 +292,12 @@ class AsyncClient(_ClientBase):
 
     # -- waiting ------------------------------------------------------------------------
 
-    async def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
-        """Wait until the operation is done and return its final snapshot (see
-        :mod:`lro.waiting`)."""
-        from . import waiting
-
-        final: Operation = await waiting.async_wait(self, name, timeout=timeout, **options)
-        return final
-
-    def watch(
-        self, name: str, timeout: float | None = DEFAULT, **options: Any
-    ) -> AsyncIterator[Operation]:
-        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
-
-        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.async_watch`.
-        """
-        from . import waiting
-
-        return waiting.async_watch(self, name, timeout=timeout, **options)
-
     async def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client."""
         return await self.get(name)
 
 
-class AsyncAuditedView:
+class AsyncAuditedView(_AsyncWaitMethods):
     """The audited view of an :class:`AsyncClient` (``client.audit``); see
     :class:`lro.client.AuditedView` for each method."""
 
@@ -391,21 +403,3 @@ class AsyncAuditedView:
     def wait_policy(self) -> WaitPolicy | None:
         """The client's default wait policy."""
         return self.client.wait_policy
-
-    async def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
-        """Wait until done (see :func:`lro.waiting.async_wait`); audited snapshots."""
-        from . import waiting
-
-        final: Operation = await waiting.async_wait(self, name, timeout=timeout, **options)
-        return final
-
-    def watch(
-        self, name: str, timeout: float | None = DEFAULT, **options: Any
-    ) -> AsyncIterator[Operation]:
-        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
-
-        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.async_watch`.
-        """
-        from . import waiting
-
-        return waiting.async_watch(self, name, timeout=timeout, **options)

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from .errors import (
     Error,
@@ -36,6 +36,7 @@ from .transport import Request, Response, SyncTransport, Transport
 
 if TYPE_CHECKING:
     from .polling import WaitPolicy
+    from .waiting import WaitBackend
 
 from .calls import (
     MAX_BATCH,
@@ -112,7 +113,43 @@ class _ClientBase:
         return f"{type(self).__name__}(base_url={self.base_url!r}, token={token})"
 
 
-class Client(_ClientBase):
+class _WaitMethods:
+    """``wait()`` and ``watch()`` for what the waiter drives: a :class:`Client` (standard
+    snapshots) or its :class:`AuditedView` (audited snapshots, with the audit fields)."""
+
+    def _backend(self) -> WaitBackend:
+        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
+        return cast("WaitBackend", self)
+
+    def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
+        """Wait until the operation is done and return its final snapshot.
+
+        ``timeout``: wall-clock seconds (None: forever; omitted: the policy's default).
+        ``options``: ``policy``, ``on_progress``, ``on_done``, ``stop``,
+        ``cancel_on_timeout``... (see :func:`lro.waiting.wait`). A failed operation is
+        returned, not raised; ``.result()`` raises its error.
+
+        Raises:
+            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
+        """
+        from . import waiting
+
+        final: Operation = waiting.wait(self._backend(), name, timeout=timeout, **options)
+        return final
+
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> Iterator[Operation]:
+        """Yield each changed snapshot until the operation is done (the done one last).
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.watch`.
+        """
+        from . import waiting
+
+        return waiting.watch(self._backend(), name, timeout=timeout, **options)
+
+
+class Client(_ClientBase, _WaitMethods):
     """Synchronous client of the Operations API (both views). Thread-safe.
 
     Args:
@@ -286,39 +323,12 @@ class Client(_ClientBase):
 
     # -- waiting ------------------------------------------------------------------------
 
-    def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
-        """Wait until the operation is done and return its final snapshot.
-
-        ``timeout``: wall-clock seconds (None: forever; omitted: the policy's default).
-        ``options``: ``policy``, ``on_progress``, ``on_done``, ``stop``,
-        ``cancel_on_timeout``... (see :func:`lro.waiting.wait`). A failed operation is
-        returned, not raised; ``.result()`` raises its error.
-
-        Raises:
-            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
-        """
-        from . import waiting
-
-        final: Operation = waiting.wait(self, name, timeout=timeout, **options)
-        return final
-
-    def watch(
-        self, name: str, timeout: float | None = DEFAULT, **options: Any
-    ) -> Iterator[Operation]:
-        """Yield each changed snapshot until the operation is done (the done one last).
-
-        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.watch`.
-        """
-        from . import waiting
-
-        return waiting.watch(self, name, timeout=timeout, **options)
-
     def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client: ``.wait()``, ``.result()``..."""
         return self.get(name)
 
 
-class AuditedView:
+class AuditedView(_WaitMethods):
     """The audited view (``/audit/v1/...``) of a :class:`Client`: ``client.audit``.
 
     Operations it returns are bound to it, so ``op.refresh()`` stays in the audited view;
@@ -440,21 +450,3 @@ class AuditedView:
     def wait_policy(self) -> WaitPolicy | None:
         """The client's default wait policy."""
         return self.client.wait_policy
-
-    def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
-        """Wait until done (see :func:`lro.waiting.wait`); snapshots are audited ones."""
-        from . import waiting
-
-        final: Operation = waiting.wait(self, name, timeout=timeout, **options)
-        return final
-
-    def watch(
-        self, name: str, timeout: float | None = DEFAULT, **options: Any
-    ) -> Iterator[Operation]:
-        """Yield each changed snapshot until the operation is done (the done one last).
-
-        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.watch`.
-        """
-        from . import waiting
-
-        return waiting.watch(self, name, timeout=timeout, **options)
