@@ -14,10 +14,12 @@ import sys
 import time
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import parse_qs, urlsplit
 
 import urllib3
 
 from lro.retry import Retry
+from lro.transport import Request, Response, Transport
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-reliability-7f3a9c"
@@ -153,3 +155,26 @@ class ServerProcess:
 
     def stderr(self) -> str:
         return self.stderr_path.read_text(encoding="utf-8") if self.stderr_path.exists() else ""
+
+
+class Recording:
+    """A real transport that remembers every request it sends."""
+
+    def __init__(self) -> None:
+        self.inner = Transport(timeout=5.0)
+        self.sent: list[Request] = []
+
+    def send(self, request: Request) -> Response:
+        self.sent.append(request)
+        return self.inner.send(request)
+
+    def close(self) -> None:
+        self.inner.close()
+
+    def request_ids(self, method: str, path_suffix: str) -> list[str]:
+        ids = []
+        for request in self.sent:
+            parts = urlsplit(request.url)
+            if request.method == method and parts.path.endswith(path_suffix):
+                ids.extend(parse_qs(parts.query).get("requestId", [""]))
+        return ids

@@ -8,11 +8,10 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import yaml
-from reliability_support import FAST_RETRY, META, RESPONSE, ROOT, TOKEN, Raw
+from reliability_support import FAST_RETRY, META, RESPONSE, ROOT, TOKEN, Raw, Recording
 
 from lro.client import Client
 from lro.errors import (
@@ -24,30 +23,6 @@ from lro.errors import (
     NotFound,
 )
 from lro.server import RunningServer, serve
-from lro.transport import Request, Response, Transport
-
-
-class Recording:
-    """A real transport that remembers every request it sends."""
-
-    def __init__(self) -> None:
-        self.inner = Transport(timeout=5.0)
-        self.sent: list[Request] = []
-
-    def send(self, request: Request) -> Response:
-        self.sent.append(request)
-        return self.inner.send(request)
-
-    def close(self) -> None:
-        self.inner.close()
-
-    def request_ids(self, method: str, path_suffix: str) -> list[str]:
-        ids = []
-        for request in self.sent:
-            parts = urlsplit(request.url)
-            if request.method == method and parts.path.endswith(path_suffix):
-                ids.extend(parse_qs(parts.query).get("requestId", [""]))
-        return ids
 
 
 @pytest.fixture

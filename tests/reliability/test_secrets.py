@@ -29,14 +29,14 @@ from typing import Any
 
 import pytest
 import urllib3
-from reliability_support import FAST_RETRY, META, RESPONSE, ServerProcess, free_port
+from reliability_support import FAST_RETRY, META, RESPONSE, Recording, ServerProcess, free_port
 
 from lro import errors
 from lro.aio import AsyncClient
 from lro.aio_transport import AsyncTransport
 from lro.client import Client
 from lro.server import RunningServer, serve
-from lro.transport import Request, Response, Transport
+from lro.transport import Transport
 
 SECRET = "s3cr3t-T0KEN-4b8e1d0c9a"
 WRONG = "s3cr3t-T0KEN-4b8e1d0c9b"  # same length, last character differs
@@ -54,19 +54,6 @@ def assert_no_secret(text: str, where: str) -> None:
 def authed() -> Iterator[RunningServer]:
     with serve(port=0, db=":memory:", tokens={SECRET: "alice"}) as srv:
         yield srv
-
-
-class Recording:
-    def __init__(self) -> None:
-        self.inner = Transport(timeout=5.0)
-        self.sent: list[Request] = []
-
-    def send(self, request: Request) -> Response:
-        self.sent.append(request)
-        return self.inner.send(request)
-
-    def close(self) -> None:
-        self.inner.close()
 
 
 # --- repr -----------------------------------------------------------------------------------

@@ -39,7 +39,6 @@ if TYPE_CHECKING:
     from .waiting import WaitBackend
 
 from .calls import (
-    MAX_BATCH,
     Call,
     Calls,
     PageFetch,
@@ -50,7 +49,7 @@ from .calls import (
     chunked,
 )
 
-__all__ = ["MAX_BATCH", "AuditedView", "Call", "Calls", "Client", "View", "attempts"]
+__all__ = ["AuditedView", "Client"]
 
 R = TypeVar("R")
 

@@ -48,6 +48,7 @@ from .polling import (
 from .waiting import (
     OnProgress,
     async_snapshots,
+    call_callback,
     known_long_poll,
     policy_for,
     snapshots,
@@ -610,14 +611,6 @@ async def _async_round(board: _Board) -> _Round:
     return seen
 
 
-async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
-    if callback is None:
-        return
-    result = callback(*args)
-    if isinstance(result, Awaitable):
-        await result
-
-
 async def _async_batch(
     board: _Board,
     plan: WaitPlan,
@@ -640,7 +633,7 @@ async def _async_batch(
         started = clock()
         seen = await _async_round(board)
         for snapshot in seen.changed:
-            await _call(on_progress, snapshot)
+            await call_callback(on_progress, snapshot)
         for entry in seen.done:
             yield entry
         if seen.error is not None:
@@ -746,7 +739,7 @@ async def _async_collect(
             raise board.abandoned()
         report, finished = _apply_event(board, event, timeouts)
         if report is not None:
-            await _call(on_progress, report)
+            await call_callback(on_progress, report)
         if finished:
             outstanding -= 1
             if event[1].final is not None:

@@ -480,8 +480,8 @@ async def async_snapshots(
             return
 
 
-async def _call(callback: Callable[..., Any] | None, *args: Any) -> None:
-    """Call a sync or async callback."""
+async def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None:
+    """Call a sync or async callback (None: nothing); shared with :mod:`lro.many`."""
     if callback is None:
         return
     result = callback(*args)
@@ -536,15 +536,15 @@ async def async_wait(
         async for snapshot in stream:
             last = snapshot
             if on_progress is not None and tracker.changed(snapshot):
-                await _call(on_progress, snapshot)
+                await call_callback(on_progress, snapshot)
     except Error as error:
         await _async_cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        await _call(on_done, _last_of(error, last), error)
+        await call_callback(on_done, _last_of(error, last), error)
         raise
     finally:
         await stream.aclose()
     assert last is not None and last.done
-    await _call(on_done, last, None)
+    await call_callback(on_done, last, None)
     return last
 
 
@@ -573,8 +573,8 @@ async def async_watch(
                 yield snapshot
     except Error as error:
         await _async_cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        await _call(on_done, _last_of(error, last), error)
+        await call_callback(on_done, _last_of(error, last), error)
         raise
     finally:
         await stream.aclose()
-    await _call(on_done, last, None)
+    await call_callback(on_done, last, None)
