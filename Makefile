@@ -27,6 +27,7 @@ lint: install
 	$(BIN)/ruff check wrapper tests bench scripts
 	$(BIN)/ruff format --check wrapper tests bench scripts
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 ## the whole suite: drift check, lint, types, tests (this is what .ci/run calls)
 test: check-generated lint

@@ -23,7 +23,7 @@ TIMEOUT = 300.0
 
 def lro_long_poll(url: str, op: dict[str, Any]) -> dict[str, Any]:
     """``lro.Client.wait`` as a user calls it (long-poll when the server has it)."""
-    from lro.client import Client
+    from lro._sync.client import Client
 
     with Client(url) as client:
         done: dict[str, Any] = client.wait(op["name"], timeout=TIMEOUT).to_dict()
@@ -32,8 +32,8 @@ def lro_long_poll(url: str, op: dict[str, Any]) -> dict[str, Any]:
 
 def lro_polling(url: str, op: dict[str, Any]) -> dict[str, Any]:
     """``lro.Client.wait`` restricted to GET polling (its fallback cadence)."""
-    from lro.client import Client
-    from lro.polling import WaitPolicy
+    from lro._core.plan import WaitPolicy
+    from lro._sync.client import Client
 
     with Client(url) as client:
         policy = WaitPolicy(long_poll=False)

@@ -78,7 +78,7 @@ def _cli_works(argv: list[str]) -> bool:
 def _heavy_modules() -> str:
     """Which heavy modules `import lro` pulls in (it must pull in none)."""
     code = (
-        "import sys, lro; print(','.join(m for m in ('pydantic', 'lro_api', 'lro.server',"
+        "import sys, lro; print(','.join(m for m in ('pydantic', 'lro_api', 'lro_server',"
         " 'urllib3') if m in sys.modules))"
     )
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
@@ -187,7 +187,7 @@ def run(ctx: Context) -> list[Row]:
         + (
             f"these heavy modules: {heavy}."
             if heavy
-            else "none of pydantic, lro_api, lro.server, urllib3."
+            else "none of pydantic, lro_api, lro_server, urllib3."
         )
     )
     return rows

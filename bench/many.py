@@ -44,8 +44,8 @@ def wait_all(
 ) -> ManyOutcome:
     """Runs ``lro.wait_all`` over ``names`` and measures it (server-side request count)."""
     try:
-        from lro.client import Client
-        from lro.many import wait_all as lro_wait_all
+        from lro import wait_all as lro_wait_all
+        from lro._sync.client import Client
     except ImportError as exc:
         raise NotMeasured(f"lro.wait_all unavailable: {exc}") from exc
     with Client(srv.url, max_connections=max(10, concurrency)) as client:

@@ -59,7 +59,7 @@ def _floor(url: str, name: str) -> Call:
 
 def _lro(url: str, name: str) -> Call:
     try:
-        from lro.client import Client
+        from lro._sync.client import Client
 
         client = Client(url)
     except ImportError as exc:

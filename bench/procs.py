@@ -1,7 +1,7 @@
 """Servers and load generators in their own processes, so their CPU is never the client's.
 
 ``ServerProcess`` starts the reference server through its command line
-(``python -m lro.server --port 0 --db ... --max-wait ...``) and reads the URL it prints;
+(``python -m lro_server --port 0 --db ... --max-wait ...``) and reads the URL it prints;
 ``BareServerProcess`` starts :mod:`bench.bare_server`, the no-work HTTP floor.
 """
 
@@ -115,7 +115,7 @@ class ServerProcess(_Child):
     """The reference server (CLI) in a child process, plus admin helpers."""
 
     def __init__(self, *, max_wait: float = 30.0, db: str = ":memory:") -> None:
-        argv = [PYTHON, "-m", "lro.server", "--port", "0", "--db", db]
+        argv = [PYTHON, "-m", "lro_server", "--port", "0", "--db", db]
         argv += ["--max-wait", f"{max_wait:g}", "--log-level", "WARNING"]
         super().__init__(argv, "the reference server")
         self.max_wait = max_wait

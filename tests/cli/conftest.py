@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import pytest
 from lro_cli_helpers import TOKENS, Runner, make_runner
 
-from lro.server import RunningServer, serve
+from lro_server import RunningServer, serve
 
 
 @pytest.fixture(scope="module")

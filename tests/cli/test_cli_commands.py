@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from lro_cli_helpers import Runner, make_inprocess_runner
 
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 JOB = "type.googleapis.com/test.Job"
 

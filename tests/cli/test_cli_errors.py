@@ -7,9 +7,9 @@ import json
 import pytest
 
 from lro import errors
+from lro._core.operation import Operation
 from lro.cli import ExitCode
 from lro.cli._exit import error_json, error_line, exit_code_for, redact
-from lro.operation import Operation
 
 
 @pytest.mark.parametrize(

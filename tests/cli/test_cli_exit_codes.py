@@ -11,8 +11,8 @@ import time
 import pytest
 from lro_cli_helpers import SECRET, Runner, clean_env, lro_command, make_runner
 
-from lro.client import Client
-from lro.server import RunningServer
+from lro._sync.client import Client
+from lro_server import RunningServer
 
 
 def one_line(result: subprocess.CompletedProcess[str]) -> str:

@@ -8,7 +8,7 @@ import sys
 import pytest
 from lro_cli_helpers import Runner, clean_env, lro_command, make_inprocess_runner
 
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 COMMANDS = [
     "get", "list", "wait", "cancel", "delete", "create", "update", "finish", "seen", "unseen",

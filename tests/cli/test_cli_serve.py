@@ -1,4 +1,4 @@
-"""`lro serve` runs the reference server (lro.server's own command line) in the foreground."""
+"""`lro serve` runs the reference server (lro_server's own command line) in the foreground."""
 
 from __future__ import annotations
 

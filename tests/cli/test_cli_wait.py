@@ -13,8 +13,8 @@ import time
 
 from lro_cli_helpers import Runner, clean_env, lro_command
 
-from lro.client import Client
-from lro.server import RunningServer
+from lro._sync.client import Client
+from lro_server import RunningServer
 
 JOB = "type.googleapis.com/test.Job"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lro.retry import Retry
+from lro._core.retry import Retry
 
 TOKEN = "s3cr3t-t0ken-VALUE-4242"
 

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from client_support import FAST_RETRY, TOKEN
 
-import lro.client
-from lro.server import serve
+import lro
+from lro_server import serve
 
 
 @pytest.fixture(scope="session")
@@ -34,15 +34,15 @@ def token_server() -> Iterator[Any]:
 
 
 @pytest.fixture()
-def client(srv: Any) -> Iterator[lro.client.Client]:
-    with lro.client.Client(srv.url, retry=FAST_RETRY, timeout=10) as c:
+def client(srv: Any) -> Iterator[lro.Client]:
+    with lro.Client(srv.url, retry=FAST_RETRY, timeout=10) as c:
         yield c
 
 
 @pytest.fixture()
-def bare(srv: Any) -> Iterator[lro.client.Client]:
+def bare(srv: Any) -> Iterator[lro.Client]:
     """A client that never retries."""
-    with lro.client.Client(srv.url, retry=None, timeout=10) as c:
+    with lro.Client(srv.url, retry=None, timeout=10) as c:
         yield c
 
 

@@ -13,8 +13,9 @@ from typing import Any, TypeVar
 import pytest
 from client_support import FAST_RETRY, TOKEN, job, out
 
+from lro._async.transport import AsyncTransport
+from lro._core.operation import Operation
 from lro.aio import AsyncClient, AsyncPager
-from lro.aio_transport import AsyncTransport
 from lro.errors import (
     Aborted,
     Cancelled,
@@ -32,8 +33,7 @@ from lro.errors import (
     Unauthenticated,
     Unavailable,
 )
-from lro.operation import Operation
-from lro.server import serve
+from lro_server import serve
 
 T = TypeVar("T")
 

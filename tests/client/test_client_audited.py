@@ -1,4 +1,4 @@
-"""The audited view (worker side, batch get, seen-by-creator) through lro.client.Client."""
+"""The audited view (worker side, batch get, seen-by-creator) through lro.Client."""
 
 from __future__ import annotations
 
@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from client_support import FAST_RETRY, job, out
 
-import lro.calls
-import lro.client
+import lro
+import lro._core.calls
+from lro._core.operation import Operation
 from lro.errors import (
     Aborted,
     Code,
@@ -20,11 +21,10 @@ from lro.errors import (
     PermissionDenied,
     error_from_status,
 )
-from lro.operation import Operation
-from lro.server import serve
+from lro_server import serve
 
 
-def test_create_update_finalize_response(client: lro.client.Client) -> None:
+def test_create_update_finalize_response(client: lro.Client) -> None:
     op = client.create(job(progressPercent=0))
     assert op.name.startswith("operations/")
     assert op.client is client.audit  # audited snapshots stay in their view
@@ -44,20 +44,20 @@ def test_create_update_finalize_response(client: lro.client.Client) -> None:
         client.finalize(op.name, response=out())
 
 
-def test_create_with_parent(client: lro.client.Client) -> None:
+def test_create_with_parent(client: lro.Client) -> None:
     scope = f"projects/x{uuid.uuid4().hex[:6]}/locations/eu"
     op = client.create(job(), parent=scope)
     assert op.name.startswith(scope + "/operations/")
     assert client.get(op.name).name == op.name
 
 
-def test_create_without_metadata(client: lro.client.Client) -> None:
+def test_create_without_metadata(client: lro.Client) -> None:
     op = client.create()
     assert op.metadata is None and not op.done
 
 
 @pytest.mark.parametrize("as_object", [True, False])
-def test_finalize_with_error(client: lro.client.Client, as_object: bool) -> None:
+def test_finalize_with_error(client: lro.Client, as_object: bool) -> None:
     op = client.create(job())
     status = {"code": 9, "message": "disk full"}
     error = error_from_status(status) if as_object else status
@@ -68,7 +68,7 @@ def test_finalize_with_error(client: lro.client.Client, as_object: bool) -> None
         final.result()
 
 
-def test_finalize_needs_exactly_one(client: lro.client.Client, srv: Any) -> None:
+def test_finalize_needs_exactly_one(client: lro.Client, srv: Any) -> None:
     before = srv.requests
     with pytest.raises(InvalidArgument):
         client.finalize("operations/x")
@@ -77,7 +77,7 @@ def test_finalize_needs_exactly_one(client: lro.client.Client, srv: Any) -> None
     assert srv.requests == before
 
 
-def test_request_id_makes_create_idempotent(client: lro.client.Client) -> None:
+def test_request_id_makes_create_idempotent(client: lro.Client) -> None:
     rid = str(uuid.uuid4())
     a = client.create(job(), request_id=rid)
     b = client.create(job(), request_id=rid)
@@ -85,7 +85,7 @@ def test_request_id_makes_create_idempotent(client: lro.client.Client) -> None:
     assert client.create(job()).name != client.create(job()).name  # fresh ids by default
 
 
-def test_abort(client: lro.client.Client) -> None:
+def test_abort(client: lro.Client) -> None:
     op = client.create(job())
     aborted = client.abort(op.name)
     assert aborted.done and isinstance(aborted.error, Aborted)
@@ -97,7 +97,7 @@ def test_abort(client: lro.client.Client) -> None:
     assert client.abort(other.name, request_id=rid) == first  # deduplicated (AIP-155)
 
 
-def test_audit_get_and_list(client: lro.client.Client) -> None:
+def test_audit_get_and_list(client: lro.Client) -> None:
     op = client.create(job())
     got = client.audit.get(op.name)
     assert got.name == op.name and got.creator == "anonymous"
@@ -110,7 +110,7 @@ def test_audit_get_and_list(client: lro.client.Client) -> None:
     assert client.audit.get(op.name).delete_time is not None
 
 
-def test_audit_list_filter_and_pages(client: lro.client.Client) -> None:
+def test_audit_list_filter_and_pages(client: lro.Client) -> None:
     pager = client.audit.list_operations(filter="done = true", page_size=2)
     pages = list(pager.pages())
     assert all(o.done for p in pages for o in p.items)
@@ -118,7 +118,7 @@ def test_audit_list_filter_and_pages(client: lro.client.Client) -> None:
     assert sum(len(p) for p in pages) == pager.total_size
 
 
-def test_get_many_in_input_order(client: lro.client.Client, srv: Any) -> None:
+def test_get_many_in_input_order(client: lro.Client, srv: Any) -> None:
     names = [client.create(job(i=i)).name for i in range(5)]
     wanted = [names[3], names[0], names[4], names[0]]
     before = srv.requests
@@ -129,7 +129,7 @@ def test_get_many_in_input_order(client: lro.client.Client, srv: Any) -> None:
     assert client.get_many([]) == []
 
 
-def test_get_many_chunks_of_1000(client: lro.client.Client, srv: Any) -> None:
+def test_get_many_chunks_of_1000(client: lro.Client, srv: Any) -> None:
     sims = srv.simulate(count=1005, duration=3600, steps=1)
     names = [s["name"] for s in sims][::-1]
     before = srv.requests
@@ -138,7 +138,7 @@ def test_get_many_chunks_of_1000(client: lro.client.Client, srv: Any) -> None:
     assert [o.name for o in got] == names
 
 
-def test_get_many_missing_name_is_reported(client: lro.client.Client) -> None:
+def test_get_many_missing_name_is_reported(client: lro.Client) -> None:
     real = client.create(job()).name
     missing = f"operations/missing-{uuid.uuid4().hex}"
     with pytest.raises(NotFound) as info:
@@ -147,7 +147,7 @@ def test_get_many_missing_name_is_reported(client: lro.client.Client) -> None:
     assert "audit_prefix" not in str(info.value)  # not mistaken for a missing route
 
 
-def test_get_many_rejects_bad_input(client: lro.client.Client) -> None:
+def test_get_many_rejects_bad_input(client: lro.Client) -> None:
     with pytest.raises(InvalidArgument):
         client.get_many("operations/abc")  # a string, not a list of names
     with pytest.raises(InvalidArgument):
@@ -158,9 +158,9 @@ def test_get_many_reorders_and_reports_a_short_answer() -> None:
     """A server that answers out of order, or leaves a name out, is handled."""
     names = ["operations/a", "operations/b"]
     ops = [Operation.from_dict({"name": n}) for n in reversed(names)]
-    assert [o.name for o in lro.calls._in_order(names, ops)] == names
+    assert [o.name for o in lro._core.calls._in_order(names, ops)] == names
     with pytest.raises(NotFound, match="operations/b"):
-        lro.calls._in_order(names, ops[1:])
+        lro._core.calls._in_order(names, ops[1:])
 
 
 @pytest.fixture()
@@ -172,8 +172,8 @@ def own_server() -> Iterator[Any]:
 
 def test_mark_seen_and_unseen(own_server: Any) -> None:
     with (
-        lro.client.Client(own_server.url, token="tok-a", retry=FAST_RETRY) as alice,
-        lro.client.Client(own_server.url, token="tok-b", retry=FAST_RETRY) as bob,
+        lro.Client(own_server.url, token="tok-a", retry=FAST_RETRY) as alice,
+        lro.Client(own_server.url, token="tok-b", retry=FAST_RETRY) as bob,
     ):
         ops = [alice.create(job(i=i)) for i in range(4)]
         running = alice.create(job())
@@ -217,7 +217,7 @@ def test_mark_seen_and_unseen(own_server: Any) -> None:
         assert [o.name for o in bob.unseen()] == [bob_op.name]
 
 
-def test_audited_ops_delegate_to_standard_calls(client: lro.client.Client) -> None:
+def test_audited_ops_delegate_to_standard_calls(client: lro.Client) -> None:
     op = client.create(job())
     op.cancel()
     after = op.refresh()

@@ -10,8 +10,10 @@ from typing import Any
 import pytest
 from client_support import FAST_RETRY, job, out
 
-import lro.calls
-import lro.client
+import lro
+import lro._core.calls
+from lro._core.retry import Retry
+from lro._sync.transport import Transport
 from lro.errors import (
     Cancelled,
     ConnectError,
@@ -29,8 +31,6 @@ from lro.errors import (
     Unavailable,
     Unimplemented,
 )
-from lro.retry import Retry
-from lro.transport import Transport
 
 
 def recording_retry(**changes: Any) -> tuple[Retry, list[float]]:
@@ -45,7 +45,7 @@ def path_of(name: str) -> str:
 
 
 @pytest.fixture()
-def op(client: lro.client.Client) -> Any:
+def op(client: lro.Client) -> Any:
     return client.create(job())
 
 
@@ -58,7 +58,7 @@ def op(client: lro.client.Client) -> Any:
     [(5, 404, NotFound), (7, 403, PermissionDenied), (13, 500, Internal), (12, 501, Unimplemented)],
 )
 def test_error_body_forms(
-    bare: lro.client.Client, srv: Any, op: Any, form: int, code: int, status: int, cls: type
+    bare: lro.Client, srv: Any, op: Any, form: int, code: int, status: int, cls: type
 ) -> None:
     srv.faults.add(kind="error", code=code, error_form=form, path=path_of(op.name))
     with pytest.raises(cls) as info:
@@ -71,14 +71,14 @@ def test_error_body_forms(
     assert error.operation_name == op.name
 
 
-def test_error_with_explicit_status(bare: lro.client.Client, srv: Any, op: Any) -> None:
+def test_error_with_explicit_status(bare: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="error", status=418, path=path_of(op.name))
     with pytest.raises(Error) as info:
         bare.get(op.name)
     assert info.value.http_status == 418
 
 
-def test_html_502_maps_by_status(bare: lro.client.Client, srv: Any, op: Any) -> None:
+def test_html_502_maps_by_status(bare: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="html_502", path=path_of(op.name))
     with pytest.raises(Internal) as info:
         bare.get(op.name)
@@ -87,14 +87,14 @@ def test_html_502_maps_by_status(bare: lro.client.Client, srv: Any, op: Any) -> 
     assert "<" not in info.value.message
 
 
-def test_html_502_is_retried(client: lro.client.Client, srv: Any, op: Any) -> None:
+def test_html_502_is_retried(client: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="html_502", count=2, path=path_of(op.name))
     assert client.get(op.name).name == op.name
     assert len(srv.faults.hits) == 2
 
 
 def test_malformed_2xx_is_invalid_response_not_retried(
-    client: lro.client.Client, srv: Any, op: Any
+    client: lro.Client, srv: Any, op: Any
 ) -> None:
     srv.faults.add(kind="malformed", count=3, path=path_of(op.name))
     with pytest.raises(InvalidResponse) as info:
@@ -109,35 +109,35 @@ def test_wrong_shape_2xx(srv: Any) -> None:
         def __init__(self, body: bytes) -> None:
             self.body = body
 
-        def send(self, request: Any) -> lro.transport.Response:
-            return lro.transport.Response(200, {}, self.body)
+        def send(self, request: Any) -> lro.Response:
+            return lro.Response(200, {}, self.body)
 
         def close(self) -> None:
             pass
 
     for body in [b"[1, 2]", b'"text"', b'{"name": 5}']:
-        with lro.client.Client(srv.url, transport=Fake(body)) as c, pytest.raises(InvalidResponse):
+        with lro.Client(srv.url, transport=Fake(body)) as c, pytest.raises(InvalidResponse):
             c.get("operations/x")
     for body in [b'{"operation": []}', b"{}"]:
-        with lro.client.Client(srv.url, transport=Fake(body)) as c, pytest.raises(InvalidResponse):
+        with lro.Client(srv.url, transport=Fake(body)) as c, pytest.raises(InvalidResponse):
             c.audit.get("operations/x")
     with (
-        lro.client.Client(srv.url, transport=Fake(b'{"operations": {}}')) as c,
+        lro.Client(srv.url, transport=Fake(b'{"operations": {}}')) as c,
         pytest.raises(InvalidResponse),
     ):
         list(c.list_operations())
     with (
-        lro.client.Client(srv.url, transport=Fake(b'{"nextPageToken": "t"}')) as c,
+        lro.Client(srv.url, transport=Fake(b'{"nextPageToken": "t"}')) as c,
         pytest.raises(InvalidResponse, match="same nextPageToken"),
     ):
         list(c.list_operations())
-    with lro.client.Client(srv.url, transport=Fake(b"")) as c:
+    with lro.Client(srv.url, transport=Fake(b"")) as c:
         assert c.cancel("operations/x") is None  # an empty 2xx body is {}
 
 
 def test_oversized_body(srv: Any, op: Any) -> None:
     srv.faults.add(kind="oversized", size_bytes=200_000, path=path_of(op.name))
-    with lro.client.Client(srv.url, transport=Transport(max_response_bytes=4096)) as c:
+    with lro.Client(srv.url, transport=Transport(max_response_bytes=4096)) as c:
         with pytest.raises(InvalidResponse, match="larger than 4096"):
             c.get(op.name)
         assert c.get(op.name).name == op.name  # the connection is not reused half-read
@@ -146,7 +146,7 @@ def test_oversized_body(srv: Any, op: Any) -> None:
 # -- dropped connections -----------------------------------------------------------------
 
 
-def test_drop_before(bare: lro.client.Client, client: lro.client.Client, srv: Any, op: Any) -> None:
+def test_drop_before(bare: lro.Client, client: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="drop_before", path=path_of(op.name))
     with pytest.raises(ConnectionDropped):
         bare.get(op.name)
@@ -155,7 +155,7 @@ def test_drop_before(bare: lro.client.Client, client: lro.client.Client, srv: An
     assert len(srv.faults.hits) == 3
 
 
-def test_drop_after_create_is_retried_once_created(client: lro.client.Client, srv: Any) -> None:
+def test_drop_after_create_is_retried_once_created(client: lro.Client, srv: Any) -> None:
     before = client.audit.list_operations(page_size=1).total_size
     srv.faults.add(kind="drop_after", method="POST", path=r"^/audit/v1/operations$")
     created = client.create(job(kind="dropped"))
@@ -164,9 +164,7 @@ def test_drop_after_create_is_retried_once_created(client: lro.client.Client, sr
     assert created.metadata == job(kind="dropped")
 
 
-def test_drop_after_finalize_and_abort_are_deduplicated(
-    client: lro.client.Client, srv: Any
-) -> None:
+def test_drop_after_finalize_and_abort_are_deduplicated(client: lro.Client, srv: Any) -> None:
     a, b = client.create(job()), client.create(job())
     srv.faults.add(kind="drop_after", path=path_of(a.name + ":finalize"))
     srv.faults.add(kind="drop_after", path=path_of(b.name + ":abort"))
@@ -175,7 +173,7 @@ def test_drop_after_finalize_and_abort_are_deduplicated(
     assert len(srv.faults.hits) == 2
 
 
-def test_drop_after_delete_is_a_success(client: lro.client.Client, srv: Any) -> None:
+def test_drop_after_delete_is_a_success(client: lro.Client, srv: Any) -> None:
     op = client.create(job())
     srv.faults.add(kind="drop_after", method="DELETE", path=path_of(op.name))
     assert client.delete(op.name) is None  # the retry's 404 proves the delete happened
@@ -186,7 +184,7 @@ def test_drop_after_delete_is_a_success(client: lro.client.Client, srv: Any) -> 
         client.delete(op.name)  # without a lost answer, a 404 is still an error
 
 
-def test_drop_after_without_retry(bare: lro.client.Client, srv: Any) -> None:
+def test_drop_after_without_retry(bare: lro.Client, srv: Any) -> None:
     a = bare.create(job())
     srv.faults.add(kind="drop_after", path=path_of(a.name + ":finalize"))
     with pytest.raises(ConnectionDropped):
@@ -196,7 +194,7 @@ def test_drop_after_without_retry(bare: lro.client.Client, srv: Any) -> None:
 
 def test_connect_refused(closed_port: int) -> None:
     policy, sleeps = recording_retry(max_attempts=3)
-    with lro.client.Client(f"http://127.0.0.1:{closed_port}", retry=policy) as c:
+    with lro.Client(f"http://127.0.0.1:{closed_port}", retry=policy) as c:
         with pytest.raises(ConnectError):
             c.get("operations/x")
         with pytest.raises(ConnectError):
@@ -206,7 +204,7 @@ def test_connect_refused(closed_port: int) -> None:
 
 def test_dns_failure() -> None:
     with (
-        lro.client.Client("http://nonexistent.invalid", retry=None, timeout=5) as c,
+        lro.Client("http://nonexistent.invalid", retry=None, timeout=5) as c,
         pytest.raises(ConnectError),
     ):
         c.get("operations/x")
@@ -215,7 +213,7 @@ def test_dns_failure() -> None:
 # -- retries ------------------------------------------------------------------------------
 
 
-def test_503_burst_retried_then_ok(client: lro.client.Client, srv: Any, op: Any) -> None:
+def test_503_burst_retried_then_ok(client: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="unavailable", count=3, path=path_of(op.name))
     before = srv.requests
     assert client.get(op.name).name == op.name
@@ -223,14 +221,14 @@ def test_503_burst_retried_then_ok(client: lro.client.Client, srv: Any, op: Any)
     assert len(srv.faults.hits) == 3
 
 
-def test_503_past_max_attempts(client: lro.client.Client, srv: Any, op: Any) -> None:
+def test_503_past_max_attempts(client: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="unavailable", count=10, path=path_of(op.name))
     with pytest.raises(Unavailable):
         client.get(op.name)
     assert len(srv.faults.hits) == FAST_RETRY.max_attempts
 
 
-def test_503_not_retried_when_disabled(bare: lro.client.Client, srv: Any, op: Any) -> None:
+def test_503_not_retried_when_disabled(bare: lro.Client, srv: Any, op: Any) -> None:
     srv.faults.add(kind="unavailable", count=2, path=path_of(op.name))
     with pytest.raises(Unavailable):
         bare.get(op.name)
@@ -239,14 +237,14 @@ def test_503_not_retried_when_disabled(bare: lro.client.Client, srv: Any, op: An
 
 def test_retry_after_honoured_and_clamped(srv: Any, op: Any) -> None:
     policy, sleeps = recording_retry(maximum=10.0)
-    with lro.client.Client(srv.url, retry=policy) as c:
+    with lro.Client(srv.url, retry=policy) as c:
         srv.faults.add(kind="rate_limit", retry_after_seconds=3, path=path_of(op.name))
         assert c.get(op.name).name == op.name
         srv.faults.add(kind="rate_limit", retry_after_seconds=0, path=path_of(op.name))
         assert c.get(op.name).name == op.name
     assert sleeps == [3.0, 0.0]
     clamped, sleeps2 = recording_retry(maximum=0.5)
-    with lro.client.Client(srv.url, retry=clamped) as c:
+    with lro.Client(srv.url, retry=clamped) as c:
         srv.faults.add(kind="rate_limit", retry_after_seconds=30, path=path_of(op.name))
         assert c.get(op.name).name == op.name
     assert sleeps2 == [0.5]
@@ -256,7 +254,7 @@ def test_retry_after_past_deadline_gives_up(srv: Any, op: Any) -> None:
     policy, sleeps = recording_retry(deadline=2.0)
     srv.faults.add(kind="rate_limit", retry_after_seconds=30, path=path_of(op.name))
     with (
-        lro.client.Client(srv.url, retry=policy.replace(maximum=60)) as c,
+        lro.Client(srv.url, retry=policy.replace(maximum=60)) as c,
         pytest.raises(ResourceExhausted) as info,
     ):
         c.get(op.name)
@@ -266,7 +264,7 @@ def test_retry_after_past_deadline_gives_up(srv: Any, op: Any) -> None:
 
 def test_retry_info_detail(srv: Any, op: Any) -> None:
     policy, sleeps = recording_retry()
-    with lro.client.Client(srv.url, retry=policy) as c:
+    with lro.Client(srv.url, retry=policy) as c:
         srv.faults.add(kind="retry_info", retry_delay="0.25s", path=path_of(op.name))
         assert c.get(op.name).name == op.name
         srv.faults.add(kind="retry_info", code=8, retry_delay="0s", path=path_of(op.name))
@@ -275,7 +273,7 @@ def test_retry_info_detail(srv: Any, op: Any) -> None:
 
 
 def test_resource_exhausted_without_delay_not_retried(
-    client: lro.client.Client, srv: Any, op: Any
+    client: lro.Client, srv: Any, op: Any
 ) -> None:
     srv.faults.add(kind="error", code=8, count=2, path=path_of(op.name))
     with pytest.raises(ResourceExhausted) as info:
@@ -288,25 +286,23 @@ def test_resource_exhausted_without_delay_not_retried(
     ("code", "cls"),
     [(1, Cancelled), (3, InvalidArgument), (4, DeadlineExceeded), (15, DataLoss)],
 )
-def test_never_retried_codes(
-    client: lro.client.Client, srv: Any, op: Any, code: int, cls: type
-) -> None:
+def test_never_retried_codes(client: lro.Client, srv: Any, op: Any, code: int, cls: type) -> None:
     srv.faults.add(kind="error", code=code, count=2, path=path_of(op.name))
     with pytest.raises(cls):
         client.get(op.name)
     assert len(srv.faults.hits) == 1
 
 
-def test_gateway_504_without_status_retried(client: lro.client.Client, srv: Any) -> None:
+def test_gateway_504_without_status_retried(client: lro.Client, srv: Any) -> None:
     class Gateway:
         def __init__(self) -> None:
             self.calls = 0
             self.inner = Transport()
 
-        def send(self, request: Any) -> lro.transport.Response:
+        def send(self, request: Any) -> lro.Response:
             self.calls += 1
             if self.calls == 1:
-                return lro.transport.Response(504, {"Content-Type": "text/html"}, b"<h1>504</h1>")
+                return lro.Response(504, {"Content-Type": "text/html"}, b"<h1>504</h1>")
             return self.inner.send(request)
 
         def close(self) -> None:
@@ -314,7 +310,7 @@ def test_gateway_504_without_status_retried(client: lro.client.Client, srv: Any)
 
     op = client.create(job())
     gateway = Gateway()
-    with lro.client.Client(srv.url, retry=FAST_RETRY, transport=gateway) as c:
+    with lro.Client(srv.url, retry=FAST_RETRY, transport=gateway) as c:
         assert c.get(op.name).name == op.name
     assert gateway.calls == 2
 
@@ -322,7 +318,7 @@ def test_gateway_504_without_status_retried(client: lro.client.Client, srv: Any)
 def test_delay_past_timeout(srv: Any, op: Any) -> None:
     srv.faults.add(kind="delay", delay_seconds=1.5, path=path_of(op.name))
     started = time.monotonic()
-    with lro.client.Client(srv.url, retry=None, timeout=0.3) as c, pytest.raises(TransportTimeout):
+    with lro.Client(srv.url, retry=None, timeout=0.3) as c, pytest.raises(TransportTimeout):
         c.get(op.name)
         assert time.monotonic() - started < 1.2
         assert c.get(op.name).name == op.name  # the pool recovers
@@ -330,7 +326,7 @@ def test_delay_past_timeout(srv: Any, op: Any) -> None:
 
 def test_delay_past_timeout_is_retried(srv: Any, op: Any) -> None:
     srv.faults.add(kind="delay", delay_seconds=1.0, path=path_of(op.name))
-    with lro.client.Client(srv.url, retry=FAST_RETRY, timeout=0.3) as c:
+    with lro.Client(srv.url, retry=FAST_RETRY, timeout=0.3) as c:
         assert c.get(op.name).name == op.name
     assert len(srv.faults.hits) == 1
 
@@ -338,7 +334,7 @@ def test_delay_past_timeout_is_retried(srv: Any, op: Any) -> None:
 def test_wait_once_not_retried_past_its_window(srv: Any, op: Any) -> None:
     srv.faults.add(kind="unavailable", retry_after_seconds=2, path=path_of(op.name + ":wait"))
     policy, sleeps = recording_retry()
-    with lro.client.Client(srv.url, retry=policy) as c, pytest.raises(Unavailable):
+    with lro.Client(srv.url, retry=policy) as c, pytest.raises(Unavailable):
         c.wait_once(op.name, timeout=0.5)
     assert sleeps == []
 
@@ -347,7 +343,7 @@ def test_wait_once_not_retried_past_its_window(srv: Any, op: Any) -> None:
 
 
 def test_standard_view_only_server(srv: Any) -> None:
-    with lro.client.Client(srv.url, audit_prefix="/nope", retry=FAST_RETRY) as c:
+    with lro.Client(srv.url, audit_prefix="/nope", retry=FAST_RETRY) as c:
         with pytest.raises(NotFound, match="audit_prefix"):
             c.create(job())
         with pytest.raises(NotFound, match="audit_prefix"):
@@ -359,7 +355,7 @@ def test_standard_view_only_server(srv: Any) -> None:
         with pytest.raises(NotFound):
             c.audit.get("operations/x")
         # ... while the standard view keeps working.
-        with lro.client.Client(srv.url) as full:
+        with lro.Client(srv.url) as full:
             made = full.create(job())
         assert c.get(made.name).name == made.name
         c.cancel(made.name)
@@ -370,36 +366,36 @@ def test_audit_prefix_rewrites_only_audited_urls(srv: Any) -> None:
     seen: list[str] = []
 
     class Recorder:
-        def send(self, request: Any) -> lro.transport.Response:
+        def send(self, request: Any) -> lro.Response:
             seen.append(request.url)
             # Good for both views: a bare operation that also wraps one.
             body = b'{"name": "operations/x", "operation": {"name": "operations/x"}}'
-            return lro.transport.Response(200, {}, body)
+            return lro.Response(200, {}, body)
 
         def close(self) -> None:
             pass
 
-    with lro.client.Client("http://h:1/base", audit_prefix="/svc/", transport=Recorder()) as c:
+    with lro.Client("http://h:1/base", audit_prefix="/svc/", transport=Recorder()) as c:
         c.get("operations/x")
         c.audit.get("operations/x")
         c.create(job())
     assert seen[0] == "http://h:1/base/v1/operations/x"
     assert seen[1] == "http://h:1/base/svc/v1/operations/x"
     assert seen[2].startswith("http://h:1/base/svc/v1/operations?requestId=")
-    with lro.client.Client("http://h:1", audit_prefix="", transport=Recorder()) as c:
+    with lro.Client("http://h:1", audit_prefix="", transport=Recorder()) as c:
         c.audit.get("operations/x")
     assert seen[3] == "http://h:1/v1/operations/x"
 
 
 def test_method_not_allowed_is_unimplemented(srv: Any) -> None:
-    with lro.client.Client(srv.url, transport=Transport()) as c:
-        response = c._transport.send(lro.transport.Request("PUT", srv.url + "/v1/operations/x"))
+    with lro.Client(srv.url, transport=Transport()) as c:
+        response = c._transport.send(lro.Request("PUT", srv.url + "/v1/operations/x"))
     with pytest.raises(Unimplemented):
-        lro.calls._load(response, None)
+        lro._core.calls._load(response, None)
 
 
 def test_every_public_error_is_an_lro_error(srv: Any) -> None:
-    with lro.client.Client(srv.url, retry=None) as c:
+    with lro.Client(srv.url, retry=None) as c:
         for call in (
             lambda: c.get(""),
             lambda: c.get("operations"),

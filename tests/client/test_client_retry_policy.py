@@ -1,4 +1,4 @@
-"""Unit tests of lro.retry (policy, AIP-194 classification, RetryState) and lro.paging."""
+"""Unit tests of lro._core.retry (policy, AIP-194 classification, RetryState) and the pagers."""
 
 from __future__ import annotations
 
@@ -9,8 +9,11 @@ from typing import Any
 
 import pytest
 
-import lro.calls
-import lro.client
+import lro
+import lro._core.calls
+from lro import Page, Pager
+from lro._core.http import Headers, Request, Response
+from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, is_retryable
 from lro.errors import (
     Aborted,
     Cancelled,
@@ -31,9 +34,6 @@ from lro.errors import (
     Unavailable,
     error_from_http,
 )
-from lro.paging import Page, Pager
-from lro.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, is_retryable
-from lro.transport import Headers, Request, Response
 
 
 class FakeClock:
@@ -190,13 +190,13 @@ def test_no_policy_never_retries() -> None:
 def test_attempts_generator_drives_retries() -> None:
     responses = [Unavailable("a"), Response(503, {}, b""), Response(200, {}, b'{"x": 1}')]
     policy = Retry(initial=0.5, jitter="none")
-    call = lro.calls.Call(
+    call = lro._core.calls.Call(
         "GET",
         "/x",
         lambda: Request("GET", "http://h/x"),
-        lambda r: lro.calls._load(r, None),
+        lambda r: lro._core.calls._load(r, None),
     )
-    steps = lro.calls.attempts(call, policy)
+    steps = lro._core.calls.attempts(call, policy)
     trace: list[Any] = [next(steps)]
     try:
         for outcome in responses:
@@ -282,7 +282,7 @@ def test_page_decoding_is_fast(srv: Any) -> None:
     ]
     body = json.dumps({"operations": ops, "nextPageToken": "t", "totalSize": 1000}).encode()
     response = Response(200, {}, body)
-    with lro.client.Client(srv.url) as c:
+    with lro.Client(srv.url) as c:
         parse = c._calls._page(audited=True)
         assert len(parse(response).items) == 1000
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from client_support import FAST_RETRY, TOKEN, job
 
-import lro.client
+import lro
+from lro._core.http import Request, Response
 from lro.errors import ConnectionDropped, InvalidName, NotFound, Unauthenticated, Unavailable
-from lro.transport import Request, Response
 
 WEIRD_NAMES = [
     "operations/a b&c=d?e#f:g%2Fh+i",
@@ -40,7 +40,7 @@ class Recorder:
 
 
 @pytest.mark.parametrize("name", WEIRD_NAMES)
-def test_weird_names_round_trip(client: lro.client.Client, srv: Any, name: str) -> None:
+def test_weird_names_round_trip(client: lro.Client, srv: Any, name: str) -> None:
     srv.create_operation(name, metadata=job())
     assert client.get(name).name == name
     assert client.audit.get(name).name == name
@@ -50,7 +50,7 @@ def test_weird_names_round_trip(client: lro.client.Client, srv: Any, name: str) 
 
 def test_path_encoding_keeps_slashes_only() -> None:
     recorder = Recorder()
-    with lro.client.Client("http://h:1", transport=recorder, user_agent="app/2") as c:
+    with lro.Client("http://h:1", transport=recorder, user_agent="app/2") as c:
         c.get("projects/p/operations/a b?c#d:e%f")
         c.cancel("operations/x:y")
         with pytest.raises(NotFound):  # the canned answer holds no operations
@@ -72,7 +72,7 @@ def test_path_encoding_keeps_slashes_only() -> None:
 
 def test_query_values_are_encoded() -> None:
     recorder = Recorder()
-    with lro.client.Client("http://h:1", transport=recorder) as c:
+    with lro.Client("http://h:1", transport=recorder) as c:
         list(c.list_operations(filter="done = true&pageSize=1#x", page_size=5))
         c.create(job(), parent="projects/a b&x=1", request_id="id&evil=1")
     assert recorder.requests[0].url == (
@@ -99,7 +99,7 @@ def test_query_values_are_encoded() -> None:
 )
 def test_hostile_names_never_sent(srv: Any, name: str) -> None:
     before = srv.requests
-    with lro.client.Client(srv.url, retry=None) as c:
+    with lro.Client(srv.url, retry=None) as c:
         for call in (c.get, c.cancel, c.delete, c.audit.get, c.mark_seen, c.abort):
             with pytest.raises(InvalidName):
                 call(name)
@@ -111,7 +111,7 @@ def test_hostile_names_never_sent(srv: Any, name: str) -> None:
 
 
 def test_bad_parent_rejected() -> None:
-    with lro.client.Client("http://h:1", transport=Recorder()) as c, pytest.raises(InvalidName):
+    with lro.Client("http://h:1", transport=Recorder()) as c, pytest.raises(InvalidName):
         c.list_operations("projects/../x")
         with pytest.raises(InvalidName):
             c.create(job(), parent="projects/p/operations")
@@ -121,22 +121,22 @@ def test_bad_parent_rejected() -> None:
 
 
 def test_token_identifies_the_caller(token_server: Any) -> None:
-    with lro.client.Client(token_server.url, token=TOKEN) as c:
+    with lro.Client(token_server.url, token=TOKEN) as c:
         op = c.create(job())
         assert op.creator == "alice"
     with (
-        lro.client.Client(token_server.url, token="wrong", retry=FAST_RETRY) as c,
+        lro.Client(token_server.url, token="wrong", retry=FAST_RETRY) as c,
         pytest.raises(Unauthenticated),
     ):
         c.get(op.name)
-    with lro.client.Client(token_server.url, retry=FAST_RETRY) as c, pytest.raises(Unauthenticated):
+    with lro.Client(token_server.url, retry=FAST_RETRY) as c, pytest.raises(Unauthenticated):
         c.get(op.name)
 
 
 def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
-    with lro.client.Client(token_server.url, token=TOKEN, retry=FAST_RETRY) as c:
+    with lro.Client(token_server.url, token=TOKEN, retry=FAST_RETRY) as c:
         texts += [repr(c), str(c), repr(c.audit)]
         op = c.create(job())
         texts.append(repr(op))
@@ -156,7 +156,7 @@ def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) 
     for info in (dropped, unavailable):
         texts += [str(info.value), repr(info.value), repr(info.value.__dict__)]
     with (
-        lro.client.Client(token_server.url, token=TOKEN + "x", retry=FAST_RETRY) as c,
+        lro.Client(token_server.url, token=TOKEN + "x", retry=FAST_RETRY) as c,
         pytest.raises(Unauthenticated) as denied,
     ):
         c.get(op.name)
@@ -170,7 +170,7 @@ def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) 
 
 def test_import_is_cheap() -> None:
     code = (
-        "import sys, lro.client, lro.aio, lro.retry, lro.paging, lro.transport;"
+        "import sys, lro, lro.aio;"
         "bad = [m for m in ('lro_api', 'pydantic', 'urllib3') if m in sys.modules];"
         "print(','.join(bad))"
     )

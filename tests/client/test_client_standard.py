@@ -1,4 +1,4 @@
-"""The standard view (google.longrunning) through lro.client.Client, over real HTTP."""
+"""The standard view (google.longrunning) through lro.Client, over real HTTP."""
 
 from __future__ import annotations
 
@@ -10,16 +10,16 @@ from typing import Any
 import pytest
 from client_support import job, out
 
-import lro.client
+import lro
+from lro import Pager
 from lro.errors import Cancelled, FailedPrecondition, InvalidArgument, NotFound
-from lro.paging import Pager
 
 
 def parent() -> str:
     return f"projects/p-{uuid.uuid4().hex[:8]}/locations/us"
 
 
-def test_get_returns_bound_standard_snapshot(client: lro.client.Client) -> None:
+def test_get_returns_bound_standard_snapshot(client: lro.Client) -> None:
     created = client.create(job(step=1))
     op = client.get(created.name)
     assert op.name == created.name
@@ -30,7 +30,7 @@ def test_get_returns_bound_standard_snapshot(client: lro.client.Client) -> None:
     assert op.refresh() == op
 
 
-def test_get_unknown_is_not_found_with_name(client: lro.client.Client) -> None:
+def test_get_unknown_is_not_found_with_name(client: lro.Client) -> None:
     with pytest.raises(NotFound) as info:
         client.get("operations/does-not-exist")
     assert info.value.http_status == 404
@@ -38,7 +38,7 @@ def test_get_unknown_is_not_found_with_name(client: lro.client.Client) -> None:
     assert info.value.reason
 
 
-def test_list_parent_pages_lazily(client: lro.client.Client, srv: Any) -> None:
+def test_list_parent_pages_lazily(client: lro.Client, srv: Any) -> None:
     scope = parent()
     names = [client.create(job(i=i), parent=scope).name for i in range(7)]
     before = srv.requests
@@ -59,7 +59,7 @@ def test_list_parent_pages_lazily(client: lro.client.Client, srv: Any) -> None:
     assert pager.total_size is None  # the standard view does not count
 
 
-def test_list_filter_done(client: lro.client.Client) -> None:
+def test_list_filter_done(client: lro.Client) -> None:
     scope = parent()
     a = client.create(job(), parent=scope)
     b = client.create(job(), parent=scope)
@@ -70,19 +70,19 @@ def test_list_filter_done(client: lro.client.Client) -> None:
     assert running == [a.name]
 
 
-def test_list_bad_filter_and_page_size(client: lro.client.Client) -> None:
+def test_list_bad_filter_and_page_size(client: lro.Client) -> None:
     with pytest.raises(InvalidArgument):
         list(client.list_operations(filter="name ~ 'x'"))
     with pytest.raises(InvalidArgument):
         list(client.list_operations(page_size=-1))
 
 
-def test_list_all_operations_includes_created(client: lro.client.Client) -> None:
+def test_list_all_operations_includes_created(client: lro.Client) -> None:
     op = client.create(job())
     assert op.name in {o.name for o in client.list_operations(page_size=500)}
 
 
-def test_cancel_then_cancelled(client: lro.client.Client) -> None:
+def test_cancel_then_cancelled(client: lro.Client) -> None:
     op = client.create(job())
     assert client.cancel(op.name) is None
     after = client.get(op.name)
@@ -94,7 +94,7 @@ def test_cancel_then_cancelled(client: lro.client.Client) -> None:
         after.result()
 
 
-def test_delete_hides_from_standard_view(client: lro.client.Client) -> None:
+def test_delete_hides_from_standard_view(client: lro.Client) -> None:
     op = client.create(job())
     assert client.delete(op.name) is None
     with pytest.raises(NotFound):
@@ -104,12 +104,12 @@ def test_delete_hides_from_standard_view(client: lro.client.Client) -> None:
         client.delete(op.name)
 
 
-def test_wait_once_returns_when_done(client: lro.client.Client) -> None:
+def test_wait_once_returns_when_done(client: lro.Client) -> None:
     op = client.create(job())
 
     def finish() -> None:
         time.sleep(0.2)
-        with lro.client.Client(client.base_url) as other:
+        with lro.Client(client.base_url) as other:
             other.finalize(op.name, response=out(v=2))
 
     thread = threading.Thread(target=finish)
@@ -121,7 +121,7 @@ def test_wait_once_returns_when_done(client: lro.client.Client) -> None:
     assert time.monotonic() - started < 3
 
 
-def test_wait_once_times_out_running(client: lro.client.Client) -> None:
+def test_wait_once_times_out_running(client: lro.Client) -> None:
     op = client.create(job())
     started = time.monotonic()
     still = client.wait_once(op.name, timeout=0.3)
@@ -130,12 +130,12 @@ def test_wait_once_times_out_running(client: lro.client.Client) -> None:
     assert 0.25 <= elapsed < 2.5
 
 
-def test_wait_once_negative_timeout(client: lro.client.Client) -> None:
+def test_wait_once_negative_timeout(client: lro.Client) -> None:
     with pytest.raises(InvalidArgument):
         client.wait_once("operations/x", timeout=-1)
 
 
-def test_scoped_simulated_operation_names(client: lro.client.Client, srv: Any) -> None:
+def test_scoped_simulated_operation_names(client: lro.Client, srv: Any) -> None:
     scope = parent()
     [sim] = srv.simulate(count=1, duration=0.05, outcome="response", parent=scope, steps=1)
     assert sim["name"].startswith(scope + "/operations/")
@@ -143,7 +143,7 @@ def test_scoped_simulated_operation_names(client: lro.client.Client, srv: Any) -
     assert final.done and final.response is not None
 
 
-def test_concurrent_threads_share_one_client(client: lro.client.Client) -> None:
+def test_concurrent_threads_share_one_client(client: lro.Client) -> None:
     op = client.create(job())
     errors: list[BaseException] = []
 
@@ -163,7 +163,7 @@ def test_concurrent_threads_share_one_client(client: lro.client.Client) -> None:
 
 
 def test_operation_handle_and_close(srv: Any) -> None:
-    with lro.client.Client(srv.url) as c:
+    with lro.Client(srv.url) as c:
         op = c.create(job())
         handle = c.operation(op.name)
         assert handle.name == op.name and handle.client is c
@@ -173,7 +173,7 @@ def test_operation_handle_and_close(srv: Any) -> None:
 
 
 def test_repr_and_base_url_normalised(srv: Any) -> None:
-    with lro.client.Client(srv.url + "/") as c:
+    with lro.Client(srv.url + "/") as c:
         assert c.base_url == srv.url
         assert repr(c) == f"Client(base_url={srv.url!r}, token=none)"
         assert c.get(c.create(job()).name)
@@ -184,22 +184,22 @@ def test_repr_and_base_url_normalised(srv: Any) -> None:
 )
 def test_bad_base_url(url: str) -> None:
     with pytest.raises(InvalidArgument):
-        lro.client.Client(url)
+        lro.Client(url)
 
 
 def test_bad_settings() -> None:
     with pytest.raises(InvalidArgument):
-        lro.client.Client(timeout=0)
+        lro.Client(timeout=0)
     for no_limit in (None, "30", True):  # every request has a timeout: no way to turn it off
         with pytest.raises(InvalidArgument, match="wait\\(timeout="):
-            lro.client.Client(timeout=no_limit)  # type: ignore[arg-type]
+            lro.Client(timeout=no_limit)  # type: ignore[arg-type]
     with pytest.raises(InvalidArgument):
-        lro.client.Client(audit_prefix="nope")
+        lro.Client(audit_prefix="nope")
     with pytest.raises(InvalidArgument):
-        lro.client.Client(user_agent="x\r\nX-Evil: 1")
+        lro.Client(user_agent="x\r\nX-Evil: 1")
     with pytest.raises(InvalidArgument):
-        lro.client.Client(user_agent="snow\u2603man")
-    assert lro.client.Client(user_agent="caf\u00e9/1.0")
+        lro.Client(user_agent="snow\u2603man")
+    assert lro.Client(user_agent="caf\u00e9/1.0")
     with pytest.raises(InvalidArgument) as info:
-        lro.client.Client(token="zq-secret\nzq")
+        lro.Client(token="zq-secret\nzq")
     assert "zq" not in str(info.value) and "zq" not in repr(info.value)

@@ -16,11 +16,12 @@ from typing import Any
 
 import pytest
 
-import lro.client
+import lro
+from lro._async.transport import AsyncTransport
+from lro._core.http import Request, Response
+from lro._sync.transport import Transport
 from lro.aio import AsyncClient
-from lro.aio_transport import AsyncTransport
 from lro.errors import ConnectionDropped, Error, InvalidResponse, TLSError, TransportTimeout
-from lro.transport import Request, Response, Transport
 
 OK_JSON = b'{"name":"operations/x"}'
 
@@ -192,7 +193,7 @@ def test_redirect_not_followed(canned: Any) -> None:
     for [outcome] in send_both(server.url, [get(server.url, headers={"Authorization": "B x"})]):
         assert outcome.status == 302
     assert target.requests == []  # the token never went to the other host
-    with lro.client.Client(server.url.replace("127.0.0.1", "localhost"), retry=None) as c:
+    with lro.Client(server.url.replace("127.0.0.1", "localhost"), retry=None) as c:
         server.answers = [reply(b"", status="302 Found", headers=(location,))]
         with pytest.raises(Error) as info:
             c.get("operations/x")
@@ -257,7 +258,7 @@ def test_tls(canned: Any, certificate: tuple[Path, Path]) -> None:
         assert outcome.status == 200
     for [outcome] in send_both(server.url, request, verify=False):
         assert outcome.status == 200
-    with lro.client.Client(server.url, ca_certs=str(cert), retry=None) as c:
+    with lro.Client(server.url, ca_certs=str(cert), retry=None) as c:
         assert c.get("operations/x").name == "operations/x"
 
     async def main() -> str:

@@ -4,7 +4,7 @@ The blocks of one page run in order in one namespace (like a notebook), in a
 fresh subprocess with a timeout, so a page can build on its earlier blocks. A
 block right after an ``<!-- not-run -->`` comment is skipped: use that only for
 snippets that need a service we cannot start here (say, a Cloud API URL).
-Examples start the reference server themselves (``lro.server.serve``), exactly
+Examples start the reference server themselves (``lro_server.serve``), exactly
 as a reader would.
 """
 

@@ -93,11 +93,11 @@ def test_v1_operation_parses_nanoseconds_but_drops_read_only_fields() -> None:
 
 
 def test_lro_operation_repairs_what_the_generated_model_loses() -> None:
-    import lro.operation
+    import lro._core.operation
 
-    op = lro.operation.Operation.from_dict(dict(RUNNING))
+    op = lro.Operation.from_dict(dict(RUNNING))
     assert op.done is False  # a missing `done` reads as not done
-    audited = lro.operation.Operation.from_dict(json.loads(json.dumps(AUDITED)))
+    audited = lro.Operation.from_dict(json.loads(json.dumps(AUDITED)))
     assert audited.to_dict() == AUDITED  # read-only fields and nanoseconds survive
     assert audited.create_time is not None
     assert audited.create_time.nanos == 123456789

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from reliability_support import FAST_RETRY, TOKEN, TOKENS, Raw
 
-from lro.client import Client
-from lro.server import RunningServer, serve
+from lro._sync.client import Client
+from lro_server import RunningServer, serve
 
 
 @pytest.fixture

@@ -18,8 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import urllib3
 
-from lro.retry import Retry
-from lro.transport import Request, Response, Transport
+from lro._core.http import Request, Response
+from lro._core.retry import Retry
+from lro._sync.transport import Transport
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-reliability-7f3a9c"
@@ -98,7 +99,7 @@ _LISTENING = re.compile(r"lro-server listening on (http://\S+)")
 
 
 class ServerProcess:
-    """``python -m lro.server`` in a subprocess (stderr to a file, so it never blocks)."""
+    """``python -m lro_server`` in a subprocess (stderr to a file, so it never blocks)."""
 
     def __init__(self, *args: str, stderr_path: Path) -> None:
         self.args = args
@@ -111,7 +112,7 @@ class ServerProcess:
         self._stderr = open(self.stderr_path, "a", encoding="utf-8")  # noqa: SIM115
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "lro.server", *self.args],
+            [sys.executable, "-m", "lro_server", *self.args],
             stdout=subprocess.PIPE,
             stderr=self._stderr,
             text=True,

@@ -24,11 +24,11 @@ from typing import Any
 import pytest
 from reliability_support import FAST_RETRY, META, RESPONSE, TOKEN
 
+from lro._core.operation import Operation
+from lro._sync.client import Client
 from lro.aio import AsyncClient
-from lro.client import Client
 from lro.errors import Code
-from lro.operation import Operation
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 TYPE = "type.googleapis.com/lro.example.Progress"
 #: The soak's faults hit the first requests of 16 threads at once: allow many attempts.

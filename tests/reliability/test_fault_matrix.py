@@ -17,11 +17,12 @@ from fault_table import DELAY_SECONDS, DOC, TIMEOUT, CallSpec, Fault, Outcome, c
 from reliability_support import FAST_RETRY, META, RESPONSE, TOKEN, Raw
 
 from lro import errors
+from lro._async.transport import AsyncTransport
+from lro._core.http import DEFAULT_MAX_RESPONSE_BYTES, Request, Response
+from lro._sync.client import Client
+from lro._sync.transport import Transport
 from lro.aio import AsyncClient, AsyncPager
-from lro.aio_transport import AsyncTransport
-from lro.client import Client
-from lro.server import RunningServer
-from lro.transport import DEFAULT_MAX_RESPONSE_BYTES, Request, Response, Transport
+from lro_server import RunningServer
 
 NEW_META = {"@type": "type.googleapis.com/lro.example.Progress", "step": 7}
 

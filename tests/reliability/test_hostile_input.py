@@ -16,7 +16,7 @@ from urllib.parse import quote
 import pytest
 from reliability_support import META, RESPONSE, TOKEN, TOKENS, Raw
 
-from lro.server import RunningServer, serve
+from lro_server import RunningServer, serve
 
 #: The HTTP status of each google.rpc code the server may answer bad input with.
 HTTP_OF_CODE = {3: 400, 5: 404, 9: 400, 12: 405, 16: 401}

@@ -13,7 +13,7 @@ import pytest
 import yaml
 from reliability_support import FAST_RETRY, META, RESPONSE, ROOT, TOKEN, Raw, Recording
 
-from lro.client import Client
+from lro._sync.client import Client
 from lro.errors import (
     Aborted,
     AlreadyExists,
@@ -22,7 +22,7 @@ from lro.errors import (
     InvalidArgument,
     NotFound,
 )
-from lro.server import RunningServer, serve
+from lro_server import RunningServer, serve
 
 
 @pytest.fixture

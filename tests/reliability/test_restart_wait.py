@@ -19,10 +19,10 @@ import pytest
 import urllib3
 from reliability_support import META, RESPONSE, ServerProcess
 
-from lro.client import Client
+from lro._core.plan import WaitPolicy
+from lro._core.retry import Retry
+from lro._sync.client import Client
 from lro.errors import Code
-from lro.polling import WaitPolicy
-from lro.retry import Retry
 
 POLICY = WaitPolicy(wait_window=2.0, initial_delay=0.05, max_delay=0.2, jitter=0.0)
 RETRY = Retry(initial=0.02, maximum=0.1, deadline=20.0, max_attempts=10)

@@ -28,7 +28,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from lro.server import RunningServer, serve
+from lro_server import RunningServer, serve
 
 #: Generated requests per operation (positive data: requests the schema allows). Negative
 #: generation is left out: for string path parameters it is unsatisfiable and it costs

@@ -32,11 +32,11 @@ import urllib3
 from reliability_support import FAST_RETRY, META, RESPONSE, Recording, ServerProcess, free_port
 
 from lro import errors
+from lro._async.transport import AsyncTransport
+from lro._sync.client import Client
+from lro._sync.transport import Transport
 from lro.aio import AsyncClient
-from lro.aio_transport import AsyncTransport
-from lro.client import Client
-from lro.server import RunningServer, serve
-from lro.transport import Transport
+from lro_server import RunningServer, serve
 
 SECRET = "s3cr3t-T0KEN-4b8e1d0c9a"
 WRONG = "s3cr3t-T0KEN-4b8e1d0c9b"  # same length, last character differs
@@ -100,8 +100,8 @@ def test_repr_of_every_object_hides_the_token(authed: RunningServer) -> None:
 def test_logs_at_debug_never_show_the_token(
     authed: RunningServer, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG)  # root: lro, lro.server, urllib3, asyncio
-    for name in ("lro", "lro.server", "urllib3"):
+    caplog.set_level(logging.DEBUG)  # root: lro, lro_server, urllib3, asyncio
+    for name in ("lro", "lro_server", "urllib3"):
         caplog.set_level(logging.DEBUG, logger=name)
     with Client(authed.url, token=SECRET, retry=FAST_RETRY, timeout=2.0) as client:
         op = client.create(META)
@@ -137,7 +137,7 @@ def test_logs_at_debug_never_show_the_token(
     asyncio.run(run_async())
     lro_records = [r for r in caplog.records if r.name.startswith("lro")]
     assert any(r.levelno == logging.DEBUG for r in lro_records), "nothing logged at DEBUG?"
-    assert any(r.name.startswith("lro.server") for r in lro_records)
+    assert any(r.name.startswith("lro_server") for r in lro_records)
     assert_no_secret(caplog.text, "log output")
     for record in caplog.records:
         assert_no_secret(record.getMessage(), f"log record {record.name}")
@@ -179,7 +179,7 @@ def test_server_stderr_never_shows_the_token(tmp_path: Path) -> None:
 
 def test_server_cli_hides_a_malformed_token_argument(tmp_path: Path) -> None:
     result = subprocess.run(
-        [sys.executable, "-m", "lro.server", "--port", "0", "--token", SECRET],  # no =PRINCIPAL
+        [sys.executable, "-m", "lro_server", "--port", "0", "--token", SECRET],  # no =PRINCIPAL
         capture_output=True,
         text=True,
         timeout=30,
@@ -497,7 +497,7 @@ def listening_addresses(port: int) -> set[str]:
 
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
 def test_server_binds_loopback_by_default(tmp_path: Path) -> None:
-    from lro.server.__main__ import _parser
+    from lro_server.__main__ import _parser
 
     assert inspect.signature(serve).parameters["host"].default == "127.0.0.1"
     with serve(port=0) as srv:
@@ -517,7 +517,7 @@ def test_server_binds_loopback_by_default(tmp_path: Path) -> None:
 def test_tokens_are_compared_in_constant_time(authed: RunningServer) -> None:
     """Source: identity.py compares digests with hmac.compare_digest and never with ==.
     Behaviour: near-miss tokens (same length, one character off, prefixes, case) fail."""
-    from lro.server import identity
+    from lro_server import identity
 
     source = textwrap.dedent(inspect.getsource(identity.Identity.principal))
     assert "hmac.compare_digest(" in source

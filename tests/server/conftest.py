@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from server_http import Api
 
-from lro.server import RunningServer, serve
+from lro_server import RunningServer, serve
 
 TOKENS = {"token-alice": "alice", "token-bob": "bob"}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from server_http import ERROR_INFO, PROGRESS, RESULT, TIMESTAMP, Api, nanos
 
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 FAILURE = {"code": 13, "message": "boom", "details": [{"@type": ERROR_INFO, "reason": "X"}]}
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from server_http import Api
 
-from lro.server import ApiError, RunningServer
+from lro_server import ApiError, RunningServer
 
 
 def test_unavailable(srv: RunningServer, api: Api) -> None:

@@ -7,8 +7,8 @@ import logging
 import pytest
 from server_http import Api
 
-from lro.server import RunningServer
-from lro.server.identity import Identity, parse_token_arg
+from lro_server import RunningServer
+from lro_server.identity import Identity, parse_token_arg
 
 
 def test_open_mode_everyone_is_anonymous(api: Api) -> None:
@@ -51,7 +51,7 @@ def test_request_ids_are_per_principal(alice: Api, bob: Api) -> None:
 
 
 def test_tokens_never_reach_the_log(alice: Api, bob: Api, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="lro.server"):
+    with caplog.at_level(logging.INFO, logger="lro_server"):
         op = alice.create()
         bob.post(f"/audit/v1/{op['name']}:markSeenByCreator")
         alice.with_token("token-mallory").get("/v1/operations")

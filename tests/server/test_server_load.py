@@ -10,7 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from server_http import RESULT, Api, body_of, status_of
 
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 
 def _wait_for_held(srv: RunningServer, count: int) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from server_http import PROGRESS, Api, body_of, raw_exchange, status_of
 
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 
 def test_percent_encoded_slashes_work_everywhere(api: Api) -> None:

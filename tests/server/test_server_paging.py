@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from server_http import Api
 
-from lro.server import RunningServer
+from lro_server import RunningServer
 
 
 def _all_pages(api: Api, path: str, page_size: int) -> tuple[list[dict[str, Any]], list[Any]]:
@@ -96,7 +96,7 @@ def test_forged_garbled_and_foreign_tokens_are_invalid(srv: RunningServer, api: 
 
 
 def test_tokens_survive_a_restart(tmp_path: Any) -> None:
-    from lro.server import serve
+    from lro_server import serve
 
     db = str(tmp_path / "ops.sqlite3")
     with serve(db=db) as srv:

@@ -18,9 +18,9 @@ from typing import Any
 import pytest
 from server_http import RESULT, Api
 
-import lro.server
+import lro_server
 
-PACKAGE_ROOT = str(Path(lro.server.__file__).resolve().parents[2])
+PACKAGE_ROOT = str(Path(lro_server.__file__).resolve().parents[2])
 
 
 class ServerProcess:
@@ -30,7 +30,7 @@ class ServerProcess:
         self.log_path = tmp_path / f"server-{time.monotonic_ns()}.log"
         with open(self.log_path, "wb") as log:  # the child keeps its own descriptor
             self.proc = subprocess.Popen(
-                [sys.executable, "-m", "lro.server", "--port", "0", *args],
+                [sys.executable, "-m", "lro_server", "--port", "0", *args],
                 stdout=subprocess.PIPE,
                 stderr=log,
                 env=env,
@@ -190,6 +190,6 @@ def test_bad_cli_arguments_exit_with_usage(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
     for args in (["--token", "no-principal"], ["--tokens-file", str(tmp_path / "missing.json")]):
         done = subprocess.run(
-            [sys.executable, "-m", "lro.server", *args], env=env, capture_output=True, timeout=30
+            [sys.executable, "-m", "lro_server", *args], env=env, capture_output=True, timeout=30
         )
         assert done.returncode == 2 and b"usage: lro-server" in done.stderr

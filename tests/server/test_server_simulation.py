@@ -7,7 +7,7 @@ from pathlib import Path
 
 from server_http import Api
 
-from lro.server import RunningServer, serve
+from lro_server import RunningServer, serve
 
 PROGRESS_TYPE = "type.googleapis.com/lro.example.ProgressMetadata"
 

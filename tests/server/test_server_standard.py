@@ -7,7 +7,7 @@ import time
 
 from server_http import ERROR_INFO, PROGRESS, RESULT, Api
 
-from lro.server import serve
+from lro_server import serve
 
 
 def test_get_running_operation_is_the_bare_resource(api: Api) -> None:

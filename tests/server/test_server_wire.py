@@ -8,8 +8,8 @@ import socket
 import pytest
 from server_http import PROGRESS, RESULT, TIMESTAMP, Api, body_of, raw_exchange, status_of
 
-from lro.server import RunningServer, serve
-from lro.server.wire import format_duration, format_timestamp, parse_duration
+from lro_server import RunningServer, serve
+from lro_server.wire import format_duration, format_timestamp, parse_duration
 
 
 @pytest.mark.parametrize(

@@ -13,8 +13,8 @@ import pydantic
 import pytest
 from typing_extensions import TypedDict
 
-from lro import anys
-from lro.anys import (
+from lro._core import anys
+from lro._core.anys import (
     declared_type_name,
     is_well_known,
     register_type,
@@ -24,8 +24,8 @@ from lro.anys import (
     unpack,
     unpack_well_known,
 )
+from lro._core.timestamps import Duration, Timestamp
 from lro.errors import AnyTypeError, Code, Error
-from lro.timestamps import Duration, Timestamp
 
 PB = "type.googleapis.com/google.protobuf."
 WRAPPER = Path(__file__).resolve().parents[2] / "wrapper"
@@ -178,7 +178,7 @@ def test_malformed_any(value: Any) -> None:
 
 
 def test_pydantic_is_not_imported_by_lro_anys() -> None:
-    code = "import sys, lro.anys, lro.operation; print('pydantic' in sys.modules)"
+    code = "import sys, lro._core.anys, lro._core.operation; print('pydantic' in sys.modules)"
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -11,6 +11,8 @@ from typing import Any
 import pytest
 
 from lro import errors
+from lro._core.operation import Operation
+from lro._core.timestamps import Duration
 from lro.errors import (
     BadRequest,
     Code,
@@ -35,8 +37,6 @@ from lro.errors import (
     parse_detail,
     parse_retry_after,
 )
-from lro.operation import Operation
-from lro.timestamps import Duration
 
 RPC = "type.googleapis.com/google.rpc."
 

@@ -7,8 +7,8 @@ from urllib.parse import unquote
 
 import pytest
 
+from lro._core.names import MAX_NAME_BYTES, encode_path, is_list_path, validate_name
 from lro.errors import InvalidArgument, InvalidName
-from lro.names import MAX_NAME_BYTES, encode_path, is_list_path, validate_name
 
 
 @pytest.mark.parametrize(

@@ -12,9 +12,9 @@ import pydantic
 import pytest
 
 from lro import errors
+from lro._core.operation import Operation, ResultCase
+from lro._core.timestamps import Duration, Timestamp
 from lro.errors import Code, InvalidResponse
-from lro.operation import Operation, ResultCase
-from lro.timestamps import Duration, Timestamp
 
 PB = "type.googleapis.com/google.protobuf."
 META = {"@type": "type.googleapis.com/example.v1.ExportMetadata", "progressPercent": 40}

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from lro.progress import fraction
+from lro._core.progress import fraction
 
 TYPE = {"@type": "type.googleapis.com/acme.Meta"}
 

@@ -8,7 +8,13 @@ import time
 
 import pytest
 
-from lro.timestamps import MAX_DURATION_SECONDS, Duration, DurationError, Timestamp, TimestampError
+from lro._core.timestamps import (
+    MAX_DURATION_SECONDS,
+    Duration,
+    DurationError,
+    Timestamp,
+    TimestampError,
+)
 
 UTC = dt.timezone.utc
 

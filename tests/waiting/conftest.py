@@ -8,8 +8,8 @@ from collections.abc import Iterator
 import pytest
 from waiting_support import FAST_RETRY, MAX_WAIT
 
-from lro.client import Client
-from lro.server import RunningServer, serve
+from lro._sync.client import Client
+from lro_server import RunningServer, serve
 
 
 @pytest.fixture

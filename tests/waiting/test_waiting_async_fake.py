@@ -12,9 +12,11 @@ from typing import Any
 import pytest
 from waiting_support import AsyncBackend, Calls, FakeClock, FakeServer, SyncBackend
 
+from lro._async.waiting import async_wait, async_watch
+from lro._core.plan import WaitPolicy
+from lro._core.waits import known_long_poll
+from lro._sync.waiting import wait
 from lro.errors import Cancelled, NotFound, Unavailable, WaitTimeout
-from lro.polling import WaitPolicy
-from lro.waiting import async_wait, async_watch, known_long_poll, wait
 
 NAME = "operations/a"
 
@@ -203,7 +205,7 @@ def test_async_policy_parity_of_defaults() -> None:
 
 
 def test_async_wait_all_stop_event_cancels_every_request_in_flight() -> None:
-    from lro.many import async_wait_all
+    from lro import async_wait_all
 
     backend = _Hanging()
 

@@ -10,12 +10,13 @@ from typing import Any, TypeVar
 import pytest
 from waiting_support import FAST_RETRY
 
+from lro import WaitAllTimeout, async_as_completed, async_wait_all
+from lro._async.waiting import async_wait, async_watch
+from lro._core.plan import WaitPolicy
+from lro._core.waits import known_long_poll
 from lro.aio import AsyncClient
 from lro.errors import NotFound, WaitTimeout
-from lro.many import WaitAllTimeout, async_as_completed, async_wait_all
-from lro.polling import WaitPolicy
-from lro.server import RunningServer, serve
-from lro.waiting import async_wait, async_watch, known_long_poll
+from lro_server import RunningServer, serve
 
 T = TypeVar("T")
 

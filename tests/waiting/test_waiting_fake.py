@@ -11,6 +11,9 @@ import threading
 import pytest
 from waiting_support import Calls, FakeClock, FakeServer, SyncBackend, fake
 
+from lro._core.plan import DEFAULT, WaitPolicy, progress_of
+from lro._core.waits import known_long_poll
+from lro._sync.waiting import wait, watch
 from lro.errors import (
     Cancelled,
     InvalidArgument,
@@ -21,8 +24,6 @@ from lro.errors import (
     Unimplemented,
     WaitTimeout,
 )
-from lro.polling import DEFAULT, WaitPolicy
-from lro.waiting import known_long_poll, progress_of, wait, watch
 
 NAME = "operations/a"
 

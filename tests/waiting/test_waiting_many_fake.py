@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 from waiting_support import AsyncBackend, Calls, FakeClock, FakeServer, SyncBackend
 
+from lro import WaitAllTimeout, as_completed, async_as_completed, async_wait_all, wait_all
+from lro._core.operation import Operation
 from lro.errors import InvalidArgument, PermissionDenied, Unavailable, WaitTimeout
-from lro.many import WaitAllTimeout, as_completed, async_as_completed, async_wait_all, wait_all
-from lro.operation import Operation
 
 
 def _setup(count: int, **server_options: Any) -> tuple[FakeClock, FakeServer, SyncBackend]:

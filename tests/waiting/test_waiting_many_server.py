@@ -7,10 +7,10 @@ import time
 
 import pytest
 
-from lro.client import Client
-from lro.many import WaitAllTimeout, as_completed, wait_all
-from lro.polling import WaitPolicy
-from lro.server import RunningServer
+from lro import WaitAllTimeout, as_completed, wait_all
+from lro._core.plan import WaitPolicy
+from lro._sync.client import Client
+from lro_server import RunningServer
 
 
 def test_wait_all_of_1000_on_the_audited_view_is_a_handful_of_batch_gets(

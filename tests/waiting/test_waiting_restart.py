@@ -1,6 +1,6 @@
 """A wait survives the server being SIGKILLed and restarted on the same port.
 
-The server runs as a subprocess (``python -m lro.server``) on a temporary SQLite file;
+The server runs as a subprocess (``python -m lro_server``) on a temporary SQLite file;
 the simulation of the operation resumes after the restart. While the server is down the
 waiter sees refused connections and dropped long-polls; it must keep going.
 """
@@ -21,9 +21,9 @@ import pytest
 from waiting_support import FAST_RETRY
 
 import lro
-from lro.client import Client
-from lro.operation import Operation
-from lro.polling import WaitPolicy
+from lro._core.operation import Operation
+from lro._core.plan import WaitPolicy
+from lro._sync.client import Client
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
 
@@ -32,7 +32,7 @@ def _spawn(port: int, db: Path) -> tuple[subprocess.Popen[str], str]:
     env = dict(os.environ)
     paths = [str(Path(lro.__file__).resolve().parents[1]), env.get("PYTHONPATH", "")]
     env["PYTHONPATH"] = os.pathsep.join(p for p in paths if p)
-    args = [sys.executable, "-m", "lro.server", "--port", str(port), "--db", str(db)]
+    args = [sys.executable, "-m", "lro_server", "--port", str(port), "--db", str(db)]
     proc = subprocess.Popen(
         [*args, "--max-wait", "1", "--log-level", "WARNING"],
         stdout=subprocess.PIPE,

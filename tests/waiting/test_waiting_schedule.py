@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from lro.polling import (
+from lro._core.plan import (
     DEFAULT_POLICY,
     Backoff,
     WaitPolicy,

@@ -8,11 +8,12 @@ import time
 
 import pytest
 
-from lro.client import Client
+from lro._core.plan import WaitPolicy, progress_of
+from lro._core.waits import known_long_poll
+from lro._sync.client import Client
+from lro._sync.waiting import wait, watch
 from lro.errors import Cancelled, Internal, NotFound, WaitTimeout
-from lro.polling import WaitPolicy
-from lro.server import RunningServer, serve
-from lro.waiting import known_long_poll, progress_of, wait, watch
+from lro_server import RunningServer, serve
 
 
 def _start(srv: RunningServer, duration: float, outcome: str = "response") -> str:

@@ -13,9 +13,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from lro._core.operation import Operation
+from lro._core.retry import Retry
 from lro.errors import Error, ErrorInfo, NotFound, Unimplemented
-from lro.operation import Operation
-from lro.retry import Retry
 
 #: Server cap of a :wait window in the server tests: small, so waits span several windows.
 MAX_WAIT = 1.0

@@ -1,18 +1,17 @@
 """lro: long-running operations done right.
 
-The public surface of the SDK, re-exported from the modules that own each
-idea. ``import lro`` stays cheap: the generated layer (and pydantic) load on
-the first request, and the asyncio client loads on first use of
-``lro.AsyncClient``.
+The public surface of the SDK, re-exported from the private modules that own each
+idea: ``lro._core`` (no I/O), ``lro._sync`` and ``lro._async`` (the two I/O halves).
+``import lro`` stays cheap: the asyncio half loads on first use of ``lro.AsyncClient``
+(or ``import lro.aio``).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from lro.anys import register_type, type_name, unpack
-from lro.client import AuditedView, Client
-from lro.errors import (
+from lro._core.anys import register_type, type_name, unpack
+from lro._core.errors import (
     Aborted,
     AlreadyExists,
     AnyTypeError,
@@ -41,28 +40,44 @@ from lro.errors import (
     UnexpectedState,
     Unimplemented,
     Unknown,
+    WaitAllTimeout,
     WaitTimeout,
 )
-from lro.many import WaitAllTimeout, as_completed, wait_all
-from lro.operation import Operation, ResultCase
-from lro.paging import Page, Pager
-from lro.polling import WaitPolicy
-from lro.progress import fraction as progress_fraction
-from lro.retry import DEFAULT_RETRY, NO_RETRY, Retry
-from lro.timestamps import Duration, Timestamp
+from lro._core.http import Headers, Request, Response, SyncTransport
+from lro._core.operation import Operation, ResultCase
+from lro._core.paging import Page
+from lro._core.plan import WaitPolicy
+from lro._core.progress import fraction as progress_fraction
+from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry
+from lro._core.timestamps import Duration, Timestamp
+from lro._sync.client import AuditedView, Client
+from lro._sync.many import as_completed, wait_all
+from lro._sync.paging import Pager
+from lro._sync.transport import Transport
 
 if TYPE_CHECKING:
-    from lro.aio import AsyncAuditedView, AsyncClient, AsyncPager
-    from lro.many import async_as_completed, async_wait_all
+    from lro.aio import (
+        AsyncAuditedView,
+        AsyncClient,
+        AsyncOperation,
+        AsyncPager,
+        AsyncTransport,
+        async_as_completed,
+        async_wait_all,
+    )
 
 # asyncio costs ~30 ms to import: load the async names on first use only.
-_LAZY = {
-    "AsyncClient": "lro.aio",
-    "AsyncAuditedView": "lro.aio",
-    "AsyncPager": "lro.aio",
-    "async_wait_all": "lro.many",
-    "async_as_completed": "lro.many",
-}
+_LAZY = frozenset(
+    {
+        "AsyncAuditedView",
+        "AsyncClient",
+        "AsyncOperation",
+        "AsyncPager",
+        "AsyncTransport",
+        "async_as_completed",
+        "async_wait_all",
+    }
+)
 
 
 def _version() -> str:
@@ -78,12 +93,11 @@ def _version() -> str:
 def __getattr__(name: str) -> Any:
     if name == "__version__":  # importlib.metadata costs ~25 ms: only when asked
         return _version()
-    module = _LAZY.get(name)
-    if module is None:
+    if name not in _LAZY:
         raise AttributeError(f"module 'lro' has no attribute {name!r}")
-    import importlib
+    from lro import aio
 
-    value = getattr(importlib.import_module(module), name)
+    value = getattr(aio, name)
     globals()[name] = value
     return value
 
@@ -96,7 +110,9 @@ __all__ = [
     "AnyTypeError",
     "AsyncAuditedView",
     "AsyncClient",
+    "AsyncOperation",
     "AsyncPager",
+    "AsyncTransport",
     "AuditedView",
     "Cancelled",
     "Client",
@@ -108,6 +124,7 @@ __all__ = [
     "Duration",
     "Error",
     "FailedPrecondition",
+    "Headers",
     "Internal",
     "InvalidArgument",
     "InvalidName",
@@ -119,11 +136,15 @@ __all__ = [
     "Page",
     "Pager",
     "PermissionDenied",
+    "Request",
     "ResourceExhausted",
+    "Response",
     "ResultCase",
     "Retry",
+    "SyncTransport",
     "TLSError",
     "Timestamp",
+    "Transport",
     "TransportError",
     "TransportTimeout",
     "Unauthenticated",

@@ -10,7 +10,7 @@ as seen.
 from __future__ import annotations
 
 import lro
-from lro.server import serve
+from lro_server import serve
 
 
 def _line(text: str) -> None:

@@ -21,9 +21,7 @@ from ._options import (
 )
 
 if TYPE_CHECKING:
-    from ..client import Client
-    from ..operation import Operation
-    from ..paging import Page, Pager
+    from lro import Client, Operation, Page, Pager
 
 __all__ = ["cancel", "delete", "get", "list_", "show_pages", "wait"]
 
@@ -173,7 +171,8 @@ def _wait_showing(
     client: Client, name: str, deadline: float | None, mode: str, interval: float, stream: TextIO
 ) -> Operation:
     """Wait with the chosen display; long-polls last ``interval`` seconds while one shows."""
-    from ..polling import WaitPolicy
+    from lro import WaitPolicy
+
     from ._display import make_display
 
     policy = None if mode == "none" else WaitPolicy(wait_window=interval)

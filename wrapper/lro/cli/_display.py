@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ._render import percent, state
 
 if TYPE_CHECKING:
-    from ..operation import Operation
+    from lro import Operation
 
 __all__ = ["Display", "make_display"]
 

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..errors import Error
+    from lro.errors import Error
 
 __all__ = ["EXIT_CODE_TABLE", "ExitCode", "error_json", "error_line", "exit_code_for", "redact"]
 
@@ -46,7 +46,7 @@ EXIT_CODE_TABLE = """\
 
 def exit_code_for(error: Error) -> ExitCode:
     """The exit code for an SDK error raised by a command."""
-    from .. import errors
+    from lro import errors
 
     if isinstance(error, errors.WaitTimeout):
         return ExitCode.WAIT_TIMEOUT
@@ -71,7 +71,7 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
 
 def _detail(error: Error) -> str:
     """The most useful extra fact about an error, or ``""``."""
-    from .. import errors
+    from lro import errors
 
     if isinstance(error, errors.WaitTimeout) and error.operation is not None:
         progress = error.operation.progress
@@ -87,7 +87,7 @@ def _detail(error: Error) -> str:
 
 def error_line(error: Error, *, base_url: str | None = None) -> str:
     """One line for stderr: the code, the message and the most useful detail."""
-    from .. import errors
+    from lro import errors
 
     line = f"lro: {error}"
     if isinstance(error, errors.TransportError) and base_url and base_url not in line:

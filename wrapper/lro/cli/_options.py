@@ -15,9 +15,8 @@ import click
 from ._exit import ExitCode, error_json, error_line, exit_code_for, redact
 
 if TYPE_CHECKING:
-    from ..client import Client
-    from ..errors import Error
-    from ..operation import Operation
+    from lro import Client, Operation
+    from lro.errors import Error
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,8 +45,8 @@ class Settings:
         Raises:
             click.BadParameter: the client rejects the base URL or the token (exit 2).
         """
-        from ..client import Client
-        from ..errors import Error
+        from lro import Client
+        from lro.errors import Error
 
         try:
             return Client(self.base_url, token=self.token or None, timeout=self.timeout)
@@ -72,7 +71,7 @@ class LroCommand(click.Command):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            from ..errors import Error
+            from lro.errors import Error
 
             if not isinstance(exc, Error):
                 raise

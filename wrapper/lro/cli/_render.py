@@ -7,8 +7,8 @@ from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from ..errors import Error
-    from ..operation import Operation
+    from lro import Operation
+    from lro.errors import Error
 
 __all__ = [
     "compact_json",

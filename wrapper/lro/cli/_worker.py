@@ -19,7 +19,7 @@ from ._options import (
 )
 
 if TYPE_CHECKING:
-    from ..operation import Operation
+    from lro import Operation
 
 __all__ = ["create", "finish", "seen", "unseen", "update"]
 
@@ -99,7 +99,7 @@ def update(
 
 def _error_status(code_text: str, message: str) -> dict[str, Any]:
     """A google.rpc.Status for ``--error CODE --message TEXT``."""
-    from ..errors import Code
+    from lro.errors import Code
 
     try:
         code = Code(int(code_text)) if code_text.isdigit() else Code[code_text.upper()]

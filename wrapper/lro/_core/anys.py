@@ -76,7 +76,7 @@ def register_type(name: str, model: type | None = None) -> Any:
     :func:`unpack` then validates Anys of that type into ``model`` by default, and checks
     ``@type`` when asked for ``model`` explicitly. Usable as a decorator::
 
-        @lro.anys.register_type("example.v1.ExportMetadata")
+        @lro.register_type("example.v1.ExportMetadata")
         class ExportMetadata(pydantic.BaseModel): ...
 
     Registering a name again replaces the earlier model.
@@ -101,7 +101,7 @@ def declared_type_name(model: Any) -> str | None:
 
     A model declares it with a ``__lro_type__ = "pkg.Msg"`` class attribute, or by being
     registered with :func:`register_type`; the Python types that well-known types unpack
-    to (:class:`~lro.timestamps.Duration`, :class:`~lro.timestamps.Timestamp`) declare theirs.
+    to (:class:`lro.Duration`, :class:`lro.Timestamp`) declare theirs.
     """
     declared = getattr(model, "__lro_type__", None)
     if isinstance(declared, str) and declared:
@@ -303,8 +303,8 @@ def unpack_well_known(value: Mapping[str, Any]) -> Any:
     ============================  ============================================
     ``google.protobuf.``          Python value
     ============================  ============================================
-    Duration                      :class:`~lro.timestamps.Duration`
-    Timestamp                     :class:`~lro.timestamps.Timestamp`
+    Duration                      :class:`lro.Duration`
+    Timestamp                     :class:`lro.Timestamp`
     Struct / Value / ListValue    ``dict`` / any JSON value / ``list`` (copies)
     DoubleValue, FloatValue       ``float`` (``"NaN"``, ``"Infinity"`` accepted)
     (U)Int32Value, (U)Int64Value  ``int`` (range-checked; int64 from strings)

@@ -1,7 +1,7 @@
 """The asyncio transport: HTTP/1.1 over stdlib streams, with a keep-alive pool.
 
-It behaves like :class:`lro.transport.Transport` (same :class:`~lro.transport.Request` /
-:class:`~lro.transport.Response`, same error mapping, no retries, no redirects, a timeout
+It behaves like ``lro._sync.transport.Transport`` (same :class:`~lro._core.http.Request` /
+:class:`~lro._core.http.Response`, same error mapping, no retries, no redirects, a timeout
 on every request, a response size cap) with these specifics:
 
 * ``Content-Length``, chunked and read-until-close bodies; ``gzip``/``deflate`` decoded.
@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from .errors import (
+from lro._core.errors import (
     ConnectionDropped,
     Error,
     FailedPrecondition,
@@ -34,15 +34,8 @@ from .errors import (
     TransportError,
     TransportTimeout,
 )
-from .transport import (
-    DEFAULT_MAX_RESPONSE_BYTES,
-    Headers,
-    Request,
-    Response,
-    make_ssl_context,
-    map_os_error,
-    too_large,
-)
+from lro._core.http import DEFAULT_MAX_RESPONSE_BYTES, Headers, Request, Response, too_large
+from lro._net import make_ssl_context, map_os_error
 
 if TYPE_CHECKING:
     import ssl
@@ -85,7 +78,7 @@ async def _within(awaitable: Awaitable[T], timeout: float | None, what: str) -> 
 
 class AsyncTransport:
     """Asynchronous transport (see the module docstring). Arguments as for
-    :class:`lro.transport.Transport`. Not tied to a loop until the first request."""
+    ``lro._sync.transport.Transport``. Not tied to a loop until the first request."""
 
     def __init__(
         self,

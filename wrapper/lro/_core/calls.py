@@ -1,8 +1,8 @@
 """What each API call sends and how its answer is read, shared by both clients.
 
-A :class:`Call` is one request recipe: how to build its :class:`~lro.transport.Request`
+A :class:`Call` is one request recipe: how to build its :class:`~lro._core.http.Request`
 (the generated layer's serializers do the paths, query encoding and headers), how to
-parse the :class:`~lro.transport.Response` (``json.loads`` into :class:`lro.Operation`
+parse the :class:`~lro._core.http.Response` (``json.loads`` into :class:`lro.Operation`
 snapshots), and whether it is idempotent. :class:`Calls` makes one per API method;
 :func:`attempts` drives a call's retries without doing any I/O, so
 :class:`lro.Client` and :class:`lro.AsyncClient` differ only in how they send and sleep.
@@ -31,17 +31,27 @@ from .errors import (
     TransportTimeout,
     error_from_http,
 )
+from .http import Request, Response
 from .names import is_list_path, validate_name
 from .operation import Operation
 from .paging import Page
 from .retry import Retry, RetryState
-from .transport import Request, Response
 
 if TYPE_CHECKING:
     pass
 
 
-__all__ = ["MAX_BATCH", "Call", "Calls", "PageFetch", "View", "attempts", "chunked"]
+__all__ = [
+    "MAX_BATCH",
+    "Call",
+    "Calls",
+    "PageFetch",
+    "View",
+    "attempts",
+    "chunked",
+    "normalise_base_url",
+    "normalise_prefix",
+]
 
 R = TypeVar("R")
 
@@ -135,7 +145,7 @@ def _user_agent(extra: str | None, version: str) -> str:
     return f"{extra} {ours}" if extra else ours
 
 
-def _normalise_base_url(base_url: str) -> str:
+def normalise_base_url(base_url: str) -> str:
     if not isinstance(base_url, str):
         raise InvalidArgument("base_url must be a string")
     parts = urlsplit(base_url)
@@ -147,7 +157,7 @@ def _normalise_base_url(base_url: str) -> str:
     return base_url.rstrip("/")
 
 
-def _normalise_prefix(prefix: str) -> str:
+def normalise_prefix(prefix: str) -> str:
     if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
         raise InvalidArgument(f"audit_prefix must be '' or start with '/', got {prefix!r}")
     if any(c in prefix for c in "?#") or any(ord(c) < 33 for c in prefix):

@@ -24,7 +24,7 @@ from http import HTTPStatus
 from .errors import ApiError, Code
 from .wire import dumps
 
-logger = logging.getLogger("lro.server")
+logger = logging.getLogger("lro_server")
 
 DEFAULT_MAX_HEAD_BYTES = 512 * 1024
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024

@@ -23,7 +23,7 @@ from .service import Operations, cancelled_status, status
 from .store import Store
 from .wire import NANOS_PER_SECOND, JsonObject, format_timestamp
 
-logger = logging.getLogger("lro.server")
+logger = logging.getLogger("lro_server")
 
 PROGRESS_TYPE = "type.googleapis.com/lro.example.ProgressMetadata"
 RESULT_TYPE = "type.googleapis.com/lro.example.SimulationResult"

@@ -2,20 +2,20 @@
 
 * The **standard view** (``google.longrunning.Operations``): :meth:`Client.get`,
   :meth:`Client.list_operations`, :meth:`Client.cancel`, :meth:`Client.delete`,
-  :meth:`Client.wait_once`, plus :meth:`Client.wait` (see :mod:`lro.waiting`). Any
+  :meth:`Client.wait_once`, plus :meth:`Client.wait` (see :mod:`lro._sync.waiting`). Any
   Google-style service speaks it; the audited view is not needed.
 * The **audited view** (``/audit/v1/...``): :attr:`Client.audit` (an :class:`AuditedView`);
   its worker and seen-by-creator calls are also methods of the client itself
   (:meth:`Client.create`, :meth:`Client.update`, :meth:`Client.finalize`, ...).
 
-Requests are *built* by the generated layer (``lro_api``'s serializers: paths, query
-encoding, headers) and *sent* by :class:`lro.transport.Transport`; responses are decoded
+Requests are *built* by the I/O-free recipes (:mod:`lro._core.calls`) and *sent* by
+``lro._sync.transport.Transport`` (urllib3); responses are decoded
 with ``json.loads`` and wrapped as :class:`lro.Operation` snapshots bound to the client
 (audited-view snapshots are bound to :attr:`Client.audit`, so ``op.refresh()`` stays in
-their view). Each call is retried per :mod:`lro.retry`.
+their view). Each call is retried per :mod:`lro._core.retry`.
 
-The pieces shared with :class:`lro.aio.AsyncClient` (how each call is built and parsed and
-how its attempts are driven) live in :mod:`lro.calls`; the clients only do the I/O.
+The pieces shared with :class:`lro.AsyncClient` (how each call is built and parsed and
+how its attempts are driven) live in :mod:`lro._core.calls`; the clients only do the I/O.
 """
 
 from __future__ import annotations
@@ -24,30 +24,20 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from .errors import (
-    Error,
-    InvalidArgument,
-)
-from .operation import Operation
+from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
+from lro._core.config import ClientBase
+from lro._core.errors import Error, InvalidArgument
+from lro._core.http import Request, Response, SyncTransport
+from lro._core.operation import Operation
+from lro._core.plan import DEFAULT
+from lro._core.retry import DEFAULT_RETRY, Retry
+
 from .paging import Pager
-from .polling import DEFAULT
-from .retry import DEFAULT_RETRY, Retry
-from .transport import Request, Response, SyncTransport, Transport
+from .transport import Transport
 
 if TYPE_CHECKING:
-    from .polling import WaitPolicy
-    from .waiting import WaitBackend
-
-from .calls import (
-    Call,
-    Calls,
-    PageFetch,
-    View,
-    _normalise_base_url,
-    _normalise_prefix,
-    attempts,
-    chunked,
-)
+    from lro._core.plan import WaitPolicy
+    from lro._core.waits import WaitBackend
 
 __all__ = ["AuditedView", "Client"]
 
@@ -58,61 +48,7 @@ R = TypeVar("R")
 # The synchronous client
 
 
-class _ClientBase:
-    """Constructor logic shared by :class:`Client` and :class:`lro.aio.AsyncClient`."""
-
-    view: View = "standard"
-    _operation_class: type[Operation] = Operation
-    base_url: str
-    timeout: float | None
-    retry: Retry | None
-    wait_policy: WaitPolicy | None
-    audit_prefix: str
-    _calls: Calls
-
-    def _setup(
-        self,
-        base_url: str,
-        token: str | None,
-        timeout: float | None,
-        retry: Retry | None,
-        user_agent: str | None,
-        audit_prefix: str,
-        wait_policy: WaitPolicy | None,
-        audited: Any,
-    ) -> None:
-        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
-            # Every request has a timeout: a dead connection must never hang the caller.
-            # Waiting longer for an operation is wait(timeout=...)'s job, not this one's.
-            raise InvalidArgument(
-                f"timeout must be a number of seconds > 0, got {timeout!r} "
-                "(per request; use wait(timeout=...) to wait longer for an operation)"
-            )
-        if retry is not None and not isinstance(retry, Retry):
-            raise InvalidArgument("retry must be an lro.Retry or None")
-        self.base_url = _normalise_base_url(base_url)
-        self.timeout = timeout
-        self.retry = retry
-        self.wait_policy = wait_policy
-        self.audit_prefix = _normalise_prefix(audit_prefix)
-        self._has_token = bool(token)
-        self._calls = Calls(
-            self.base_url,
-            token=token,
-            timeout=timeout,
-            user_agent=user_agent,
-            audit_prefix=self.audit_prefix,
-            standard=self,
-            audited=audited,
-            operation_class=self._operation_class,
-        )
-
-    def __repr__(self) -> str:
-        token = "set" if self._has_token else "none"
-        return f"{type(self).__name__}(base_url={self.base_url!r}, token={token})"
-
-
-class _WaitMethods:
+class WaitMethods:
     """``wait()`` and ``watch()`` for what the waiter drives: a :class:`Client` (standard
     snapshots) or its :class:`AuditedView` (audited snapshots, with the audit fields)."""
 
@@ -125,7 +61,7 @@ class _WaitMethods:
 
         ``timeout``: wall-clock seconds (None: forever; omitted: the policy's default).
         ``options``: ``policy``, ``on_progress``, ``on_done``, ``stop``,
-        ``cancel_on_timeout``... (see :func:`lro.waiting.wait`). A failed operation is
+        ``cancel_on_timeout``... (see :func:`lro._sync.waiting.wait`). A failed operation is
         returned, not raised; ``.result()`` raises its error.
 
         Raises:
@@ -141,14 +77,14 @@ class _WaitMethods:
     ) -> Iterator[Operation]:
         """Yield each changed snapshot until the operation is done (the done one last).
 
-        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro.waiting.watch`.
+        Same ``timeout`` and ``options`` as :meth:`wait`; see :func:`lro._sync.waiting.watch`.
         """
         from . import waiting
 
         return waiting.watch(self._backend(), name, timeout=timeout, **options)
 
 
-class Client(_ClientBase, _WaitMethods):
+class Client(ClientBase, WaitMethods):
     """Synchronous client of the Operations API (both views). Thread-safe.
 
     Args:
@@ -156,15 +92,15 @@ class Client(_ClientBase, _WaitMethods):
         token: bearer token sent as ``Authorization``; never shown in ``repr()``, logs or
             errors.
         timeout: per-HTTP-request timeout in seconds (connect, and each read).
-        retry: the :class:`~lro.retry.Retry` policy; None disables retries.
+        retry: the :class:`~lro._core.retry.Retry` policy; None disables retries.
         user_agent: prepended to the SDK's own ``User-Agent``.
         audit_prefix: where the audited view is mounted (``"/audit"``; ``""`` for a service
             that serves it at its root).
         verify: verify TLS certificates (on by default, against the system trust store).
         ca_certs: a CA bundle file to verify against instead of the system trust store.
         max_connections: pooled keep-alive connections per host.
-        wait_policy: default policy for :meth:`wait` (see :mod:`lro.waiting`).
-        transport: a custom transport (tests); by default a :class:`lro.transport.Transport`.
+        wait_policy: default policy for :meth:`wait` (see :mod:`lro._sync.waiting`).
+        transport: a custom transport (tests); by default a :class:`lro._sync.transport.Transport`.
 
     Use it as a context manager (or call :meth:`close`) to release connections.
     """
@@ -327,7 +263,7 @@ class Client(_ClientBase, _WaitMethods):
         return self.get(name)
 
 
-class AuditedView(_WaitMethods):
+class AuditedView(WaitMethods):
     """The audited view (``/audit/v1/...``) of a :class:`Client`: ``client.audit``.
 
     Operations it returns are bound to it, so ``op.refresh()`` stays in the audited view;

@@ -1,9 +1,9 @@
 """The reference server of the Operations API (standard library only).
 
-    with lro.server.serve(port=0, db=":memory:") as srv:
+    with lro_server.serve(port=0, db=":memory:") as srv:
         ...  # srv.url, srv.faults, srv.simulate(), srv.requests
 
-or from a shell: `lro-server --port 8080 --db ops.sqlite3` (`python -m lro.server`).
+or from a shell: `lro-server --port 8080 --db ops.sqlite3` (`python -m lro_server`).
 The server shares no code with the `lro` client on purpose: a server that reused
 the client's parsing could hide the same bug on both sides.
 """

@@ -1,61 +1,21 @@
-"""Lazy page iterators over List calls.
+"""``Pager``: the lazy iterator over List calls.
 
 A :class:`Pager` fetches a page only when it is needed: iterating it yields every item of
-every page, ``pager.pages()`` yields :class:`Page` objects, ``pager.total_size`` and
-``pager.unreachable`` read the first page (fetching it if needed). An empty
-``nextPageToken`` is the only end-of-list signal; a server that hands back the token it was
-given would loop forever, so that raises :class:`~lro.errors.InvalidResponse`.
-
-The async twin, ``AsyncPager``, lives in :mod:`lro.aio`.
+every page, ``pager.pages()`` yields :class:`lro.Page` objects, ``pager.total_size`` and
+``pager.unreachable`` read the first page (fetching it if needed). The end-of-list and
+loop checks are :func:`lro._core.paging.check_next_token`, shared with ``AsyncPager``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
 from typing import Generic, TypeVar
 
-from .errors import InvalidResponse
+from lro._core.paging import Page, check_next_token
 
-__all__ = ["Page", "Pager"]
+__all__ = ["Pager"]
 
 T = TypeVar("T")
-
-
-@dataclass(frozen=True)
-class Page(Generic[T]):
-    """One page of a List response.
-
-    Attributes:
-        items: the page's items (operations).
-        next_page_token: the token of the next page; empty on the last page.
-        total_size: all matches ignoring paging, when the server says (audited view).
-        unreachable: resources the server could not reach (standard view, partial success).
-    """
-
-    items: list[T]
-    next_page_token: str = ""
-    total_size: int | None = None
-    unreachable: list[str] = field(default_factory=list)
-
-    def __iter__(self) -> Iterator[T]:
-        return iter(self.items)
-
-    def __len__(self) -> int:
-        return len(self.items)
-
-
-def check_next_token(page: Page[T], token: str | None) -> str | None:
-    """The token to fetch after ``page`` (which was fetched with ``token``), None at the end."""
-    following = page.next_page_token
-    if not following:
-        return None
-    if following == token:
-        raise InvalidResponse(
-            "the server returned the same nextPageToken again; stopping to avoid a loop",
-            raw=following[:200],
-        )
-    return following
 
 
 class Pager(Generic[T]):

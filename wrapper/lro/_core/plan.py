@@ -1,6 +1,6 @@
 """The pure half of waiting: the policy, the schedule, deadline arithmetic and the plan.
 
-Nothing here does I/O or sleeps. :mod:`lro.waiting` (sync and async) and :mod:`lro.many`
+Nothing here does I/O or sleeps. :mod:`lro._sync.waiting` (sync and async) and :mod:`lro._sync.many`
 drive a :class:`WaitPlan`: it says what to do next (fetch with a long-poll, fetch with a
 GET, sleep, give up) and is told what happened (a snapshot, an error). Both drivers share
 it, so the sync and async waiters cannot drift apart, and tests can run it with a fake
@@ -293,7 +293,7 @@ def is_no_long_poll(error: Error) -> bool:
 def is_transient(error: Error) -> bool:
     """Whether a failed read while waiting is worth retrying inside the wait's deadline.
 
-    Everything :func:`lro.retry.is_retryable` retries for an idempotent call, plus what a
+    Everything :func:`lro._core.retry.is_retryable` retries for an idempotent call, plus what a
     waiter in particular outlives: any transport failure but TLS (a server restarting
     refuses or drops connections), a proxy's 502/503/504, a malformed body (a response cut
     short), and RESOURCE_EXHAUSTED / ABORTED even without a server delay (the waiter backs
@@ -341,7 +341,7 @@ class SnapshotTracker:
 
 def progress_of(snapshot: Operation | Mapping[str, Any] | None) -> float | None:
     """The progress fraction in ``[0, 1]`` of a snapshot (or of its metadata JSON) read
-    from the common metadata shapes (see :func:`lro.progress.fraction`): 1.0 for a done
+    from the common metadata shapes (see :func:`lro.progress_fraction`): 1.0 for a done
     operation that reports none, else None when unknown."""
     if isinstance(snapshot, Operation):
         found = fraction(snapshot.to_dict().get("metadata"))

@@ -29,7 +29,7 @@ from .simulation import Simulator
 from .store import Store
 from .wire import JsonObject
 
-logger = logging.getLogger("lro.server")
+logger = logging.getLogger("lro_server")
 T = TypeVar("T")
 
 

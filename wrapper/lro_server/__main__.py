@@ -1,4 +1,4 @@
-"""`lro-server` / `python -m lro.server`: run the reference server in the foreground.
+"""`lro-server` / `python -m lro_server`: run the reference server in the foreground.
 
 The first line on stdout is `lro-server listening on http://HOST:PORT` (flushed),
 so a parent process that passed `--port 0` can read the port it got.

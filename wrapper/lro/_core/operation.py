@@ -270,7 +270,8 @@ class Operation:
 
     @property
     def progress(self) -> float | None:
-        """Progress in ``[0, 1]`` read from the metadata (see :mod:`lro.progress`), or None.
+        """Progress in ``[0, 1]`` read from the metadata, or None (see
+        :func:`lro.progress_fraction`).
 
         Never raises, even when the metadata is malformed.
         """
@@ -352,7 +353,7 @@ class Operation:
     def metadata_as(self, model: Any) -> Any: ...
 
     def metadata_as(self, model: Any) -> Any:
-        """The metadata unpacked into ``model`` (see :func:`lro.anys.unpack`), or None.
+        """The metadata unpacked into ``model`` (see :func:`lro.unpack`), or None.
 
         Raises:
             AnyTypeError: if ``@type`` does not match the model or validation fails.
@@ -367,7 +368,7 @@ class Operation:
     def response_as(self, model: Any) -> Any: ...
 
     def response_as(self, model: Any) -> Any:
-        """The response unpacked into ``model`` (see :func:`lro.anys.unpack`), or None.
+        """The response unpacked into ``model`` (see :func:`lro.unpack`), or None.
 
         Raises:
             AnyTypeError: if ``@type`` does not match the model or validation fails.

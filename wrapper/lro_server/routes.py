@@ -47,7 +47,7 @@ from .wire import (
     read_field,
 )
 
-logger = logging.getLogger("lro.server")
+logger = logging.getLogger("lro_server")
 
 STANDARD_PREFIX = "/v1/"
 AUDIT_PREFIX = "/audit/v1/"

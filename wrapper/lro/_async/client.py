@@ -1,0 +1,336 @@
+"""``AsyncClient``: the asyncio twin of :class:`lro.Client`.
+
+Same methods, as coroutines, over :class:`lro._async.transport.AsyncTransport` (stdlib
+asyncio streams, no extra dependency). Requests are built, responses parsed and retries
+decided by exactly the same code as the sync client (:class:`lro._core.calls.Calls` and
+:func:`lro._core.calls.attempts`); only the I/O and the sleeping are asynchronous.
+
+List calls return an :class:`AsyncPager` (``async for op in client.list_operations()``).
+
+    async with lro.AsyncClient(url) as client:
+        op = await client.create({"@type": "type.googleapis.com/demo.Job"})
+        async for done in client.unseen():
+            ...
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+
+from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
+from lro._core.config import ClientBase
+from lro._core.errors import Error, InvalidArgument
+from lro._core.http import AsyncTransportLike, Request, Response
+from lro._core.operation import AsyncOperation, Operation
+from lro._core.plan import DEFAULT
+from lro._core.retry import DEFAULT_RETRY, Retry
+
+from .paging import AsyncPager
+from .transport import AsyncTransport
+
+if TYPE_CHECKING:
+    from lro._core.plan import WaitPolicy
+    from lro._core.waits import AsyncWaitBackend
+
+__all__ = ["AsyncAuditedView", "AsyncClient"]
+
+R = TypeVar("R")
+
+
+class AsyncWaitMethods:
+    """``wait()`` and ``watch()`` for an :class:`AsyncClient` or its
+    :class:`AsyncAuditedView` (see :class:`lro._sync.client.WaitMethods`)."""
+
+    def _backend(self) -> AsyncWaitBackend:
+        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
+        return cast("AsyncWaitBackend", self)
+
+    async def wait(self, name: str, timeout: float | None = DEFAULT, **options: Any) -> Operation:
+        """Wait until the operation is done and return its final snapshot (see
+        :mod:`lro._sync.waiting`)."""
+        from . import waiting
+
+        final: Operation = await waiting.async_wait(
+            self._backend(), name, timeout=timeout, **options
+        )
+        return final
+
+    def watch(
+        self, name: str, timeout: float | None = DEFAULT, **options: Any
+    ) -> AsyncIterator[Operation]:
+        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
+
+        Same ``timeout`` and ``options`` as :meth:`wait`; see
+        :func:`lro._async.waiting.async_watch`.
+        """
+        from . import waiting
+
+        return waiting.async_watch(self._backend(), name, timeout=timeout, **options)
+
+
+class AsyncClient(ClientBase, AsyncWaitMethods):
+    """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`.
+
+    Use ``async with`` (or ``await client.close()``). One instance may serve many
+    concurrent tasks on one event loop. Operations it returns are
+    :class:`lro.AsyncOperation`s: ``await op.wait()``, ``await op.result()``.
+    """
+
+    _operation_class = AsyncOperation
+
+    def __init__(
+        self,
+        base_url: str = "http://127.0.0.1:8080",
+        *,
+        token: str | None = None,
+        timeout: float = 30.0,
+        retry: Retry | None = DEFAULT_RETRY,
+        user_agent: str | None = None,
+        audit_prefix: str = "/audit",
+        verify: bool = True,
+        ca_certs: str | None = None,
+        max_connections: int = 10,
+        wait_policy: WaitPolicy | None = None,
+        transport: AsyncTransportLike | None = None,
+    ) -> None:
+        self.audit = AsyncAuditedView(self)
+        self._setup(
+            base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit
+        )
+        self._transport: AsyncTransportLike = transport or AsyncTransport(
+            timeout=timeout, verify=verify, ca_certs=ca_certs, max_connections=max_connections
+        )
+
+    # -- plumbing -----------------------------------------------------------------------
+
+    async def _run(self, call: Call[R]) -> R:
+        """Drive one call's attempts: send, sleep, retry (see :func:`lro._core.calls.attempts`)."""
+        steps = attempts(call, self.retry)
+        try:
+            step = next(steps)
+            while True:
+                outcome: Response | Error | None = None
+                if isinstance(step, Request):
+                    try:
+                        outcome = await self._transport.send(step)
+                    except Error as error:
+                        outcome = error
+                else:
+                    await asyncio.sleep(step)
+                step = steps.send(outcome)
+        except StopIteration as stop:
+            result: R = stop.value
+            return result
+
+    def _pager(self, fetch: PageFetch) -> AsyncPager[Operation]:
+        return AsyncPager(lambda token: self._run(fetch(token)))
+
+    async def close(self) -> None:
+        """Close every connection. Idempotent."""
+        await self._transport.close()
+
+    async def __aenter__(self) -> AsyncClient:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    # -- standard view ------------------------------------------------------------------
+
+    async def get(self, name: str) -> Operation:
+        """The latest snapshot of an operation (standard view)."""
+        return await self._run(self._calls.get(name))
+
+    def list_operations(
+        self,
+        parent: str | None = None,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+    ) -> AsyncPager[Operation]:
+        """All operations (of ``parent`` when given), lazily: ``async for op in ...``."""
+        return self._pager(self._calls.list_fetch(parent, filter, page_size))
+
+    async def cancel(self, name: str) -> None:
+        """Ask the server to cancel the operation (best effort)."""
+        await self._run(self._calls.cancel(name))
+
+    async def delete(self, name: str) -> None:
+        """Delete the operation (it is not cancelled)."""
+        await self._run(self._calls.delete(name))
+
+    async def wait_once(self, name: str, timeout: float | None = None) -> Operation:
+        """One ``:wait`` long-poll; see :meth:`lro.Client.wait_once`."""
+        return await self._run(self._calls.wait_once(name, timeout))
+
+    # -- audited view (shortcuts to self.audit) -----------------------------------------
+
+    async def create(
+        self,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        parent: str | None = None,
+        request_id: str | None = None,
+    ) -> Operation:
+        """Create an operation; see :meth:`lro.AuditedView.create`."""
+        return await self.audit.create(metadata, parent=parent, request_id=request_id)
+
+    async def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
+        """Replace a running operation's metadata (progress)."""
+        return await self.audit.update(name, metadata)
+
+    async def finalize(
+        self,
+        name: str,
+        *,
+        response: Mapping[str, Any] | None = None,
+        error: Error | Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> Operation:
+        """Finish an operation with a response or an error."""
+        return await self.audit.finalize(
+            name, response=response, error=error, request_id=request_id
+        )
+
+    async def abort(self, name: str, *, request_id: str | None = None) -> Operation:
+        """Abort a running operation (it ends with ABORTED)."""
+        return await self.audit.abort(name, request_id=request_id)
+
+    async def get_many(self, names: Iterable[str]) -> list[Operation]:
+        """Audited snapshots of many operations, in input order (batches of <= 1000)."""
+        return await self.audit.get_many(names)
+
+    @overload
+    async def mark_seen(self, name: str, /) -> Operation: ...
+    @overload
+    async def mark_seen(self, name: str, second: str, /, *names: str) -> list[Operation]: ...
+
+    async def mark_seen(self, *names: str) -> list[Operation] | Operation:
+        """Mark results seen by their creator: one name gives an Operation, several a list."""
+        if len(names) == 1:
+            return await self.audit.mark_seen(names[0])
+        if not names:
+            raise InvalidArgument("mark_seen needs at least one name")
+        return await self.audit.mark_seen_many(names)
+
+    def unseen(
+        self, *, page_size: int | None = None, view: str | None = None
+    ) -> AsyncPager[Operation]:
+        """The caller's done operations not yet marked seen (``async for``)."""
+        return self.audit.unseen(page_size=page_size, view=view)
+
+    # -- waiting ------------------------------------------------------------------------
+
+    async def operation(self, name: str) -> Operation:
+        """A snapshot (fetched once) bound to this client."""
+        return await self.get(name)
+
+
+class AsyncAuditedView(AsyncWaitMethods):
+    """The audited view of an :class:`AsyncClient` (``client.audit``); see
+    :class:`lro.AuditedView` for each method."""
+
+    view: View = "audited"
+
+    def __init__(self, client: AsyncClient) -> None:
+        self.client = client
+
+    def __repr__(self) -> str:
+        return f"AsyncAuditedView({self.client!r})"
+
+    async def _run(self, call: Call[R]) -> R:
+        return await self.client._run(call)
+
+    @property
+    def _calls(self) -> Calls:
+        return self.client._calls
+
+    async def get(self, name: str) -> Operation:
+        """The audited snapshot (also of a deleted operation)."""
+        return await self._run(self._calls.audit_get(name))
+
+    def list_operations(
+        self,
+        *,
+        filter: str | None = None,
+        page_size: int | None = None,
+        show_deleted: bool | None = None,
+    ) -> AsyncPager[Operation]:
+        """All operations (deleted ones only with ``show_deleted=True``), lazily."""
+        return self.client._pager(self._calls.audit_list_fetch(filter, page_size, show_deleted))
+
+    async def _batched(
+        self, names: Iterable[str], call: Callable[[list[str]], Call[list[Operation]]]
+    ) -> list[Operation]:
+        result: list[Operation] = []
+        for chunk in chunked(names):
+            batch: list[Operation] = await self._run(call(chunk))
+            result.extend(batch)
+        return result
+
+    async def get_many(self, names: Iterable[str]) -> list[Operation]:
+        """Audited snapshots of ``names`` in input order (NotFound names a missing one)."""
+        return await self._batched(names, self._calls.batch_get)
+
+    def unseen(
+        self, *, page_size: int | None = None, view: str | None = None
+    ) -> AsyncPager[Operation]:
+        """The caller's done operations not yet marked seen, lazily."""
+        return self.client._pager(self._calls.unseen_fetch(page_size, view))
+
+    async def mark_seen(self, name: str) -> Operation:
+        """Mark one result seen by its creator (idempotent)."""
+        return await self._run(self._calls.mark_seen(name))
+
+    async def mark_seen_many(self, names: Iterable[str]) -> list[Operation]:
+        """Mark many results seen (batches of <= 1000, each atomic), in input order."""
+        return await self._batched(names, self._calls.batch_mark_seen)
+
+    async def create(
+        self,
+        metadata: Mapping[str, Any] | None = None,
+        *,
+        parent: str | None = None,
+        request_id: str | None = None,
+    ) -> Operation:
+        """Create a running operation (``request_id`` defaults to a uuid4)."""
+        return await self._run(self._calls.create(metadata, parent, request_id))
+
+    async def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
+        """Replace a running operation's metadata (progress)."""
+        return await self._run(self._calls.update(name, metadata))
+
+    async def finalize(
+        self,
+        name: str,
+        *,
+        response: Mapping[str, Any] | None = None,
+        error: Error | Mapping[str, Any] | None = None,
+        request_id: str | None = None,
+    ) -> Operation:
+        """Finish a running operation with exactly one of ``response`` or ``error``."""
+        return await self._run(self._calls.finalize(name, response, error, request_id))
+
+    async def abort(self, name: str, *, request_id: str | None = None) -> Operation:
+        """Abort a running operation: it finishes with ABORTED."""
+        return await self._run(self._calls.abort(name, request_id))
+
+    async def cancel(self, name: str) -> None:
+        """Cancel (standard call)."""
+        await self.client.cancel(name)
+
+    async def delete(self, name: str) -> None:
+        """Delete (standard call)."""
+        await self.client.delete(name)
+
+    async def wait_once(self, name: str, timeout: float | None = None) -> Operation:
+        """One standard ``:wait`` long-poll, answered with the audited snapshot."""
+        await self.client.wait_once(name, timeout)
+        return await self.get(name)
+
+    @property
+    def wait_policy(self) -> WaitPolicy | None:
+        """The client's default wait policy."""
+        return self.client.wait_policy

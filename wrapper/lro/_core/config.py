@@ -1,0 +1,69 @@
+"""What both clients' constructors share: argument checks, the base URL, the recipes."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .calls import Calls, View, normalise_base_url, normalise_prefix
+from .errors import InvalidArgument
+from .operation import Operation
+from .retry import Retry
+
+if TYPE_CHECKING:
+    from .plan import WaitPolicy
+
+__all__ = ["ClientBase"]
+
+
+class ClientBase:
+    """Constructor logic shared by :class:`Client` and :class:`lro.AsyncClient`."""
+
+    view: View = "standard"
+    _operation_class: type[Operation] = Operation
+    base_url: str
+    timeout: float | None
+    retry: Retry | None
+    wait_policy: WaitPolicy | None
+    audit_prefix: str
+    _calls: Calls
+
+    def _setup(
+        self,
+        base_url: str,
+        token: str | None,
+        timeout: float | None,
+        retry: Retry | None,
+        user_agent: str | None,
+        audit_prefix: str,
+        wait_policy: WaitPolicy | None,
+        audited: Any,
+    ) -> None:
+        if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
+            # Every request has a timeout: a dead connection must never hang the caller.
+            # Waiting longer for an operation is wait(timeout=...)'s job, not this one's.
+            raise InvalidArgument(
+                f"timeout must be a number of seconds > 0, got {timeout!r} "
+                "(per request; use wait(timeout=...) to wait longer for an operation)"
+            )
+        if retry is not None and not isinstance(retry, Retry):
+            raise InvalidArgument("retry must be an lro.Retry or None")
+        self.base_url = normalise_base_url(base_url)
+        self.timeout = timeout
+        self.retry = retry
+        self.wait_policy = wait_policy
+        self.audit_prefix = normalise_prefix(audit_prefix)
+        self._has_token = bool(token)
+        self._calls = Calls(
+            self.base_url,
+            token=token,
+            timeout=timeout,
+            user_agent=user_agent,
+            audit_prefix=self.audit_prefix,
+            standard=self,
+            audited=audited,
+            operation_class=self._operation_class,
+        )
+
+    def __repr__(self) -> str:
+        token = "set" if self._has_token else "none"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, token={token})"

@@ -1,0 +1,155 @@
+"""HTTP requests and responses as plain values, and the transport Protocols.
+
+The request recipes (:mod:`lro._core.calls`) build a :class:`Request`; a transport
+(``lro._sync.transport.Transport`` over urllib3, ``lro._async.transport.AsyncTransport``
+for asyncio, or the user's own) sends it and returns a :class:`Response`. A transport does
+exactly one HTTP exchange per ``send``: it never retries (the core decides that), never
+follows redirects (a redirect could forward the ``Authorization`` header to another host,
+so a 3xx is returned as a response and becomes an error) and always applies a timeout.
+Every failure to get a complete response is a :class:`lro.errors.TransportError`:
+
+* :class:`~lro.errors.ConnectError`: refused connection, DNS failure, unreachable proxy; the
+  request was never sent.
+* :class:`~lro.errors.ConnectionDropped`: reset, protocol error, or the peer closed the
+  connection before a complete response.
+* :class:`~lro.errors.TransportTimeout`: a connect or read timeout.
+* :class:`~lro.errors.TLSError`: the handshake or certificate verification failed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from .errors import InvalidResponse
+
+__all__ = [
+    "DEFAULT_MAX_RESPONSE_BYTES",
+    "AsyncTransportLike",
+    "Headers",
+    "Request",
+    "Response",
+    "SyncTransport",
+    "too_large",
+]
+
+#: Largest response body read (decoded) before giving up with InvalidResponse.
+DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+class Headers(Mapping[str, str]):
+    """Case-insensitive, read-only response headers (the last value of a repeated header
+    wins, except that repeated values are comma-joined as RFC 9110 allows)."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, items: Mapping[str, str] | Iterable[tuple[str, str]] = ()) -> None:
+        pairs = items.items() if isinstance(items, Mapping) else items
+        merged: dict[str, tuple[str, str]] = {}
+        for key, value in pairs:
+            low = key.lower()
+            if low in merged:
+                merged[low] = (merged[low][0], f"{merged[low][1]}, {value}")
+            else:
+                merged[low] = (key, value)
+        self._items = merged
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key.lower()][1]
+
+    def __contains__(self, key: object) -> bool:
+        return isinstance(key, str) and key.lower() in self._items
+
+    def __iter__(self) -> Iterator[str]:
+        return (original for original, _ in self._items.values())
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def __repr__(self) -> str:
+        shown = {
+            k: ("<redacted>" if k.lower() in _REDACTED_HEADERS else v)
+            for k, v in self._items.values()
+        }
+        return f"Headers({shown!r})"
+
+
+def _redacted(headers: Mapping[str, str]) -> dict[str, str]:
+    return {k: ("<redacted>" if k.lower() in _REDACTED_HEADERS else v) for k, v in headers.items()}
+
+
+@dataclass(frozen=True)
+class Request:
+    """One HTTP request, fully built (absolute URL, encoded body).
+
+    ``timeout`` (seconds) applies to connecting and to each read; None means the
+    transport's default. ``repr()`` never shows credentials.
+    """
+
+    method: str
+    url: str
+    headers: Mapping[str, str] = field(default_factory=dict)
+    body: bytes | None = None
+    timeout: float | None = None
+
+    @property
+    def path(self) -> str:
+        """The URL's path without the query (what is logged)."""
+        return urlsplit(self.url).path
+
+    def __repr__(self) -> str:
+        size = len(self.body) if self.body is not None else 0
+        return (
+            f"Request({self.method} {self.url!r}, headers={_redacted(self.headers)!r}, "
+            f"body={size} bytes, timeout={self.timeout!r})"
+        )
+
+
+@dataclass(frozen=True)
+class Response:
+    """One complete HTTP response: status, headers (case-insensitive) and the whole body."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+    @property
+    def ok(self) -> bool:
+        """True for a 2xx status."""
+        return 200 <= self.status <= 299
+
+    def __repr__(self) -> str:
+        return f"Response({self.status}, {len(self.body)} bytes)"
+
+
+class SyncTransport(Protocol):
+    """What :class:`lro.Client` needs from a transport (users may plug in their own)."""
+
+    def send(self, request: Request) -> Response:
+        """Do one exchange; raise only :class:`lro.errors.Error` subclasses."""
+        ...
+
+    def close(self) -> None:
+        """Release connections."""
+        ...
+
+
+def too_large(limit: int) -> InvalidResponse:
+    """The error for a response body over ``limit`` bytes."""
+    return InvalidResponse(f"response body larger than {limit} bytes; not read")
+
+
+class AsyncTransportLike(Protocol):
+    """What :class:`AsyncClient` needs from a transport (users may plug in their own)."""
+
+    async def send(self, request: Request) -> Response:
+        """Do one exchange; raise only :class:`lro.errors.Error` subclasses."""
+        ...
+
+    async def close(self) -> None:
+        """Release connections."""
+        ...

@@ -1,0 +1,188 @@
+"""What the sync and async waiters share (no I/O): backends, callbacks, plans, errors.
+
+Waiting for an operation: long-poll or poll, deadlines, progress, abandoning.
+
+``wait`` / ``async_wait`` return the final snapshot; ``watch`` / ``async_watch`` yield
+each changed snapshot until done (in ``lro._sync.waiting`` and ``lro._async.waiting``).
+``Client.wait``, ``AsyncClient.wait``, ``Operation.wait`` and ``Operation.result``
+delegate there.
+
+Strategy (see :class:`lro.WaitPolicy` for every knob and its default):
+
+* The ``:wait`` long-poll when the server has it: one request per server wait window,
+  completion noticed the moment the server answers. When a server lacks it (UNIMPLEMENTED,
+  405, or 404 on ``:wait`` while a GET of the name works) the waiter falls back to GET
+  polling, and remembers that on the client object so it only asks once.
+* GET polling: capped exponential backoff with jitter (0.75 s x1.4 up to 10 s, +/-15 %).
+* Deadlines are wall-clock seconds, the same sync and async. The waiter never gives up
+  before the deadline: the last sleep or long-poll window is shortened to end there and
+  one last check is made. Then it raises :class:`lro.WaitTimeout` carrying the last
+  snapshot; the server-side operation keeps running unless ``cancel_on_timeout=True``.
+  ``timeout=None`` waits forever; no timeout at all means ``policy.default_timeout``.
+* Transient failures (restarts, 503s, dropped or refused connections, Retry-After /
+  RetryInfo honoured up to ``max_delay``) are retried until the deadline; a permanent
+  error (NotFound, PermissionDenied, ...) ends the wait at once.
+
+The waiter depends on a small interface (:class:`WaitBackend`: ``get``, ``wait_once``,
+``cancel``), not on the client, and takes an injectable clock and sleep.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import random
+from collections.abc import Callable
+from typing import Any, Protocol
+
+from .errors import Cancelled, Error, WaitTimeout
+from .operation import Operation
+from .plan import DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
+
+__all__ = [
+    "SLICE",
+    "AsyncWaitBackend",
+    "OnDone",
+    "OnProgress",
+    "WaitBackend",
+    "abandoned",
+    "known_long_poll",
+    "last_of",
+    "log_cancel_failure",
+    "make_plan",
+    "policy_for",
+    "remember_long_poll",
+    "timed_out",
+]
+
+logger = logging.getLogger("lro")
+
+#: ``on_progress(snapshot)``: called with each snapshot that differs from the previous one
+#: (``done``, metadata, error or response changed), the first and the final one included.
+OnProgress = Callable[[Operation], Any]
+
+#: ``on_done(snapshot, error)``: called once when the wait ends, whatever the outcome:
+#: ``(final, None)`` when the operation is done (successfully or not: see
+#: ``final.error``), ``(last_snapshot_or_None, error)`` when the wait itself failed
+#: (:class:`lro.WaitTimeout`, a permanent error such as NotFound, or :class:`lro.Cancelled`
+#: for an abandoned wait). Not called on KeyboardInterrupt or asyncio cancellation.
+OnDone = Callable[[Operation | None, Error | None], Any]
+
+# Sleeps are cut in slices so that Ctrl-C is noticed promptly on every platform.
+SLICE = 0.25
+# Attribute of a backend object that caches whether its server has the :wait long-poll.
+_CACHE_ATTR = "_lro_long_poll"
+
+
+class WaitBackend(Protocol):
+    """What the sync waiter needs: :class:`lro.Client` (and ``client.audit``) qualify."""
+
+    def get(self, name: str) -> Operation:
+        """The latest snapshot (GET)."""
+        ...
+
+    def wait_once(self, name: str, timeout: float | None) -> Operation:
+        """One ``:wait`` long-poll of at most ``timeout`` seconds."""
+        ...
+
+    def cancel(self, name: str) -> Any:
+        """Ask the server to cancel the operation (only with ``cancel_on_timeout``)."""
+        ...
+
+
+class AsyncWaitBackend(Protocol):
+    """What the async waiter needs: :class:`lro.AsyncClient` qualifies."""
+
+    async def get(self, name: str) -> Operation:
+        """The latest snapshot (GET)."""
+        ...
+
+    async def wait_once(self, name: str, timeout: float | None) -> Operation:
+        """One ``:wait`` long-poll of at most ``timeout`` seconds."""
+        ...
+
+    async def cancel(self, name: str) -> Any:
+        """Ask the server to cancel the operation (only with ``cancel_on_timeout``)."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------
+# Shared helpers
+
+
+def policy_for(backend: object, policy: WaitPolicy | None) -> WaitPolicy:
+    """The policy of a wait: the call's, else the client's ``wait_policy``, else the
+    default."""
+    if policy is not None:
+        return policy
+    own = getattr(backend, "wait_policy", None)
+    return own if isinstance(own, WaitPolicy) else DEFAULT_POLICY
+
+
+def known_long_poll(backend: object) -> bool | None:
+    """What a backend object has already taught us about ``:wait`` (None: unknown)."""
+    value = getattr(backend, _CACHE_ATTR, None)
+    return value if isinstance(value, bool) else None
+
+
+def remember_long_poll(backend: object, value: bool | None) -> None:
+    """Cache on the backend whether its server has ``:wait``, so detection happens once
+    per client. Objects that refuse attributes simply are not cached."""
+    if value is not None and known_long_poll(backend) is not value:
+        with contextlib.suppress(AttributeError, TypeError):
+            setattr(backend, _CACHE_ATTR, value)
+
+
+def make_plan(
+    backend: object,
+    timeout: Any,
+    policy: WaitPolicy | None,
+    *,
+    clock: Callable[[], float],
+    rng: random.Random | None,
+    stoppable: bool,
+    watching: bool = False,
+) -> WaitPlan:
+    """A :class:`~lro._core.plan.WaitPlan` for one wait on ``backend``."""
+    chosen = policy_for(backend, policy)
+    deadline = Deadline(resolve_timeout(timeout, chosen), clock)
+    return WaitPlan(
+        chosen,
+        deadline,
+        long_poll=known_long_poll(backend),
+        rng=rng,
+        stoppable=stoppable,
+        watching=watching,
+    )
+
+
+def abandoned(name: str) -> Cancelled:
+    """The error of a wait abandoned through its ``stop`` event."""
+    return Cancelled(
+        f"waiting for {name} was abandoned (stop event set); the operation itself was "
+        "not cancelled",
+        operation_name=name,
+    )
+
+
+def timed_out(name: str, plan: WaitPlan, last: Operation | None, why: GiveUp) -> WaitTimeout:
+    """The :class:`lro.WaitTimeout` of a wait that ran out of time or polls."""
+    state = "no snapshot could be fetched" if last is None else "the last snapshot is attached"
+    error = WaitTimeout(
+        f"operation {name} is not done: {why.reason} ({state})",
+        operation=last,
+        operation_name=name,
+    )
+    if plan.last_error is not None:
+        error.__cause__ = plan.last_error  # the transient failure that filled the end
+    return error
+
+
+def log_cancel_failure(name: str, error: Error) -> None:
+    logger.warning("cancel_on_timeout: cancelling %s failed: %s", name, error)
+
+
+def last_of(error: Error, last: Operation | None) -> Operation | None:
+    if isinstance(error, WaitTimeout) and error.operation is not None:
+        return error.operation
+    return last

@@ -1,0 +1,220 @@
+"""The synchronous waiter: :func:`wait` and :func:`watch` over a :class:`WaitBackend`.
+
+The plan (what to fetch, how long to sleep, when to give up) is made by the I/O-free
+:class:`lro._core.plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``.
+See :mod:`lro._core.waits` for the strategy.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Callable, Iterator
+
+from lro._core.errors import Error, WaitTimeout
+from lro._core.operation import Operation
+from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
+from lro._core.waits import (
+    SLICE,
+    OnDone,
+    OnProgress,
+    WaitBackend,
+    abandoned,
+    last_of,
+    log_cancel_failure,
+    make_plan,
+    remember_long_poll,
+    timed_out,
+)
+
+__all__ = ["interruptible_sleep", "snapshots", "wait", "watch"]
+
+
+def interruptible_sleep(stop: threading.Event | None) -> Callable[[float], None]:
+    """Default sleep: interruptible by Ctrl-C (short slices) and by ``stop``."""
+
+    def sleep(seconds: float) -> None:
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            if stop is not None:
+                if stop.wait(min(left, SLICE)):
+                    return  # the caller's loop checks the event and raises
+            else:
+                time.sleep(min(left, SLICE))
+
+    return sleep
+
+
+def _check_stop(stop: threading.Event | None, name: str) -> None:
+    if stop is not None and stop.is_set():
+        raise abandoned(name)
+
+
+def _fetch(backend: WaitBackend, name: str, fetch: Fetch) -> Operation:
+    if fetch.window is None:
+        return backend.get(name)
+    return backend.wait_once(name, fetch.window)
+
+
+def snapshots(
+    backend: WaitBackend,
+    name: str,
+    plan: WaitPlan,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    stop: threading.Event | None = None,
+) -> Iterator[Operation]:
+    """Every snapshot the plan fetches, until a done one (yielded last).
+
+    Raises:
+        WaitTimeout: at the deadline (after a last check) or after ``max_polls``.
+        Cancelled: when ``stop`` is set.
+        Error: a permanent error of a request (NotFound, PermissionDenied, ...).
+    """
+    do_sleep = sleep or interruptible_sleep(stop)
+    last: Operation | None = None
+    while True:
+        _check_stop(stop, name)
+        action = plan.next_action()
+        if isinstance(action, GiveUp):
+            raise timed_out(name, plan, last, action)
+        if not isinstance(action, Fetch):
+            do_sleep(action.seconds)
+            continue
+        started = clock()
+        try:
+            snapshot = _fetch(backend, name, action)
+        except Error as error:
+            try:
+                plan.on_error(error, action)
+            finally:
+                remember_long_poll(backend, plan.long_poll)
+            continue
+        plan.on_snapshot(snapshot.done, action, clock() - started)
+        remember_long_poll(backend, plan.long_poll)
+        last = snapshot
+        yield snapshot
+        if snapshot.done:
+            return
+
+
+def _cancel_after_timeout(backend: WaitBackend, name: str, error: Error, wanted: bool) -> None:
+    if not (wanted and isinstance(error, WaitTimeout)):
+        return
+    try:
+        backend.cancel(name)
+    except Error as cancel_error:
+        log_cancel_failure(name, cancel_error)
+
+
+def wait(
+    backend: WaitBackend,
+    name: str,
+    timeout: float | None = DEFAULT,
+    *,
+    policy: WaitPolicy | None = None,
+    on_progress: OnProgress | None = None,
+    on_done: OnDone | None = None,
+    stop: threading.Event | None = None,
+    cancel_on_timeout: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    rng: random.Random | None = None,
+) -> Operation:
+    """Wait until operation ``name`` is done; return its final snapshot.
+
+    A done operation that failed is returned, not raised (read ``.error``, or call
+    ``.result()`` to raise its typed error).
+
+    Args:
+        backend: a :class:`WaitBackend` (a :class:`lro.Client` or ``client.audit``).
+        name: the operation's name.
+        timeout: wall-clock seconds; None waits forever; omitted: the policy's
+            ``default_timeout`` (900 s).
+        policy: the :class:`WaitPolicy`; default: the client's ``wait_policy``, else
+            :data:`DEFAULT_POLICY`.
+        on_progress: called with each snapshot that changed (see :data:`OnProgress`).
+        on_done: called once at the end, whatever the outcome (see :data:`OnDone`).
+        stop: a :class:`threading.Event`; setting it (from any thread) abandons the wait
+            within ``policy.stop_latency`` seconds with :class:`lro.Cancelled`.
+        cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
+            the operation (best effort; a failure to cancel is logged, not raised).
+        clock, sleep, rng: injectable monotonic clock, sleep and random source (tests).
+            The default sleep is interruptible by Ctrl-C and by ``stop``.
+
+    Raises:
+        WaitTimeout: the deadline passed; ``.operation`` is the last snapshot.
+        Cancelled: ``stop`` was set.
+        Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
+    """
+    plan = make_plan(
+        backend,
+        timeout,
+        policy,
+        clock=clock,
+        rng=rng,
+        stoppable=stop is not None,
+        watching=on_progress is not None,
+    )
+    tracker = SnapshotTracker()
+    last: Operation | None = None
+    try:
+        for snapshot in snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop):
+            last = snapshot
+            if on_progress is not None and tracker.changed(snapshot):
+                on_progress(snapshot)
+    except Error as error:
+        _cancel_after_timeout(backend, name, error, cancel_on_timeout)
+        if on_done is not None:
+            on_done(last_of(error, last), error)
+        raise
+    assert last is not None and last.done  # snapshots() only returns after a done one
+    if on_done is not None:
+        on_done(last, None)
+    return last
+
+
+def watch(
+    backend: WaitBackend,
+    name: str,
+    timeout: float | None = DEFAULT,
+    *,
+    policy: WaitPolicy | None = None,
+    on_done: OnDone | None = None,
+    stop: threading.Event | None = None,
+    cancel_on_timeout: bool = False,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] | None = None,
+    rng: random.Random | None = None,
+) -> Iterator[Operation]:
+    """Yield each changed snapshot of ``name`` (the first one, and the done one last).
+
+    Same arguments, deadline and errors as :func:`wait`; the generator raises
+    :class:`lro.WaitTimeout` at the deadline. Closing it early stops the waiting.
+
+        for snapshot in client.watch(client, name, timeout=60):
+            print(lro.progress_fraction(snapshot))
+    """
+
+    plan = make_plan(
+        backend, timeout, policy, clock=clock, rng=rng, stoppable=stop is not None, watching=True
+    )
+    tracker = SnapshotTracker()
+    last: Operation | None = None
+    try:
+        for snapshot in snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop):
+            last = snapshot
+            if tracker.changed(snapshot):
+                yield snapshot
+    except Error as error:
+        _cancel_after_timeout(backend, name, error, cancel_on_timeout)
+        if on_done is not None:
+            on_done(last_of(error, last), error)
+        raise
+    if on_done is not None:
+        on_done(last, None)
