@@ -1,10 +1,10 @@
 """What each API call sends and how its answer is read, shared by both clients.
 
 A :class:`Call` is one request recipe: how to build its :class:`~lro._core.http.Request`
-(the generated layer's serializers do the paths, query encoding and headers), how to
-parse the :class:`~lro._core.http.Response` (``json.loads`` into :class:`lro.Operation`
-snapshots), and whether it is idempotent. :class:`Calls` makes one per API method;
-:func:`attempts` drives a call's retries without doing any I/O, so
+(from the generated route table, through :mod:`lro._core.routes`: paths, query encoding,
+headers), how to parse the :class:`~lro._core.http.Response` (``json.loads`` into
+:class:`lro.Operation` snapshots), and whether it is idempotent. :class:`Calls` makes one
+per API method; :func:`attempts` drives a call's retries without doing any I/O, so
 :class:`lro.Client` and :class:`lro.AsyncClient` differ only in how they send and sleep.
 """
 
@@ -17,7 +17,6 @@ import platform
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
@@ -66,6 +65,8 @@ WAIT_MARGIN = 5.0
 DEFAULT_WAIT_WINDOW = 60.0
 
 _EXCERPT = 1000
+#: The spec's prefix of the audited view's paths; a client's ``audit_prefix`` replaces it.
+_AUDIT_PATH = "/audit/"
 _VIEW_NAMES = {
     "unspecified": "OPERATION_VIEW_UNSPECIFIED",
     "basic": "OPERATION_VIEW_BASIC",
@@ -283,7 +284,8 @@ class Calls:
     """Builds the :class:`Call` of every API method; shared by both clients.
 
     ``standard`` and ``audited`` are the objects operations get bound to (the client and
-    its audited view). ``lro_api`` is imported here, lazily.
+    its audited view). Every request is built by :func:`lro._core.routes.build` from the
+    generated route table, imported here on first use (plain data: no pydantic).
     """
 
     def __init__(
@@ -298,8 +300,7 @@ class Calls:
         audited: Any,
         operation_class: type[Operation] = Operation,
     ) -> None:
-        import lro_api  # lazy: pydantic is slow to import
-        from lro_api.api.operations_api import OperationsApi
+        from . import routes  # lazy: `import lro` loads no part of the generated layer
 
         for label, value in (("token", token), ("user_agent", user_agent)):
             if value is not None and (
@@ -315,63 +316,40 @@ class Calls:
         self._standard = standard
         self._audited = audited
         self._operation_class = operation_class  # AsyncOperation for the async client
-        config = lro_api.Configuration(host=base_url)
-        # Names keep their slashes; everything else (':', '?', '#', '%', ...) is encoded.
-        config.safe_chars_for_path_param = "/"
-        api_client = lro_api.ApiClient(config)
-        api_client.user_agent = _user_agent(user_agent, lro_api.__version__)
-        self._api_client = api_client
-        self._ops = OperationsApi(api_client)
-        self._audit_from = base_url + "/audit/"
-        self._audit_to = base_url + audit_prefix + "/"
+        self._build = routes.build
+        self._audit_base = base_url + audit_prefix
         self._no_audit_hint = (
             f"is the audited view served under {base_url + audit_prefix!r}? "
             "Set the client's audit_prefix, or use only the standard view"
         )
-        # The token lives only in this header dict, never in the generated Configuration.
+        self._user_agent = {"User-Agent": _user_agent(user_agent, routes.API_VERSION)}
+        # The token lives only in this header dict, added to every request.
         self._auth: dict[str, str] = {"Authorization": f"Bearer {token}"} if token else {}
-
-    @cached_property
-    def _svc(self) -> Any:
-        """The audited view's generated API class, imported on first use: it is the costly
-        import (pydantic builds a validator per generated method, ~0.2 s), and clients of a
-        standard-view-only service never need it. Two threads racing here build two
-        equivalent stateless wrappers, which is harmless."""
-        from lro_api.api.operation_service_api import OperationServiceApi
-
-        return OperationServiceApi(self._api_client)
 
     # -- requests -----------------------------------------------------------------------
 
     def _request(
-        self, serializer: Callable[..., Any], timeout: float | None = None, **params: Any
+        self,
+        operation_id: str,
+        /,
+        *,
+        timeout: float | None = None,
+        body: Any = None,
+        **params: Any,
     ) -> Request:
-        try:
-            method, url, headers, body, _ = serializer(
-                **params, _request_auth=None, _content_type=None, _headers=None, _host_index=0
-            )
-        except Exception as exc:  # the generated layer's errors for values it cannot encode
-            raise InvalidArgument(f"cannot build the request: {type(exc).__name__}") from exc
-        if url.startswith(self._audit_from):
-            url = self._audit_to + url[len(self._audit_from) :]
-        all_headers = {str(k): str(v) for k, v in headers.items() if v is not None}
-        all_headers.update(self._auth)
-        data: bytes | None = None
-        if body is not None:
-            try:
-                data = json.dumps(
-                    body, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-                ).encode()
-            except (TypeError, ValueError, RecursionError) as exc:
-                raise InvalidArgument(f"the request body is not valid JSON: {exc}") from None
+        """The request of the spec's ``operation_id`` (path and query ``params`` under the
+        generated method's argument names, None left out; ``body`` the JSON body)."""
+        prepared = self._build(operation_id, body=body, **params)
+        target = prepared.target
+        if target.startswith(_AUDIT_PATH):  # the audited view, served under audit_prefix
+            url = self._audit_base + target[len(_AUDIT_PATH) - 1 :]
         else:
-            all_headers.pop("Content-Type", None)
-        return Request(method, url, all_headers, data, timeout)
+            url = self.base_url + target
+        headers = {**self._user_agent, **prepared.headers, **self._auth}
+        return Request(prepared.method, url, headers, prepared.body, timeout)
 
-    def _call(
-        self, serializer: Callable[..., Any], parse: Callable[[Response], R], **params: Any
-    ) -> Call[R]:
-        request = self._request(serializer, **params)
+    def _call(self, operation_id: str, parse: Callable[[Response], R], **params: Any) -> Call[R]:
+        request = self._request(operation_id, **params)
         return Call(request.method, request.path, lambda: request, parse)
 
     # -- parsers ------------------------------------------------------------------------
@@ -449,9 +427,7 @@ class Calls:
 
     def get(self, name: str) -> Call[Operation]:
         """GET /v1/{name}."""
-        return self._call(
-            self._ops._get_operation_serialize, self._standard_op(name), name=_check_name(name)
-        )
+        return self._call("GetOperation", self._standard_op(name), name=_check_name(name))
 
     def list_fetch(
         self, parent: str | None, filter: str | None, page_size: int | None
@@ -462,29 +438,25 @@ class Calls:
         if parent:
             scoped = _check_parent(parent)
             return lambda token: self._call(
-                self._ops._list_parent_operations_serialize,
+                "ListParentOperations",
                 parse,
                 parent=scoped,
                 page_token=token,
                 **query,
             )
-        return lambda token: self._call(
-            self._ops._list_operations_serialize, parse, page_token=token, **query
-        )
+        return lambda token: self._call("ListOperations", parse, page_token=token, **query)
 
     def cancel(self, name: str) -> Call[None]:
         """POST /v1/{name}:cancel."""
         return self._call(
-            self._ops._cancel_operation_serialize, self._empty(name), name=_check_name(name),
+            "CancelOperation", self._empty(name), name=_check_name(name),
             body={},
         )  # fmt: skip
 
     def delete(self, name: str) -> Call[None]:
         """DELETE /v1/{name}. A retry that finds the operation gone after an attempt whose
         answer was lost (dropped, timed out) counts as success: that attempt deleted it."""
-        call = self._call(
-            self._ops._delete_operation_serialize, self._empty(name), name=_check_name(name)
-        )
+        call = self._call("DeleteOperation", self._empty(name), name=_check_name(name))
         return dataclasses.replace(call, settle=_gone)
 
     def wait_once(self, name: str, timeout: float | None) -> Call[Operation]:
@@ -504,10 +476,10 @@ class Calls:
         def build() -> Request:
             left = max(0.0, end - time.monotonic())
             return self._request(
-                self._ops._wait_operation_serialize,
+                "WaitOperation",
                 timeout=left + WAIT_MARGIN,
                 name=name,
-                wait_operation_request={"timeout": _duration(left)},
+                body={"timeout": _duration(left)},
             )
 
         return Call("POST", build().path, build, self._standard_op(name), budget=window)
@@ -517,7 +489,7 @@ class Calls:
     def audit_get(self, name: str) -> Call[Operation]:
         """GET /audit/v1/{name}."""
         return self._call(
-            self._svc._operation_service_get_operation_serialize,
+            "OperationService_GetOperation",
             self._audited_op(name),
             name=_check_name(name),
         )
@@ -528,7 +500,7 @@ class Calls:
         """GET /audit/v1/operations, one page per token."""
         parse = self._page(audited=True)
         return lambda token: self._call(
-            self._svc._operation_service_list_operations_serialize,
+            "OperationService_ListOperations",
             parse,
             page_size=page_size,
             page_token=token,
@@ -538,23 +510,20 @@ class Calls:
 
     def unseen_fetch(self, page_size: int | None, view: str | None) -> PageFetch:
         """GET /audit/v1/operations:unseen, one page per token."""
-        from lro_api.models.operation_view import OperationView
-
         value = _view_value(view)  # checked now, not at the first page
-        enum = OperationView(value) if value is not None else None
         parse = self._page(audited=True)
         return lambda token: self._call(
-            self._svc._operation_service_list_unseen_operations_serialize,
+            "OperationService_ListUnseenOperations",
             parse,
             page_size=page_size,
             page_token=token,
-            view=enum,
+            view=value,
         )
 
     def batch_get(self, names: Sequence[str]) -> Call[list[Operation]]:
         """GET /audit/v1/operations:batchGet for at most :data:`MAX_BATCH` names."""
         return self._call(
-            self._svc._operation_service_batch_get_operations_serialize,
+            "OperationService_BatchGetOperations",
             self._batch(names),
             names=list(names),
         )
@@ -562,7 +531,7 @@ class Calls:
     def mark_seen(self, name: str) -> Call[Operation]:
         """POST /audit/v1/{name}:markSeenByCreator."""
         return self._call(
-            self._svc._operation_service_mark_operation_seen_by_creator_serialize,
+            "OperationService_MarkOperationSeenByCreator",
             self._audited_op(name),
             name=_check_name(name),
             body={},
@@ -571,9 +540,9 @@ class Calls:
     def batch_mark_seen(self, names: Sequence[str]) -> Call[list[Operation]]:
         """POST /audit/v1/operations:batchMarkSeenByCreator for at most MAX_BATCH names."""
         return self._call(
-            self._svc._operation_service_batch_mark_operation_seen_by_creator_serialize,
+            "OperationService_BatchMarkOperationSeenByCreator",
             self._batch(names),
-            v1_batch_mark_operation_seen_by_creator_request={"names": list(names)},
+            body={"names": list(names)},
         )
 
     def create(
@@ -582,9 +551,9 @@ class Calls:
         """POST /audit/v1/operations (``requestId`` filled so retries are safe)."""
         body = {"metadata": _json_object(metadata, "metadata")} if metadata is not None else {}
         return self._call(
-            self._svc._operation_service_create_operation_serialize,
+            "OperationService_CreateOperation",
             self._audited_op(None),
-            v1_operation=body,
+            body=body,
             parent=_check_parent(parent) if parent else None,
             request_id=request_id or str(uuid.uuid4()),
         )
@@ -592,10 +561,10 @@ class Calls:
     def update(self, name: str, metadata: Mapping[str, Any]) -> Call[Operation]:
         """PATCH /audit/v1/{name} with new metadata (progress)."""
         return self._call(
-            self._svc._operation_service_update_operation_serialize,
+            "OperationService_UpdateOperation",
             self._audited_op(name),
             name=_check_name(name),
-            v1_update_operation_request={"metadata": _json_object(metadata, "metadata")},
+            body={"metadata": _json_object(metadata, "metadata")},
         )
 
     def finalize(
@@ -616,17 +585,17 @@ class Calls:
         else:
             body["error"] = _json_object(error, "error")
         return self._call(
-            self._svc._operation_service_finalize_operation_serialize,
+            "OperationService_FinalizeOperation",
             self._audited_op(name),
             name=_check_name(name),
-            v1_finalize_operation_request=body,
+            body=body,
             request_id=request_id or str(uuid.uuid4()),
         )
 
     def abort(self, name: str, request_id: str | None) -> Call[Operation]:
         """POST /audit/v1/{name}:abort (``requestId`` filled so retries are safe)."""
         return self._call(
-            self._svc._operation_service_abort_operation_serialize,
+            "OperationService_AbortOperation",
             self._audited_op(name),
             name=_check_name(name),
             request_id=request_id or str(uuid.uuid4()),
