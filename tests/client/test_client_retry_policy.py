@@ -248,9 +248,16 @@ def test_pager_is_lazy_and_caches_first_page() -> None:
 def test_pager_empty_and_looping_token() -> None:
     pager, _ = _pages(Page([], ""))
     assert list(pager) == [] and pager.total_size is None
-    looping = Pager(lambda token: Page([1], "same"))
+    fetched: list[str | None] = []
+
+    def same_token(token: str | None) -> Page[int]:
+        fetched.append(token)  # a bound of its own: a pager that loops fails here, at once
+        assert len(fetched) <= 5, f"the pager kept fetching {fetched}: loop not noticed"
+        return Page([1], "same")
+
     with pytest.raises(InvalidResponse, match="same nextPageToken"):
-        list(looping)
+        list(Pager(same_token))
+    assert fetched == [None, "same"]
 
 
 # -- transport pieces ---------------------------------------------------------------------

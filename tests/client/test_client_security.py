@@ -111,10 +111,13 @@ def test_hostile_names_never_sent(srv: Any, name: str) -> None:
 
 
 def test_bad_parent_rejected() -> None:
-    with lro.Client("http://h:1", transport=Recorder()) as c, pytest.raises(InvalidName):
-        c.list_operations("projects/../x")
+    recorder = Recorder()
+    with lro.Client("http://h:1", transport=recorder) as c:
+        with pytest.raises(InvalidName):
+            c.list_operations("projects/../x")
         with pytest.raises(InvalidName):
             c.create(job(), parent="projects/p/operations")
+    assert recorder.requests == []
 
 
 # -- tokens -------------------------------------------------------------------------------
@@ -160,7 +163,7 @@ def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) 
         pytest.raises(Unauthenticated) as denied,
     ):
         c.get(op.name)
-        texts += [str(denied.value), repr(denied.value)]
+    texts += [str(denied.value), repr(denied.value), repr(denied.value.__dict__)]
     assert "attempt 2" in caplog.text  # DEBUG logging was on
     texts.append(caplog.text)
     for text in texts:

@@ -282,9 +282,13 @@ def test_watch_yields_each_change_until_done() -> None:
 def test_watch_raises_timeout_after_yielding() -> None:
     clock, _server, backend = fake(max_wait=1.0)
     got = []
-    with pytest.raises(WaitTimeout):
+
+    def consume() -> None:
         for snap in watch(backend, NAME, timeout=3, clock=clock, sleep=clock.sleep):
             got.append(snap)
+
+    with pytest.raises(WaitTimeout):
+        consume()
     assert len(got) == 1
 
 

@@ -200,16 +200,20 @@ def test_async_as_completed_and_timeout() -> None:
 
     async def main() -> list[str]:
         got = []
-        with pytest.raises(WaitAllTimeout) as info:
-            stream = async_as_completed(
-                ["operations/slow", "operations/fast"],
-                client=backend,
-                timeout=4,
-                clock=clock,
-                sleep=clock.async_sleep,
-            )
+        stream = async_as_completed(
+            ["operations/slow", "operations/fast"],
+            client=backend,
+            timeout=4,
+            clock=clock,
+            sleep=clock.async_sleep,
+        )
+
+        async def consume() -> None:
             async for op in stream:
                 got.append(op.name)
+
+        with pytest.raises(WaitAllTimeout) as info:
+            await consume()
         assert info.value.not_done == ["operations/slow"]
         return got
 
