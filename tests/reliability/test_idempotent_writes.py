@@ -14,14 +14,7 @@ import yaml
 from reliability_support import FAST_RETRY, META, RESPONSE, ROOT, TOKEN, Raw, Recording
 
 from lro._sync.client import Client
-from lro.errors import (
-    Aborted,
-    AlreadyExists,
-    Code,
-    FailedPrecondition,
-    InvalidArgument,
-    NotFound,
-)
+from lro.errors import Code, NotFound
 from lro_server import RunningServer, serve
 
 
@@ -197,18 +190,23 @@ def test_write_retried_through_a_burst_happens_once(
     assert raw.snapshot()[0] == result.to_dict()
 
 
-def test_request_id_reused_for_another_operation_is_not_a_silent_success(
-    client: Client, raw: Raw
-) -> None:
-    a, b = client.create(META).name, client.create(META).name
+def test_request_id_reused_for_another_operation_is_a_new_request(client: Client, raw: Raw) -> None:
+    """The server keys a requestId by caller, method and operation name: reusing one for
+    another operation is a new request that acts on that operation, while a repeat for the
+    same operation answers with the first result (and acts no second time)."""
+    a, b, c, d = (client.create(META).name for _ in range(4))
     rid = str(uuid.uuid4())
-    client.finalize(a, response=RESPONSE, request_id=rid)
-    try:
-        result = client.finalize(b, response=RESPONSE, request_id=rid)
-    except (InvalidArgument, AlreadyExists, FailedPrecondition, Aborted):
-        return  # refusing the mismatched reuse is fine
-    assert result.name == b, f"finalize({b!r}) answered with {result.name!r}"
-    assert {op["name"]: op.get("done") for op in raw.snapshot()}[b] is True
+    first = client.finalize(a, response=RESPONSE, request_id=rid)
+    other = client.finalize(b, response=RESPONSE, request_id=rid)
+    assert other.name == b and other.done and other.response == RESPONSE
+    assert client.finalize(a, response=RESPONSE, request_id=rid) == first  # a repeat
+    aborted = client.abort(c, request_id=rid)
+    assert client.abort(d, request_id=rid).name == d
+    assert client.abort(c, request_id=rid) == aborted
+    stored = {op["name"]: op for op in raw.snapshot()}
+    assert [stored[name].get("done") for name in (a, b, c, d)] == [True] * 4
+    assert stored[a] == first.to_dict() and stored[b] == other.to_dict()
+    assert stored[d]["error"]["code"] == Code.ABORTED
 
 
 # --- delete: idempotent in effect, settled in outcome -------------------------------------

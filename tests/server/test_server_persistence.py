@@ -98,26 +98,41 @@ def test_acknowledged_writes_survive_sigkill(
     waiting = threading.Thread(target=waiter)
     waiting.start()
 
-    # Traffic while the kill lands: every create that was answered must survive.
+    # Traffic while the kill lands: every create that was answered must survive. Each
+    # writer stops at its first failure and reports it: before the kill nothing may fail;
+    # after it, only the connection may (a reply that arrives must still be a 200).
     acknowledged: list[str] = []
+    failures: list[str] = []
+    killing = threading.Event()
     stop_traffic = threading.Event()
 
     def traffic() -> None:
         while not stop_traffic.is_set():
             try:
-                acknowledged.append(api.create()["name"])
-            except (ConnectionError, OSError, AssertionError):
+                reply = api.post("/audit/v1/operations", {"metadata": metadata})
+            except (ConnectionError, OSError) as error:
+                if not killing.is_set():
+                    failures.append(f"before the kill: {type(error).__name__}: {error}")
                 return
+            if reply.status != 200:
+                failures.append(f"a reply of {reply.status}: {reply.body[:200]!r}")
+                return
+            acknowledged.append(reply.json["operation"]["name"])
 
     writers = [threading.Thread(target=traffic) for _ in range(4)]
     for writer in writers:
         writer.start()
-    time.sleep(0.4)
+    deadline = time.monotonic() + 10  # at least a few acknowledged writes before the kill
+    while len(acknowledged) < 20 and not failures and time.monotonic() < deadline:
+        time.sleep(0.01)
+    killing.set()
     first.kill()
     stop_traffic.set()
     for writer in writers:
         writer.join(10)
-    assert len(acknowledged) > 10
+    assert not any(writer.is_alive() for writer in writers), "a writer is stuck"
+    assert failures == [], failures
+    assert len(acknowledged) >= 20, acknowledged
 
     second = ServerProcess(tmp_path, "--db", db, "--log-level", "WARNING")
     processes.append(second)
