@@ -27,7 +27,7 @@ from .jsonhttp import JsonHttp
 from .procs import ServerProcess
 
 SECTION = "2 per-call"
-TARGET = 1.5
+TARGET = 1.3
 # A Struct-typed Any: well-known, so api-core's protobuf parser can read it too.
 METADATA = {
     "@type": "type.googleapis.com/google.protobuf.Struct",
@@ -194,7 +194,7 @@ def run(ctx: Context) -> list[Row]:
                 us(Stat.of(cpu[key]).median),
                 floor_text,
                 ratio.show(times),
-                "≤ 1.5x floor" if is_lro else "— (comparison)",
+                f"≤ {TARGET:g}x floor" if is_lro else "— (comparison)",
                 verdict(ratio.median <= TARGET) if is_lro else INFO,
             )
         )

@@ -34,6 +34,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("5 server", "bench.server_held"),
     ("5 server", "bench.server_scale"),
     ("6 scaling", "bench.scaling"),
+    ("7 one-shot", "bench.oneshot"),
 ]
 DEFAULT_OUT = Path(__file__).resolve().parent / "results.md"
 

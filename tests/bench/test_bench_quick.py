@@ -10,7 +10,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-SECTIONS = ("1 import", "2 per-call", "3 decode", "4 waiting", "5 server", "6 scaling")
+SECTIONS = (
+    "1 import",
+    "2 per-call",
+    "3 decode",
+    "4 waiting",
+    "5 server",
+    "6 scaling",
+    "7 one-shot",
+)
 
 
 @pytest.mark.slow
