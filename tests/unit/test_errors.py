@@ -604,3 +604,116 @@ def test_deeply_nested_details_round_trip() -> None:
     e = error_from_http(404, ('{"code":5,"details":[' + detail + "]}").encode(), {})
     assert isinstance(e, errors.NotFound)
     assert e.status_dict()["details"][0]["@type"] == "x/y.Z"
+
+
+# -- the field tables, the code registry, the int64 reader, chaining -------------------------
+
+
+def test_every_detail_field_table_matches_its_dataclass() -> None:
+    import dataclasses
+
+    from lro._core.errors.details import Message
+
+    types = [
+        ErrorInfo,
+        RetryInfo,
+        DebugInfo,
+        QuotaFailure,
+        QuotaViolation,
+        PreconditionFailure,
+        PreconditionViolation,
+        BadRequest,
+        FieldViolation,
+        RequestInfo,
+        ResourceInfo,
+        Help,
+        HelpLink,
+        LocalizedMessage,
+    ]
+    for cls in types:
+        assert issubclass(cls, Message)
+        table = [wire.attr for wire in cls.FIELDS]
+        assert table == [f.name for f in dataclasses.fields(cls)], cls.__name__
+        # Every field reads its default from an empty object and writes nothing back.
+        assert cls.from_json({}) == cls()
+        assert {k: v for k, v in cls().to_dict().items() if k != "@type"} == {}
+
+
+def test_details_round_trip_snake_case_and_int64_range() -> None:
+    violation = {"quota_value": "9223372036854775807", "futureQuotaValue": "9223372036854775808"}
+    parsed = QuotaViolation.from_json(violation)
+    assert parsed.quota_value == 2**63 - 1 and parsed.future_quota_value is None
+    assert parsed.to_dict() == {"quotaValue": "9223372036854775807"}
+    assert QuotaViolation.from_json({"quotaValue": "--5"}).quota_value is None
+    assert QuotaViolation.from_json({"quotaValue": 7.0}).quota_value == 7
+    assert RetryInfo(Duration(0)).to_dict() == {"@type": RPC + "RetryInfo", "retryDelay": "0s"}
+    nested = FieldViolation.from_json({"field": "f", "localized_message": {"locale": "de"}})
+    assert nested.localized_message == LocalizedMessage("de", "")
+    assert nested.to_dict() == {"field": "f", "localizedMessage": {"locale": "de"}}
+
+
+def test_each_code_class_registers_itself_once() -> None:
+    registry = {code: exception_class_for(code) for code in Code}
+    assert registry[Code.OK] is Error
+    assert len(set(registry.values())) == len(Code)
+    # The SDK's own errors share a code without taking it over.
+    assert exception_class_for(Code.UNAVAILABLE) is errors.Unavailable
+    assert exception_class_for(Code.DEADLINE_EXCEEDED) is errors.DeadlineExceeded
+    with pytest.raises(TypeError, match="already has code NOT_FOUND"):
+        type("Again", (Error,), {}, code=Code.NOT_FOUND)
+    assert exception_class_for(Code.NOT_FOUND) is errors.NotFound
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("5", 5),
+        ("-5", -5),
+        ("+5", 5),
+        (5, 5),
+        (5.0, 5),
+        ("9223372036854775807", 2**63 - 1),
+        ("-9223372036854775808", -(2**63)),
+        ("9223372036854775808", None),
+        (2**63, None),
+        (1e19, None),
+        ("--5", None),
+        ("5.0", None),
+        ("1e5", None),
+        (" 5", None),
+        ("", None),
+        ("\u0665", None),  # a non-ASCII digit (ARABIC-INDIC FIVE)
+        ("9" * 5000, None),
+        (1.5, None),
+        (float("inf"), None),
+        (float("nan"), None),
+        (True, None),
+        (None, None),
+        ([5], None),
+    ],
+)
+def test_the_one_int64_reader(value: Any, expected: int | None) -> None:
+    from lro._core.jsonvalues import int64
+
+    assert int64(value) == expected
+
+
+def test_chain_keeps_the_cause_unless_it_shows_a_secret() -> None:
+    from lro._core.errors import chain
+
+    cause = ValueError("connection reset")
+    error = chain(errors.ConnectionDropped("dropped: connection reset"), cause, ["tok"])
+    assert error.__cause__ is cause and error.__suppress_context__
+    leaky = ValueError("Invalid header value b'Bearer tok-123'")
+    leaky.__context__ = KeyError("inner")
+    error = chain(
+        errors.TransportError("bad header: Invalid header value b'Bearer tok-123'"),
+        leaky,
+        [None, "Bearer tok-123", "tok-123"],
+    )
+    assert error.__cause__ is None and error.__suppress_context__
+    assert "tok-123" not in str(error) and "tok-123" not in repr(error)
+    assert error.args == (error.message,) and "<redacted>" in error.message
+    hidden = ValueError("outer")
+    hidden.__context__ = ValueError("tok-123 deep inside")
+    assert chain(errors.Unknown("x"), hidden, ["tok-123"]).__cause__ is None

@@ -23,7 +23,8 @@ from collections.abc import Callable, Mapping
 from typing import Any, TypeVar, overload
 
 from .errors import AnyTypeError
-from .errors import _copy_json as _json_copy
+from .jsonvalues import copy_json as _json_copy
+from .jsonvalues import integer
 from .timestamps import Duration, DurationError, Timestamp, TimestampError
 
 __all__ = [
@@ -136,14 +137,14 @@ def _duration(value: Any) -> Duration:
     try:
         return Duration.parse(value)
     except DurationError as exc:
-        raise _bad("google.protobuf.Duration", str(exc)) from None
+        raise _bad("google.protobuf.Duration", str(exc)) from exc
 
 
 def _timestamp(value: Any) -> Timestamp:
     try:
         return Timestamp.parse(value)
     except TimestampError as exc:
-        raise _bad("google.protobuf.Timestamp", str(exc)) from None
+        raise _bad("google.protobuf.Timestamp", str(exc)) from exc
 
 
 def _struct(value: Any) -> dict[str, Any]:
@@ -177,21 +178,8 @@ def _float(value: Any, name: str = "DoubleValue") -> float:
     raise _bad(_PROTOBUF + name, f"expected a number, got {_kind(value)}")
 
 
-def _as_int(value: Any) -> int | None:
-    # int64 travels as a string in proto3 JSON; numbers are accepted too.
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float):
-        return int(value) if value.is_integer() else None
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value.strip()):
-        return int(value)
-    return None
-
-
 def _integer(value: Any, name: str) -> int:
-    number = _as_int(value)
+    number = integer(value)
     if number is None:
         raise _bad(_PROTOBUF + name, f"expected an integer, got {_kind(value)}")
     low, high = _INT_RANGES[name]
@@ -219,8 +207,8 @@ def _bytes(value: Any) -> bytes:
     text = value.strip().replace("-", "+").replace("_", "/")
     try:
         return base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raise _bad("google.protobuf.BytesValue", "not base64") from None
+    except (binascii.Error, ValueError) as exc:
+        raise _bad("google.protobuf.BytesValue", "not base64") from exc
 
 
 _CAMEL_HUMP = re.compile(r"([A-Z])")
@@ -385,6 +373,7 @@ def _validate(model: Any, data: Any, name: str | None) -> Any:
             return model.model_validate(data)
         return _adapter(model).validate_python(data)
     except ValidationError as exc:
+        # Not chained: pydantic's text echoes the input values, which may be sensitive.
         raise AnyTypeError(_validation_message(exc, label, name)) from None
 
 

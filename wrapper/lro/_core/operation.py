@@ -27,9 +27,9 @@ from .errors import (
     InvalidResponse,
     NotDone,
     UnexpectedState,
-    _copy_json,
     error_from_status,
 )
+from .jsonvalues import copy_json
 from .timestamps import Duration, Timestamp, TimestampError
 
 __all__ = ["Operation", "ResultCase"]
@@ -220,13 +220,13 @@ class Operation:
     def metadata(self) -> dict[str, Any] | None:
         """A copy of the metadata Any (``@type`` included), or None. See :meth:`metadata_as`."""
         value = self._any("metadata")
-        return None if value is None else cast("dict[str, Any]", _copy_json(value))
+        return None if value is None else cast("dict[str, Any]", copy_json(value))
 
     @property
     def response(self) -> dict[str, Any] | None:
         """A copy of the response Any (``@type`` included), or None. See :meth:`response_as`."""
         value = self._any("response")
-        return None if value is None else cast("dict[str, Any]", _copy_json(value))
+        return None if value is None else cast("dict[str, Any]", copy_json(value))
 
     @cached_property
     def error(self) -> Error | None:
@@ -492,7 +492,7 @@ class Operation:
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the raw JSON object, exactly as received."""
-        copied: dict[str, Any] = _copy_json(self._raw)
+        copied: dict[str, Any] = copy_json(self._raw)
         return copied
 
     def to_json(self, *, indent: int | None = None) -> str:
