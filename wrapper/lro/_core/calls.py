@@ -31,6 +31,7 @@ from .errors import (
     error_from_http,
 )
 from .http import Request, Response
+from .jsonvalues import int64
 from .names import is_list_path, validate_name
 from .operation import Operation
 from .paging import Page
@@ -266,14 +267,12 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     return dict(value)
 
 
-def _int_or_none(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
+def _total_size(value: Any, response: Response) -> int | None:
+    """A page's ``totalSize``: None when absent; InvalidResponse unless an int64."""
+    number = int64(value)
+    if number is None and value is not None:
+        raise _wrong_shape("totalSize is not an int64", value, response, None)
+    return number
 
 
 # ---------------------------------------------------------------------------------------
@@ -410,7 +409,7 @@ class Calls:
             return Page(
                 self._operations(doc, response, bind),
                 next_page_token=token,
-                total_size=_int_or_none(total),
+                total_size=_total_size(total, response),
                 unreachable=[str(u) for u in unreachable],
             )
 
