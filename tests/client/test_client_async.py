@@ -302,18 +302,15 @@ def test_timeouts_and_refused(srv: Any, closed_port: int) -> None:
 
 
 def test_keep_alive_and_concurrency(srv: Any) -> None:
+    # Connection reuse is counted at the server in test_client_httpx.py.
     async def main() -> None:
         transport = AsyncTransport()
         async with aclient(srv.url, transport=transport) as c:
             op = await c.create(job())
-            [conn] = next(iter(transport._idle.values()))
             for _ in range(5):
                 await c.get(op.name)
-            assert next(iter(transport._idle.values())) == [conn]  # one connection reused
             results = await asyncio.gather(*(c.get(op.name) for _ in range(20)))
             assert {r.name for r in results} == {op.name}
-            assert len(next(iter(transport._idle.values()))) <= 10
-        assert transport._idle == {}
         with pytest.raises(FailedPrecondition, match="closed"):
             await c.get(op.name)
 
@@ -321,23 +318,21 @@ def test_keep_alive_and_concurrency(srv: Any) -> None:
 
 
 def test_cancellation_closes_the_connection(srv: Any) -> None:
+    # That a cancelled request's late answer is never read by the next request (its
+    # connection is closed, not pooled) is checked in test_client_httpx.py.
     async def main() -> None:
         transport = AsyncTransport()
         async with aclient(srv.url, transport=transport) as c:
             op = await c.create(job())
             task = asyncio.ensure_future(c.wait_once(op.name, timeout=5))
             await asyncio.sleep(0.2)
-            assert len(transport._busy) == 1
             started = time.monotonic()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
             assert time.monotonic() - started < 0.5
-            assert transport._busy == set()
-            assert all(not idle for idle in transport._idle.values())
             with pytest.raises(asyncio.TimeoutError):
                 await asyncio.wait_for(c.wait_once(op.name, timeout=5), 0.2)
-            assert transport._busy == set()
             assert (await c.get(op.name)).name == op.name  # a fresh connection works
 
     run(main())
@@ -375,4 +370,6 @@ def test_token_never_leaks_async(token_server: Any, caplog: pytest.LogCaptureFix
     texts = run(main())
     assert "attempt 2" in caplog.text
     for text in [*texts, caplog.text]:
-        assert TOKEN not in text and "Bearer" not in text
+        # "Bearer" alone may show: httpcore logs the server's challenge at DEBUG
+        # (WWW-Authenticate: Bearer realm="lro"), never a request's headers.
+        assert TOKEN not in text and not re.search(r"Bearer (?!realm=)", text)

@@ -1,84 +1,101 @@
-"""The asyncio transport: HTTP/1.1 over stdlib streams, with a keep-alive pool.
+"""The asyncio transport: one exchange per ``send`` through ``httpx.AsyncClient``.
 
-It behaves like ``lro._sync.transport.Transport`` (same :class:`~lro._core.http.Request` /
-:class:`~lro._core.http.Response`, same error mapping, no retries, no redirects, a timeout
-on every request, a response size cap) with these specifics:
+httpx comes with the extra ``[async]`` (``pip install 'lro-sdk[async]'``); it is imported when
+an :class:`AsyncTransport` is made, never by ``import lro`` or ``import lro.aio``. What a
+transport must do (and never do) is :mod:`lro._core.http`'s contract; this module maps
+httpx's behaviour and failures onto it, as ``lro._sync.transport`` does for urllib3:
 
-* ``Content-Length``, chunked and read-until-close bodies; ``gzip``/``deflate`` decoded.
-* The timeout bounds connecting, then the whole exchange (write request, read response).
-* A connection goes back to the pool only after a complete response that allows reuse.
-  If the task is cancelled (or times out) mid-request, that connection is closed at once,
-  never reused: a late response can never be read as the answer to another request.
-* Connections belong to the event loop that opened them; a pooled connection of another
-  (or a closed) loop is discarded.
-* Requests are never silently re-sent: if a kept-alive connection turns out to be closed
-  by the server, the call fails with :class:`~lro.errors.ConnectionDropped` and the retry
-  policy decides.
+* Redirects are never followed: a 3xx is returned as a response (the client makes it an
+  error), so ``Authorization`` never goes to another host.
+* Nothing is read from the environment (``trust_env=False``: no proxy variables, netrc or
+  ``SSL_CERT_FILE``); TLS uses :func:`lro._net.make_ssl_context`, like the sync transport.
+* Timeouts: connecting, each write and each read take at most the request's timeout (httpx's
+  per-phase timeouts), and the whole request at most twice that (a wall-clock deadline:
+  connect, then the exchange), so a server trickling bytes cannot hold a request forever.
+* The body is streamed: a ``Content-Length`` over ``max_response_bytes`` is refused before
+  reading, any other body as soon as it passes the cap. ``Accept-Encoding: identity`` is
+  asked for; ``gzip``/``deflate`` bodies are decoded here, the cap applying to the decoded
+  size (a small compressed body cannot inflate past it); any other coding is an error.
+* Cookies are neither stored nor sent. No request is ever re-sent (httpx ``retries=0``).
+* A connection whose response was not read to the end (an error, a timeout, a cancelled
+  task) is closed, never pooled: a late answer is never read as another request's.
+* Connections belong to the event loop that opened them: used from another loop, the
+  transport opens new ones.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import sys
 import zlib
-from collections.abc import Awaitable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypeVar
-from urllib.parse import urlsplit
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.errors import (
+    ConnectError,
     ConnectionDropped,
     Error,
     FailedPrecondition,
+    InvalidArgument,
     InvalidResponse,
+    TLSError,
     TransportError,
     TransportTimeout,
 )
 from lro._core.http import DEFAULT_MAX_RESPONSE_BYTES, Headers, Request, Response, too_large
-from lro._net import make_ssl_context, map_os_error
+from lro._net import describe, make_ssl_context, map_os_error
 
 if TYPE_CHECKING:
-    import ssl
+    import httpx
 
-__all__ = ["AsyncTransport"]
+__all__ = ["INSTALL_HINT", "AsyncTransport", "import_httpx"]
 
 T = TypeVar("T")
 
-_MAX_HEAD_BYTES = 64 * 1024
-_MAX_HEADERS = 200
-_NO_BODY_STATUSES = frozenset({204, 304})
+#: What to run when httpx is missing.
+INSTALL_HINT = "pip install 'lro-sdk[async]'"
+_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
+# What h11 / httpcore say when the server closed the connection before a whole response.
+_DROPPED_MARKERS = ("disconnected", "closed connection")
 
 
-@dataclass(eq=False)
-class _Connection:
-    key: tuple[str, str, int]
-    reader: asyncio.StreamReader
-    writer: asyncio.StreamWriter
-    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.get_running_loop)
-
-    def usable(self) -> bool:
-        return (
-            not self.loop.is_closed()
-            and self.loop is asyncio.get_running_loop()
-            and not self.reader.at_eof()
-            and not self.writer.is_closing()
-        )
-
-    def close(self) -> None:
-        with contextlib.suppress(Exception):  # closing a broken transport
-            self.writer.close()
-
-
-async def _within(awaitable: Awaitable[T], timeout: float | None, what: str) -> T:
+def import_httpx() -> None:
+    """Import httpx, or raise a ModuleNotFoundError that names the extra bringing it."""
     try:
-        return await asyncio.wait_for(awaitable, timeout)
-    except (asyncio.TimeoutError, TimeoutError):
-        raise TransportTimeout(f"{what} timeout after {timeout} s") from None
+        import httpx  # noqa: F401
+    except ImportError as exc:
+        raise ModuleNotFoundError(
+            f"lro.AsyncClient sends through httpx, which is not installed: {INSTALL_HINT}",
+            name="httpx",
+        ) from exc
+
+
+async def _within(seconds: float, work: Coroutine[Any, Any, T]) -> T:
+    """``await work``, cancelled with TimeoutError once ``seconds`` have passed."""
+    if sys.version_info >= (3, 11):
+        async with asyncio.timeout(seconds):
+            return await work
+    return await asyncio.wait_for(work, seconds)  # pragma: no cover - Python 3.10
 
 
 class AsyncTransport:
-    """Asynchronous transport (see the module docstring). Arguments as for
-    ``lro._sync.transport.Transport``. Not tied to a loop until the first request."""
+    """Asynchronous transport over ``httpx.AsyncClient`` (see the module docstring).
+
+    Args:
+        timeout: default per-request timeout in seconds for requests without their own
+            (connect, each write and each read; the whole request at most twice it);
+            None waits without limit (not advised).
+        verify: check TLS certificates (default True).
+        ca_certs: PEM bundle or directory to trust instead of the system store.
+        max_connections: kept-alive connections per host; more are opened when needed
+            and closed after use.
+        max_response_bytes: larger bodies raise :class:`~lro.errors.InvalidResponse`.
+
+    Raises:
+        ModuleNotFoundError: httpx is missing (``pip install 'lro-sdk[async]'``).
+
+    Not tied to an event loop until the first request.
+    """
 
     def __init__(
         self,
@@ -89,221 +106,211 @@ class AsyncTransport:
         max_connections: int = 10,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
     ) -> None:
+        import_httpx()
         self.timeout = timeout
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._verify = verify
         self._ca_certs = ca_certs
-        self._ssl: ssl.SSLContext | None = None
-        self._idle: dict[tuple[str, str, int], list[_Connection]] = {}
-        self._busy: set[_Connection] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        # One httpx client per scheme, made on first use: plain http never loads the trust
+        # store (about 20 ms), as in the sync transport.
+        self._clients: dict[bool, httpx.AsyncClient] = {}
         self._closed = False
 
-    # -- pool ---------------------------------------------------------------------------
+    def _client(self, tls: bool) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:
+            # Another (or a closed) loop's connections cannot be used here: start afresh.
+            self._clients = {}
+            self._loop = loop
+        client = self._clients.get(tls)
+        if client is None:
+            client = self._clients[tls] = self._new_client(tls)
+        return client
 
-    def _take(self, key: tuple[str, str, int]) -> _Connection | None:
-        idle = self._idle.get(key, [])
-        while idle:
-            conn = idle.pop()
-            if conn.usable():
-                return conn
-            conn.close()
-        return None
+    def _new_client(self, tls: bool) -> httpx.AsyncClient:
+        import http.cookiejar
 
-    def _give_back(self, conn: _Connection) -> None:
-        idle = self._idle.setdefault(conn.key, [])
-        if self._closed or len(idle) >= self.max_connections or not conn.usable():
-            conn.close()
-        else:
-            idle.append(conn)
+        import httpx
 
-    async def _connect(self, key: tuple[str, str, int], timeout: float | None) -> _Connection:
-        scheme, host, port = key
-        context = None
-        if scheme == "https":
-            if self._ssl is None:
-                self._ssl = make_ssl_context(self._verify, self._ca_certs)
-            context = self._ssl
-        try:
-            reader, writer = await _within(
-                asyncio.open_connection(
-                    host, port, ssl=context, server_hostname=host if context else None
-                ),
-                timeout,
-                "connect",
-            )
-        except TransportError:
-            raise
-        except Exception as exc:  # OSError, ssl errors
-            raise map_os_error(exc, connecting=True) from None
-        return _Connection(key, reader, writer)
+        limits = httpx.Limits(max_connections=None, max_keepalive_connections=self.max_connections)
+        # Plain http never does TLS, so that client gets httpx's cheap no-verify context.
+        verify = make_ssl_context(self._verify, self._ca_certs) if tls else False
+        # The seam for proxies (a later issue): an httpx proxy= / mounts= goes here, with
+        # trust_env still False so that nothing is taken from the environment unasked.
+        transport = httpx.AsyncHTTPTransport(
+            verify=verify, limits=limits, trust_env=False, retries=0
+        )
+        no_cookies = http.cookiejar.CookieJar(
+            http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
+        )
+        client: httpx.AsyncClient = httpx.AsyncClient(
+            transport=transport, follow_redirects=False, trust_env=False, cookies=no_cookies
+        )
+        return client
 
     # -- exchange -----------------------------------------------------------------------
 
     async def send(self, request: Request) -> Response:
-        """Send one request and read the whole response."""
+        """Send one request and read the whole response; see the module docstring."""
         if self._closed:
             raise FailedPrecondition("the client is closed")
-        parts = urlsplit(request.url)
-        scheme = parts.scheme.lower()
-        host = parts.hostname or ""
-        port = parts.port or (443 if scheme == "https" else 80)
-        key = (scheme, host, port)
-        timeout = request.timeout if request.timeout is not None else self.timeout
-        conn = self._take(key) or await self._connect(key, timeout)
-        self._busy.add(conn)
-        reusable = False
+        seconds = request.timeout if request.timeout is not None else self.timeout
+        client = self._client(request.url[:8].lower() == "https://")
+        if seconds is None:
+            return await self._exchange(client, request, None)
         try:
-            target = parts.path or "/"
-            if parts.query:
-                target += "?" + parts.query
-            response, reusable = await _within(
-                self._exchange(conn, request, target, parts.netloc), timeout, "read"
-            )
-            return response
-        except Error:
-            raise
-        except (asyncio.IncompleteReadError, EOFError) as exc:
-            raise ConnectionDropped(f"connection closed mid-response: {exc}") from None
-        except ValueError as exc:  # a line over the stream limit, bad framing
-            raise InvalidResponse(f"malformed HTTP response: {exc}") from None
-        except Exception as exc:
-            raise map_os_error(exc, connecting=False) from None
-        finally:
-            # Also on cancellation: a half-used connection is closed, never pooled.
-            self._busy.discard(conn)
-            if reusable:
-                self._give_back(conn)
-            else:
-                conn.close()
+            return await _within(2 * seconds, self._exchange(client, request, seconds))
+        except (TimeoutError, asyncio.TimeoutError):
+            raise TransportTimeout(
+                f"no complete response within {2 * seconds:g} s (twice the timeout)"
+            ) from None
 
     async def _exchange(
-        self, conn: _Connection, request: Request, target: str, host: str
-    ) -> tuple[Response, bool]:
-        lines = [f"{request.method} {target} HTTP/1.1", f"Host: {host}"]
-        names = {k.lower() for k in request.headers}
-        lines.extend(f"{k}: {v}" for k, v in request.headers.items())
-        body = request.body
-        sends_body = body is not None or request.method in ("POST", "PUT", "PATCH")
-        if sends_body and "content-length" not in names:
-            lines.append(f"Content-Length: {len(body or b'')}")
-        if "accept-encoding" not in names:
-            lines.append("Accept-Encoding: identity")
-        head = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")
-        conn.writer.write(head + body if body else head)
-        await conn.writer.drain()
+        self, client: httpx.AsyncClient, request: Request, seconds: float | None
+    ) -> Response:
+        import httpx
 
-        while True:
-            status, version, headers = await self._read_head(conn.reader)
-            if not 100 <= status <= 199 or status == 101:
-                break
-        data, complete = await self._read_body(conn.reader, request.method, status, headers)
-        data = self._decode(data, headers.get("content-encoding"))
-        connection = headers.get("connection", "").lower()
-        keep = "keep-alive" in connection if version == "HTTP/1.0" else "close" not in connection
-        return Response(status, headers, data), complete and keep
-
-    async def _read_head(self, reader: asyncio.StreamReader) -> tuple[int, str, Headers]:
-        line = await reader.readline()
-        if not line:
-            raise ConnectionDropped("server closed the connection without a response")
+        headers = dict(request.headers)
+        if not any(key.lower() == "accept-encoding" for key in headers):
+            headers["Accept-Encoding"] = "identity"
         try:
-            version, code, *_ = line.decode("latin-1").split(" ", 2)
-            status = int(code)
-        except ValueError:
-            raise InvalidResponse(
-                f"malformed HTTP status line: {line[:100]!r}", raw=line[:200].decode("latin-1")
-            ) from None
-        if not version.startswith("HTTP/1.") or not 100 <= status <= 599:
-            raise InvalidResponse(f"malformed HTTP status line: {line[:100]!r}")
-        pairs: list[tuple[str, str]] = []
-        size = len(line)
-        while True:
-            line = await reader.readline()
-            size += len(line)
-            if not line:
-                raise ConnectionDropped("connection closed in the response headers")
-            if size > _MAX_HEAD_BYTES or len(pairs) > _MAX_HEADERS:
-                raise InvalidResponse("response headers too large")
-            if line in (b"\r\n", b"\n"):
-                break
-            name, sep, value = line.decode("latin-1").partition(":")
-            if not sep:
-                raise InvalidResponse(f"malformed response header: {line[:100]!r}")
-            pairs.append((name.strip(), value.strip()))
-        return status, version.strip(), Headers(pairs)
-
-    async def _read_body(
-        self, reader: asyncio.StreamReader, method: str, status: int, headers: Headers
-    ) -> tuple[bytes, bool]:
-        """The body and whether the connection is left at a message boundary."""
-        limit = self.max_response_bytes
-        if method == "HEAD" or status in _NO_BODY_STATUSES:
-            return b"", True
-        if "chunked" in headers.get("transfer-encoding", "").lower():
-            return await self._read_chunked(reader), True
-        length = headers.get("content-length")
-        if length is not None:
-            if not length.strip().isdigit():
-                raise InvalidResponse(f"bad Content-Length: {length[:50]!r}")
-            size = int(length)
-            if size > limit:
-                raise too_large(limit)
-            return await reader.readexactly(size), True
-        data = bytearray()
-        while chunk := await reader.read(256 * 1024):
-            data += chunk
-            if len(data) > limit:
-                raise too_large(limit)
-        return bytes(data), False
-
-    async def _read_chunked(self, reader: asyncio.StreamReader) -> bytes:
-        limit = self.max_response_bytes
-        data = bytearray()
-        while True:
-            line = await reader.readline()
-            if not line:
-                raise ConnectionDropped("connection closed in a chunked body")
+            outgoing = httpx.Request(
+                request.method,
+                request.url,
+                headers=headers,
+                content=request.body,
+                extensions={"timeout": httpx.Timeout(seconds).as_dict()},
+            )
+            answer = await client.send(outgoing, stream=True)
             try:
-                size = int(line.split(b";", 1)[0].strip(), 16)
-            except ValueError:
-                raise InvalidResponse(f"bad chunk size line: {line[:50]!r}") from None
-            if size == 0:
-                break
-            if len(data) + size > limit:
-                raise too_large(limit)
-            data += await reader.readexactly(size)
-            await reader.readexactly(2)  # CRLF after the chunk
-        while (line := await reader.readline()) not in (b"\r\n", b"\n"):  # trailers
-            if not line:
-                raise ConnectionDropped("connection closed in chunked trailers")
-        return bytes(data)
+                body = await self._read(answer)
+            finally:
+                await answer.aclose()  # pools the connection only after a complete body
+        except Error:
+            raise
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
+            raise _map_error(exc, request, seconds) from _cause(exc, request)
+        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.headers.raw]
+        return Response(answer.status_code, Headers(pairs), body)
 
-    def _decode(self, data: bytes, encoding: str | None) -> bytes:
-        coding = (encoding or "").strip().lower()
-        if coding in ("", "identity"):
-            return data
-        if coding not in ("gzip", "x-gzip", "deflate"):
-            raise InvalidResponse(f"unsupported Content-Encoding {coding[:40]!r}")
-        wbits = 16 + zlib.MAX_WBITS if "gzip" in coding else zlib.MAX_WBITS
-        decompressor = zlib.decompressobj(wbits)
-        try:
-            out = decompressor.decompress(data, self.max_response_bytes + 1)
-        except zlib.error as exc:
-            raise InvalidResponse(f"cannot decode {coding} body: {exc}") from None
-        if len(out) > self.max_response_bytes:
-            raise too_large(self.max_response_bytes)
-        return out
+    async def _read(self, answer: httpx.Response) -> bytes:
+        limit = self.max_response_bytes
+        length = answer.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            raise too_large(limit)
+        decoder = _decoder(answer.headers.get("content-encoding"))
+        chunks: list[bytes] = []
+        raw_size = size = 0
+        async for raw in answer.aiter_raw():
+            raw_size += len(raw)
+            try:
+                data = raw if decoder is None else decoder.decompress(raw, limit - size + 1)
+            except zlib.error as exc:
+                raise InvalidResponse(f"cannot decode the response body: {exc}") from None
+            size += len(data)
+            if raw_size > limit or size > limit:
+                raise too_large(limit)
+            chunks.append(data)
+        return b"".join(chunks)
 
     async def close(self) -> None:
         """Close every connection, idle or in use; later sends raise FailedPrecondition."""
         self._closed = True
-        for idle in self._idle.values():
-            for conn in idle:
-                conn.close()
-        self._idle.clear()
-        for conn in list(self._busy):
-            conn.close()
+        clients, self._clients = self._clients, {}
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is not None and running is self._loop:
+            for client in clients.values():
+                await client.aclose()
+        # Clients of another (closed) loop cannot be closed from here: dropped.
 
     def __repr__(self) -> str:
         return f"AsyncTransport(timeout={self.timeout!r})"
+
+
+def _decoder(encoding: str | None) -> zlib._Decompress | None:
+    """A bounded zlib decoder for the body's Content-Encoding (None for identity)."""
+    coding = (encoding or "").strip().lower()
+    if coding in ("", "identity"):
+        return None
+    if coding in ("gzip", "x-gzip"):
+        return zlib.decompressobj(16 + zlib.MAX_WBITS)
+    if coding == "deflate":
+        return zlib.decompressobj(zlib.MAX_WBITS)
+    raise InvalidResponse(f"unsupported Content-Encoding {coding[:40]!r}")
+
+
+def _secrets(request: Request) -> list[str]:
+    """The credential header values of ``request``, and their long parts."""
+    found: list[str] = []
+    for key, value in request.headers.items():
+        if key.lower() in _SECRET_HEADERS and value:
+            found.append(value)
+            found += [part for part in value.split() if len(part) >= 8]
+    return found
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen:
+        seen.append(current)
+        current = current.__cause__ or current.__context__
+    return seen
+
+
+def _cause(exc: BaseException, request: Request) -> BaseException | None:
+    """``exc`` to chain the SDK's error to, or None when its text shows a credential."""
+    secrets = _secrets(request)
+    for link in _chain(exc):
+        text = f"{link} {link.args!r}"
+        if any(secret in text for secret in secrets):
+            return None
+    return exc
+
+
+def _map_error(exc: BaseException, request: Request, seconds: float | None) -> Error:
+    """The SDK's error for an httpx (or socket) failure; never shows a credential."""
+    import socket
+    import ssl
+
+    import httpx
+
+    message = describe(exc)
+    for secret in _secrets(request):
+        message = message.replace(secret, "<redacted>")
+    if isinstance(exc, httpx.TimeoutException):
+        phase = {
+            httpx.ConnectTimeout: "connect",
+            httpx.WriteTimeout: "write",
+            httpx.PoolTimeout: "connection pool",
+        }.get(type(exc), "read")
+        return TransportTimeout(f"{phase} timeout after {seconds} s")
+    if isinstance(exc, httpx.ConnectError):
+        causes = _chain(exc)
+        if any(isinstance(cause, ssl.SSLError) for cause in causes):
+            return TLSError(f"TLS error: {message}")
+        if any(isinstance(cause, socket.gaierror) for cause in causes):
+            return ConnectError(f"cannot resolve host: {message}")
+        return ConnectError(f"cannot connect: {message}")
+    if isinstance(exc, httpx.ProxyError):
+        return ConnectError(f"proxy error: {message}")
+    if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
+        return InvalidArgument(f"cannot send to this URL: {message}")
+    if isinstance(exc, httpx.LocalProtocolError):
+        return InvalidArgument(f"the request is not valid HTTP: {message}")
+    if isinstance(exc, httpx.RemoteProtocolError):
+        if any(marker in message for marker in _DROPPED_MARKERS):
+            return ConnectionDropped(f"connection dropped: {message}")
+        return InvalidResponse(f"malformed HTTP response: {message}")
+    if isinstance(exc, httpx.ReadError | httpx.WriteError | httpx.CloseError):
+        return ConnectionDropped(f"connection dropped: {message}")
+    if isinstance(exc, httpx.DecodingError | httpx.TooManyRedirects):
+        return InvalidResponse(f"bad HTTP response: {message}")
+    if isinstance(exc, httpx.HTTPError):
+        return TransportError(f"HTTP transport error: {message}")
+    return map_os_error(exc, connecting=False)
