@@ -33,6 +33,7 @@ from reliability_support import FAST_RETRY, META, RESPONSE, Recording, ServerPro
 
 from lro import errors
 from lro._async.transport import AsyncTransport
+from lro._core.http import Request
 from lro._sync.client import Client
 from lro._sync.transport import Transport
 from lro.aio import AsyncClient
@@ -195,6 +196,26 @@ def exception_text(exc: BaseException) -> str:
     return "".join(traceback.format_exception(exc)) + repr(exc) + str(exc)
 
 
+def chained(exc: BaseException) -> list[BaseException]:
+    """``exc`` and every exception reachable through ``__cause__`` / ``__context__``."""
+    found: list[BaseException] = []
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is not None and all(current is not seen for seen in found):
+            found.append(current)
+            pending += [current.__cause__, current.__context__]
+    return found
+
+
+def assert_chain_has_no_secret(exc: BaseException) -> None:
+    """Not the error, nor any cause it chains (shown or suppressed) shows the token."""
+    for link in chained(exc):
+        where = f"{type(link).__name__} chained to {type(exc).__name__}"
+        assert_no_secret(str(link), f"str() of {where}")
+        assert_no_secret(repr(link), f"repr() of {where}")
+
+
 def test_exceptions_and_tracebacks_never_show_the_token(authed: RunningServer) -> None:
     raised: list[BaseException] = []
     with Client(authed.url, token=WRONG, retry=FAST_RETRY) as bad:
@@ -238,6 +259,23 @@ def test_exceptions_and_tracebacks_never_show_the_token(authed: RunningServer) -
     for exc in raised:
         assert isinstance(exc, errors.Error)
         assert_no_secret(exception_text(exc), f"{type(exc).__name__}")
+        assert_chain_has_no_secret(exc)
+    # Mapped transport errors keep their cause (chained, never with the token).
+    assert any(isinstance(exc, errors.TransportError) and exc.__cause__ for exc in raised)
+
+
+def test_a_transport_error_quoting_the_header_never_chains_it(authed: RunningServer) -> None:
+    # http.client quotes a header value it refuses ("Invalid header value b'Bearer ...'");
+    # the clients refuse such tokens up front, so send the request through a bare transport.
+    transport = Transport(timeout=2.0)
+    headers = {"Authorization": f"Bearer {SECRET}\r\nX-Evil: 1"}
+    with pytest.raises(errors.TransportError) as info:
+        transport.send(Request("GET", f"{authed.url}/v1/operations/x", headers))
+    transport.close()
+    assert "<redacted>" in info.value.message
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert_no_secret(exception_text(info.value), "a transport error quoting the header")
+    assert_chain_has_no_secret(info.value)
 
 
 # --- the CLI --------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ __all__ = [
     "Request",
     "Response",
     "SyncTransport",
+    "credentials",
     "too_large",
 ]
 
@@ -80,6 +81,18 @@ class Headers(Mapping[str, str]):
 
 def _redacted(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: ("<redacted>" if k.lower() in _REDACTED_HEADERS else v) for k, v in headers.items()}
+
+
+def credentials(headers: Mapping[str, str]) -> list[str]:
+    """The credentials in ``headers`` (what ``repr()`` redacts), what no error may show:
+    each whole value and its credential proper (``"Bearer t0k"`` gives ``"Bearer t0k"`` and
+    ``"t0k"``: the first word after the scheme, which any rendering of the value shows)."""
+    found = []
+    for key, value in headers.items():
+        if key.lower() in _REDACTED_HEADERS and value:
+            words = value.split()
+            found += [value, *words[1:2]]
+    return found
 
 
 @dataclass(frozen=True)

@@ -56,8 +56,8 @@ def validate_name(name: str) -> str:
         raise InvalidName("operation name is empty")
     try:
         size = len(name.encode("utf-8"))
-    except UnicodeEncodeError:
-        raise InvalidName(f"operation name {_shown(name)} is not valid Unicode") from None
+    except UnicodeEncodeError as exc:
+        raise InvalidName(f"operation name {_shown(name)} is not valid Unicode") from exc
     if size > MAX_NAME_BYTES:
         raise InvalidName(f"operation name is {size} bytes; the limit is {MAX_NAME_BYTES}")
     shown = _shown(name)

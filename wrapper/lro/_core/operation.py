@@ -140,7 +140,7 @@ class Operation:
             data = json.loads(text)
         except (ValueError, TypeError, RecursionError) as exc:
             raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
-            raise InvalidResponse(f"operation is not valid JSON: {exc}", raw=raw[:1000]) from None
+            raise InvalidResponse(f"operation is not valid JSON: {exc}", raw=raw[:1000]) from exc
         return cls(data, client)
 
     def bind(self, client: Any) -> Operation:
@@ -197,7 +197,7 @@ class Operation:
         try:
             return Timestamp.parse(value)
         except TimestampError as exc:
-            raise self._invalid(camel, "an RFC 3339 timestamp", value, str(exc)) from None
+            raise self._invalid(camel, "an RFC 3339 timestamp", value, str(exc)) from exc
 
     # -- fields -------------------------------------------------------------------------
 
@@ -507,7 +507,7 @@ class Operation:
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidResponse(
                 f"operation is not JSON-serialisable: {exc}", operation_name=self._safe_name()
-            ) from None
+            ) from exc
 
     # -- protocol -----------------------------------------------------------------------
 

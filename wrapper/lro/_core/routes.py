@@ -103,8 +103,8 @@ def build(operation_id: str, /, *, body: Any = None, **values: Any) -> Prepared:
             target += "?" + "&".join(
                 f"{quote(key, safe='')}={quote(value, safe=QUERY_SAFE)}" for key, value in query
             )
-        except UnicodeEncodeError:
-            raise InvalidArgument("a query value is not valid Unicode") from None
+        except UnicodeEncodeError as exc:
+            raise InvalidArgument("a query value is not valid Unicode") from exc
     headers: dict[str, str] = {}
     for param in route.header_params:
         value = values.get(param.python_name)
@@ -160,7 +160,7 @@ def _json(body: Any) -> bytes:
         text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
         return text.encode()
     except (TypeError, ValueError, RecursionError) as exc:  # UnicodeEncodeError is a ValueError
-        raise InvalidArgument(f"the request body is not valid JSON: {exc}") from None
+        raise InvalidArgument(f"the request body is not valid JSON: {exc}") from exc
 
 
 def _arguments(route: Route) -> frozenset[str]:

@@ -139,8 +139,8 @@ class Timestamp:
             raise TimestampError(f"time of day out of range: {_short(text)}")
         try:
             ordinal = dt.date(year, month, day).toordinal()
-        except ValueError:
-            raise TimestampError(f"no such date: {_short(text)}") from None
+        except ValueError as exc:
+            raise TimestampError(f"no such date: {_short(text)}") from exc
         seconds = (ordinal - _EPOCH_ORDINAL) * _SECONDS_PER_DAY
         seconds += hour * 3600 + minute * 60 + second - _offset_seconds(match.group(8), text)
         value = cls(seconds, _parse_fraction(match.group(7)))

@@ -17,8 +17,16 @@ from lro._core.errors import (
     TLSError,
     TransportError,
     TransportTimeout,
+    chain,
 )
-from lro._core.http import DEFAULT_MAX_RESPONSE_BYTES, Headers, Request, Response, too_large
+from lro._core.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Headers,
+    Request,
+    Response,
+    credentials,
+    too_large,
+)
 from lro._net import describe, make_ssl_context, map_os_error
 
 if TYPE_CHECKING:
@@ -141,17 +149,22 @@ class Transport:
                 assert_same_host=False,
             )
         except Exception as exc:  # urllib3 errors, OSError, ssl errors
-            raise _map_urllib3_error(exc) from None
-        try:
-            body = self._read(raw)
-        except InvalidResponse:
-            raw.close()  # do not return a half-read connection to the pool
-            raise
-        except Exception as exc:
-            raw.close()
-            raise _map_urllib3_error(exc) from None
-        raw.release_conn()
-        return Response(raw.status, Headers(list(raw.headers.items())), body)
+            failure: BaseException = exc
+        else:
+            try:
+                body = self._read(raw)
+            except InvalidResponse:
+                raw.close()  # do not return a half-read connection to the pool
+                raise
+            except Exception as exc:
+                raw.close()
+                failure = exc
+            else:
+                raw.release_conn()
+                return Response(raw.status, Headers(list(raw.headers.items())), body)
+        # Raised here, outside the except blocks, so that the cause is chained only when
+        # its text shows no credential (see chain()); inside, Python would chain it anyway.
+        raise chain(_map_urllib3_error(failure), failure, credentials(request.headers))
 
     def _read(self, raw: urllib3.BaseHTTPResponse) -> bytes:
         limit = self.max_response_bytes

@@ -440,6 +440,8 @@ def chain(error: Error, cause: BaseException, secrets: Iterable[str | None] = ()
     Raise the result outside the ``except`` block, else Python chains the cause anyway
     as ``__context__``.
     """
+    if cause is error:  # already an SDK error: nothing to chain
+        return error
     shown = [s for s in secrets if s]
     if not any(s in text for text in _texts(cause) for s in shown):
         error.__cause__ = cause
