@@ -25,11 +25,13 @@ done and carries the latest snapshot of each.
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .calls import MAX_BATCH
+from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
 from .errors import Cancelled, Error, InvalidArgument, NotFound, WaitAllTimeout, WaitTimeout
 from .operation import Operation
 from .plan import Deadline, SnapshotTracker, WaitPolicy, resolve_timeout
@@ -226,10 +228,30 @@ def start(
     via: str,
     max_concurrency: int,
     clock: Callable[[], float],
+    *,
+    on_progress: object = None,
+    stop: object = None,
+    sleep: object = None,
+    rng: object = None,
+    asynchronous: bool = False,
 ) -> tuple[Board, str, WaitPolicy, Deadline]:
-    """Validate the arguments of a multi-wait and set it up."""
-    if max_concurrency < 1:
-        raise InvalidArgument(f"max_concurrency must be >= 1, got {max_concurrency!r}")
+    """Check the arguments of a multi-wait (before any request) and set it up.
+
+    Raises:
+        InvalidArgument: naming the first argument of the wrong type or value.
+    """
+    if isinstance(items, str | Operation) or not isinstance(items, Iterable):
+        raise InvalidArgument(
+            f"items must be an iterable of operation names or lro.Operations, got {shown(items)}"
+        )
+    check_positive_int(max_concurrency, "max_concurrency")
+    check_instance(policy, WaitPolicy, "policy", "an lro.WaitPolicy")
+    check_callable(on_progress, "on_progress")
+    check_stop(stop, asynchronous=asynchronous)
+    if not callable(clock):
+        raise InvalidArgument(f"clock must be callable, got {shown(clock)}")
+    check_callable(sleep, "sleep")
+    check_instance(rng, random.Random, "rng", "a random.Random")
     board = Board(items, client)
     first = board.entries[0].backend if board.entries else client
     chosen = policy_for(first, policy)

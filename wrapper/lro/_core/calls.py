@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from .checks import check_bool, check_positive_int, check_str, check_timeout
 from .errors import (
     ConnectionDropped,
     Error,
@@ -432,6 +433,9 @@ class Calls:
         self, parent: str | None, filter: str | None, page_size: int | None
     ) -> PageFetch:
         """GET /v1/operations or /v1/{parent}/operations, one page per token."""
+        check_str(parent, "parent", optional=True)
+        check_str(filter, "filter", optional=True)
+        check_positive_int(page_size, "page_size", optional=True)
         query = {"filter": filter, "page_size": page_size, "return_partial_success": None}
         parse = self._page(audited=False)
         if parent:
@@ -465,11 +469,9 @@ class Calls:
         import time
 
         _check_name(name)
-        window = timeout if timeout is not None else self.timeout
+        window = check_timeout(timeout, finite=True)
         if window is None:
-            window = DEFAULT_WAIT_WINDOW
-        if window < 0:
-            raise InvalidArgument(f"wait timeout must be >= 0, got {timeout!r}")
+            window = self.timeout if self.timeout is not None else DEFAULT_WAIT_WINDOW
         end = time.monotonic() + window
 
         def build() -> Request:
@@ -497,6 +499,9 @@ class Calls:
         self, filter: str | None, page_size: int | None, show_deleted: bool | None
     ) -> PageFetch:
         """GET /audit/v1/operations, one page per token."""
+        check_str(filter, "filter", optional=True)
+        check_positive_int(page_size, "page_size", optional=True)
+        check_bool(show_deleted, "show_deleted", optional=True)
         parse = self._page(audited=True)
         return lambda token: self._call(
             "OperationService_ListOperations",
@@ -509,7 +514,9 @@ class Calls:
 
     def unseen_fetch(self, page_size: int | None, view: str | None) -> PageFetch:
         """GET /audit/v1/operations:unseen, one page per token."""
-        value = _view_value(view)  # checked now, not at the first page
+        check_positive_int(page_size, "page_size", optional=True)
+        # Checked now, not at the first page.
+        value = _view_value(check_str(view, "view", optional=True))
         parse = self._page(audited=True)
         return lambda token: self._call(
             "OperationService_ListUnseenOperations",
@@ -554,7 +561,7 @@ class Calls:
             self._audited_op(None),
             body=body,
             parent=_check_parent(parent) if parent else None,
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=check_str(request_id, "request_id", optional=True) or str(uuid.uuid4()),
         )
 
     def update(self, name: str, metadata: Mapping[str, Any]) -> Call[Operation]:
@@ -588,7 +595,7 @@ class Calls:
             self._audited_op(name),
             name=_check_name(name),
             body=body,
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=check_str(request_id, "request_id", optional=True) or str(uuid.uuid4()),
         )
 
     def abort(self, name: str, request_id: str | None) -> Call[Operation]:
@@ -597,7 +604,7 @@ class Calls:
             "OperationService_AbortOperation",
             self._audited_op(name),
             name=_check_name(name),
-            request_id=request_id or str(uuid.uuid4()),
+            request_id=check_str(request_id, "request_id", optional=True) or str(uuid.uuid4()),
             body={},
         )
 

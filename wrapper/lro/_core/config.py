@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .calls import Calls, View, normalise_base_url, normalise_prefix
+from .checks import check_instance
 from .errors import InvalidArgument
 from .operation import Operation
+from .plan import WaitPolicy
 from .retry import Retry
-
-if TYPE_CHECKING:
-    from .plan import WaitPolicy
 
 __all__ = ["ClientBase"]
 
@@ -45,8 +44,8 @@ class ClientBase:
                 f"timeout must be a number of seconds > 0, got {timeout!r} "
                 "(per request; use wait(timeout=...) to wait longer for an operation)"
             )
-        if retry is not None and not isinstance(retry, Retry):
-            raise InvalidArgument("retry must be an lro.Retry or None")
+        check_instance(retry, Retry, "retry", "an lro.Retry")
+        check_instance(wait_policy, WaitPolicy, "wait_policy", "an lro.WaitPolicy")
         self.base_url = normalise_base_url(base_url)
         self.timeout = timeout
         self.retry = retry

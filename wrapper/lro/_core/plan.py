@@ -29,16 +29,15 @@ per server window, and completion noticed at once.
 from __future__ import annotations
 
 import dataclasses
-import math
 import random
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from .checks import check_timeout
 from .errors import (
     Code,
     Error,
-    InvalidArgument,
     InvalidResponse,
     TLSError,
     TransportError,
@@ -160,9 +159,8 @@ class _UseDefault:
         return False
 
 
-#: "Use ``policy.default_timeout``" for a wait's ``timeout`` (None means "forever").
-#: Any value that is neither a number nor None is read the same way, so a client's own
-#: sentinel works too.
+#: "Use ``policy.default_timeout``" for a wait's ``timeout`` (None means "forever"). It is
+#: the only such value: anything else that is neither a number nor None is refused.
 DEFAULT: Any = _UseDefault()
 
 
@@ -247,9 +245,7 @@ class Deadline:
     """A wall-clock budget: ``timeout`` seconds from ``start`` on ``clock`` (None: none)."""
 
     def __init__(self, timeout: float | None, clock: Callable[[], float]) -> None:
-        if timeout is not None and (math.isnan(timeout) or timeout < 0):
-            raise InvalidArgument(f"timeout must be >= 0 or None, got {timeout!r}")
-        self.timeout = timeout
+        self.timeout = check_timeout(timeout)
         self.clock = clock
         self.start = clock()
         self.at = None if timeout is None else self.start + timeout
@@ -270,13 +266,15 @@ class Deadline:
 
 
 def resolve_timeout(timeout: Any, policy: WaitPolicy) -> float | None:
-    """A caller's ``timeout``: a number of seconds, None (forever), or anything else
-    (the clients' ``DEFAULT`` sentinel) for ``policy.default_timeout``."""
-    if timeout is None:
-        return None
-    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)):
+    """A caller's ``timeout``: a number of seconds, None (forever), or :data:`DEFAULT`
+    for ``policy.default_timeout``.
+
+    Raises:
+        InvalidArgument: anything else (``"5"``, ``True``, a negative number, NaN).
+    """
+    if timeout is DEFAULT:
         return policy.default_timeout
-    return float(timeout)
+    return check_timeout(timeout)
 
 
 # ---------------------------------------------------------------------------------------

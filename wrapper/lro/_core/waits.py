@@ -35,17 +35,21 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
 from .errors import Cancelled, Error, WaitTimeout
 from .operation import Operation
-from .plan import DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
+from .plan import DEFAULT, DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
 
 __all__ = [
     "SLICE",
+    "AsyncStopEvent",
     "AsyncWaitBackend",
     "OnDone",
     "OnProgress",
+    "StopEvent",
     "WaitBackend",
     "abandoned",
+    "check_wait_options",
     "known_long_poll",
     "last_of",
     "log_cancel_failure",
@@ -67,6 +71,31 @@ OnProgress = Callable[[Operation], Any]
 #: (:class:`lro.WaitTimeout`, a permanent error such as NotFound, or :class:`lro.Cancelled`
 #: for an abandoned wait). Not called on KeyboardInterrupt or asyncio cancellation.
 OnDone = Callable[[Operation | None, Error | None], Any]
+
+
+class StopEvent(Protocol):
+    """A sync wait's ``stop=``: a :class:`threading.Event` (set from any thread)."""
+
+    def is_set(self) -> bool:
+        """Whether the event is set."""
+        ...
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until set or ``timeout`` seconds passed; whether it is set."""
+        ...
+
+
+class AsyncStopEvent(Protocol):
+    """An async wait's ``stop=``: an :class:`asyncio.Event` (of the waiting loop)."""
+
+    def is_set(self) -> bool:
+        """Whether the event is set."""
+        ...
+
+    async def wait(self) -> Any:
+        """Return once the event is set."""
+        ...
+
 
 # Sleeps are cut in slices so that Ctrl-C is noticed promptly on every platform.
 SLICE = 0.25
@@ -131,6 +160,31 @@ def remember_long_poll(backend: object, value: bool | None) -> None:
     if value is not None and known_long_poll(backend) is not value:
         with contextlib.suppress(AttributeError, TypeError):
             setattr(backend, _CACHE_ATTR, value)
+
+
+def check_wait_options(
+    timeout: object,
+    policy: object,
+    on_progress: object,
+    on_done: object,
+    stop: object,
+    cancel_on_timeout: object,
+    *,
+    asynchronous: bool,
+) -> None:
+    """Check the arguments of one wait (``wait``, ``watch``, ``result``; sync or async)
+    before anything is sent. ``timeout`` may be :data:`~lro._core.plan.DEFAULT`.
+
+    Raises:
+        InvalidArgument: naming the first argument of the wrong type or value.
+    """
+    if timeout is not DEFAULT:
+        check_timeout(timeout)
+    check_instance(policy, WaitPolicy, "policy", "an lro.WaitPolicy")
+    check_callable(on_progress, "on_progress")
+    check_callable(on_done, "on_done")
+    check_stop(stop, asynchronous=asynchronous)
+    check_bool(cancel_on_timeout, "cancel_on_timeout")
 
 
 def make_plan(
