@@ -13,6 +13,7 @@ import pytest
 
 from lro import errors
 from lro._core.operation import Operation, ResultCase
+from lro._core.plan import WaitPolicy
 from lro._core.timestamps import Duration, Timestamp
 from lro.errors import Code, InvalidResponse
 
@@ -267,8 +268,9 @@ def test_result_not_done_waits_through_the_client() -> None:
     final = Operation.from_dict({"name": "operations/n", "done": True, "response": RESPONSE})
     client = FakeClient(final)
     op = Operation.from_dict({"name": "operations/n"}, client=client)
-    assert op.result(30, as_type=ExportResponse, poll=1.0).rows == 12
-    assert client.calls == [("wait", ("operations/n",), {"timeout": 30, "poll": 1.0})]
+    policy = WaitPolicy(max_polls=3)
+    assert op.result(30, as_type=ExportResponse, policy=policy).rows == 12
+    assert client.calls == [("wait", ("operations/n",), {"timeout": 30, "policy": policy})]
 
 
 def test_result_when_the_client_returns_a_running_snapshot() -> None:
@@ -295,13 +297,13 @@ def test_delegation_to_the_bound_client() -> None:
     client = FakeClient(final)
     op = Operation.from_dict({"name": "operations/d"}).bind(client)
     assert op.client is client
-    assert op.wait(5, poll=2) is final
+    assert op.wait(5, cancel_on_timeout=True) is final
     assert op.refresh() is final
     assert op.cancel() is final
     assert op.delete() is final
     assert op.mark_seen() is final
     assert [c[0] for c in client.calls] == ["wait", "get", "cancel", "delete", "mark_seen"]
-    assert client.calls[0] == ("wait", ("operations/d",), {"timeout": 5, "poll": 2})
+    assert client.calls[0] == ("wait", ("operations/d",), {"timeout": 5, "cancel_on_timeout": True})
     assert all(c[1] == ("operations/d",) for c in client.calls)
 
 

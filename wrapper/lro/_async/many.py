@@ -224,11 +224,42 @@ async def async_wait_all(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
 ) -> list[Operation]:
-    """Async :func:`wait_all` (an :class:`lro.AsyncClient`): same semantics and
-    defaults. ``on_progress`` may be a coroutine function; ``stop`` an
-    :class:`asyncio.Event`; cancelling the task cancels every request in flight."""
+    """Async :func:`lro.wait_all` (an :class:`lro.AsyncClient`): same arguments,
+    semantics and defaults. Cancelling the task cancels every request in flight.
+
+    Args:
+        items: operation names (with ``client=``) or snapshots bound to a client.
+        client: the :class:`lro.AsyncClient` (or ``client.audit``) for names.
+        timeout: one deadline for the whole set, wall-clock seconds; None: forever;
+            omitted: the policy's ``default_timeout``.
+        via: ``"auto"``, ``"batch"``, ``"long_poll"`` or ``"poll"``.
+        max_concurrency: most single waits in flight at once (long_poll / poll).
+        policy: the :class:`lro.WaitPolicy`; default: the client's, else the default.
+        on_progress: called (or awaited: it may be a coroutine function) with each
+            changed snapshot.
+        stop: an :class:`asyncio.Event` that abandons the wait (:class:`lro.Cancelled`).
+        clock: test seam: the monotonic clock the deadline is measured on.
+        sleep: test seam: the (awaitable) sleep between rounds.
+        rng: test seam: the random source of the jitter.
+
+    Raises:
+        InvalidArgument: an argument of the wrong type or value (nothing was sent).
+        WaitAllTimeout: the deadline passed; carries the partial results.
+        Cancelled: ``stop`` was set.
+    """
     board, engine, chosen, deadline = start(
-        items, client, timeout, policy, via, max_concurrency, clock
+        items,
+        client,
+        timeout,
+        policy,
+        via,
+        max_concurrency,
+        clock,
+        on_progress=on_progress,
+        stop=stop,
+        sleep=sleep,
+        rng=rng,
+        asynchronous=True,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
     stream = _async_completions(
@@ -253,10 +284,22 @@ def async_as_completed(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
 ) -> AsyncIterator[Operation]:
-    """Async :func:`as_completed`: ``async for op in async_as_completed(names,
-    client=client): ...``. Arguments are checked at the call."""
+    """Async :func:`lro.as_completed`: ``async for op in async_as_completed(names,
+    client=client): ...``. The arguments are those of :func:`async_wait_all`, checked at
+    the call (:class:`lro.InvalidArgument` before anything is sent)."""
     board, engine, chosen, deadline = start(
-        items, client, timeout, policy, via, max_concurrency, clock
+        items,
+        client,
+        timeout,
+        policy,
+        via,
+        max_concurrency,
+        clock,
+        on_progress=on_progress,
+        stop=stop,
+        sleep=sleep,
+        rng=rng,
+        asynchronous=True,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
     already = [entry for entry in board.entries if entry.final is not None]

@@ -18,7 +18,7 @@ import enum
 import json
 from collections.abc import AsyncIterator, Iterator, Mapping
 from functools import cached_property
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from . import anys, progress
 from .errors import (
@@ -31,6 +31,10 @@ from .errors import (
 )
 from .jsonvalues import copy_json
 from .timestamps import Duration, Timestamp, TimestampError
+
+if TYPE_CHECKING:
+    from .plan import WaitPolicy
+    from .waits import AsyncStopEvent, OnDone, OnProgress, StopEvent
 
 __all__ = ["Operation", "ResultCase"]
 
@@ -78,6 +82,40 @@ _UNSET: Any = object()
 
 def _timeout_kwargs(timeout: Any, wait_kwargs: dict[str, Any]) -> dict[str, Any]:
     return wait_kwargs if timeout is _UNSET else {**wait_kwargs, "timeout": timeout}
+
+
+def _wait_kwargs(
+    timeout: Any,
+    policy: Any,
+    on_progress: Any,
+    on_done: Any,
+    stop: Any,
+    cancel_on_timeout: Any,
+    *,
+    asynchronous: bool,
+) -> dict[str, Any]:
+    """Check a bound wait's arguments (even when no wait is needed: the snapshot is done)
+    and return the ones given, for the bound client's ``wait`` / ``watch``."""
+    from .plan import DEFAULT  # plan and waits import this module
+    from .waits import check_wait_options
+
+    check_wait_options(
+        DEFAULT if timeout is _UNSET else timeout,
+        policy,
+        on_progress,
+        on_done,
+        stop,
+        cancel_on_timeout,
+        asynchronous=asynchronous,
+    )
+    given = {
+        "policy": policy,
+        "on_progress": on_progress,
+        "on_done": on_done,
+        "stop": stop,
+        "cancel_on_timeout": cancel_on_timeout or None,
+    }
+    return _timeout_kwargs(timeout, {key: v for key, v in given.items() if v is not None})
 
 
 def _expect_operation(value: Any, client: Any, method: str) -> Operation:
@@ -382,16 +420,40 @@ class Operation:
 
     @overload
     def result(
-        self, timeout: float | None = _UNSET, *, as_type: type[T], **wait_kwargs: Any
+        self,
+        timeout: float | None = ...,
+        *,
+        as_type: type[T],
+        policy: WaitPolicy | None = ...,
+        on_progress: OnProgress | None = ...,
+        on_done: OnDone | None = ...,
+        stop: StopEvent | None = ...,
+        cancel_on_timeout: bool = ...,
     ) -> T: ...
 
     @overload
     def result(
-        self, timeout: float | None = _UNSET, *, as_type: None = None, **wait_kwargs: Any
+        self,
+        timeout: float | None = ...,
+        *,
+        as_type: None = None,
+        policy: WaitPolicy | None = ...,
+        on_progress: OnProgress | None = ...,
+        on_done: OnDone | None = ...,
+        stop: StopEvent | None = ...,
+        cancel_on_timeout: bool = ...,
     ) -> dict[str, Any]: ...
 
     def result(
-        self, timeout: float | None = _UNSET, *, as_type: Any = None, **wait_kwargs: Any
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        as_type: Any = None,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: StopEvent | None = None,
+        cancel_on_timeout: bool = False,
     ) -> Any:
         """The response of a done operation, or raise its error.
 
@@ -400,10 +462,29 @@ class Operation:
         (:class:`~lro.errors.Cancelled`, ...); one done with neither raises
         :class:`~lro.errors.UnexpectedState`.
 
-        An operation still running is waited for through the bound client
-        (``client.wait(name, timeout=timeout, **wait_kwargs)``; no ``timeout``: the wait
-        policy's default, None: forever); unbound, it raises :class:`~lro.errors.NotDone`.
+        An operation still running is waited for through the bound client (its
+        ``wait(name, ...)`` with the arguments given); unbound, it raises
+        :class:`~lro.errors.NotDone`.
+
+        Args:
+            timeout: wall-clock seconds to wait; None waits forever; omitted: the wait
+                policy's ``default_timeout``.
+            as_type: a type to unpack the response into (see :meth:`response_as`).
+            policy: the :class:`lro.WaitPolicy` of the wait (default: the client's).
+            on_progress: called with each changed snapshot while waiting.
+            on_done: called once when the wait ends (see :meth:`lro.Client.wait`).
+            stop: a :class:`threading.Event` that abandons the wait when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: a wait argument of the wrong type or value (checked even
+                when the snapshot is done).
+            NotDone: the snapshot is running and not bound to a client.
+            Error: the operation's own error, or what ended the wait.
         """
+        wait_kwargs = _wait_kwargs(
+            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
+        )
         if self.done:
             return self._final_result(as_type)
         if self._client is None:
@@ -412,7 +493,7 @@ class Operation:
                 "client (client.wait(name) or Operation.bind(client).result())",
                 operation_name=self._safe_name(),
             )
-        final = self._client.wait(self.name, **_timeout_kwargs(timeout, wait_kwargs))
+        final = self._client.wait(self.name, **wait_kwargs)
         return _expect_operation(final, self._client, "wait")._final_result(as_type)
 
     def _final_result(self, as_type: Any) -> Any:
@@ -445,30 +526,75 @@ class Operation:
             )
         return self._client
 
-    def wait(self, timeout: float | None = _UNSET, **wait_kwargs: Any) -> Operation:
+    def wait(
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: StopEvent | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Operation:
         """Wait until done via the bound client and return the final snapshot.
 
-        A snapshot that is already done is returned as is, without a request.
-        ``timeout``: wall-clock seconds (omitted: the wait policy's default; None:
-        forever); ``wait_kwargs``: see :meth:`lro.Client.wait`.
+        A snapshot that is already done is returned as is, without a request (its
+        arguments are checked all the same).
+
+        Args:
+            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_progress: called with each snapshot that changed.
+            on_done: called once when the wait ends (see :meth:`lro.Client.wait`).
+            stop: a :class:`threading.Event` that abandons the wait when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+            FailedPrecondition: the snapshot is running and not bound to a client.
+            WaitTimeout: the deadline passed; see :meth:`lro.Client.wait` for the rest.
         """
+        wait_kwargs = _wait_kwargs(
+            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
+        )
         if self.done:
             return self
         client = self._require_client("wait for")
-        final = client.wait(self.name, **_timeout_kwargs(timeout, wait_kwargs))
+        final = client.wait(self.name, **wait_kwargs)
         return _expect_operation(final, client, "wait")
 
-    def watch(self, timeout: float | None = _UNSET, **wait_kwargs: Any) -> Iterator[Operation]:
+    def watch(
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        policy: WaitPolicy | None = None,
+        on_done: OnDone | None = None,
+        stop: StopEvent | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Iterator[Operation]:
         """Yield each changed snapshot until done (the done one last), via the bound client.
 
-        Same arguments as :meth:`wait`; see :meth:`lro.Client.watch`.
+        A snapshot that is already done yields itself, without a request.
+
+        Args:
+            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_done: called once when the watch ends (see :meth:`lro.Client.wait`).
+            stop: a :class:`threading.Event` that abandons the watch when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
         """
+        wait_kwargs = _wait_kwargs(
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=False
+        )
         if self.done:
             return iter((self,))
         client = self._require_client("watch")
-        return cast(
-            "Iterator[Operation]", client.watch(self.name, **_timeout_kwargs(timeout, wait_kwargs))
-        )
+        return cast("Iterator[Operation]", client.watch(self.name, **wait_kwargs))
 
     def refresh(self) -> Operation:
         """Fetch the latest snapshot through the bound client."""
@@ -559,32 +685,128 @@ class AsyncOperation(Operation):
     ``await op.result()``, ``async for snap in op.watch()``)."""
 
     async def wait(  # type: ignore[override]
-        self, timeout: float | None = _UNSET, **wait_kwargs: Any
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: AsyncStopEvent | None = None,
+        cancel_on_timeout: bool = False,
     ) -> Operation:
-        """Async :meth:`Operation.wait`."""
+        """Async :meth:`Operation.wait`: the same arguments, but ``stop`` is an
+        :class:`asyncio.Event` and the callbacks may be coroutine functions.
+
+        Args:
+            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_progress: called (or awaited) with each snapshot that changed.
+            on_done: called (or awaited) once when the wait ends.
+            stop: an :class:`asyncio.Event` that abandons the wait when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+        """
+        wait_kwargs = _wait_kwargs(
+            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+        )
         if self.done:
             return self
         client = self._require_client("wait for")
-        final = await client.wait(self.name, **_timeout_kwargs(timeout, wait_kwargs))
+        final = await client.wait(self.name, **wait_kwargs)
         return _expect_operation(final, client, "wait")
 
     def watch(  # type: ignore[override]
-        self, timeout: float | None = _UNSET, **wait_kwargs: Any
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        policy: WaitPolicy | None = None,
+        on_done: OnDone | None = None,
+        stop: AsyncStopEvent | None = None,
+        cancel_on_timeout: bool = False,
     ) -> AsyncIterator[Operation]:
-        """Async :meth:`Operation.watch`: ``async for snapshot in op.watch(): ...``."""
-        client = self._require_client("watch")
-        return cast(
-            "AsyncIterator[Operation]",
-            client.watch(self.name, **_timeout_kwargs(timeout, wait_kwargs)),
-        )
+        """Async :meth:`Operation.watch`: ``async for snapshot in op.watch(): ...``.
 
-    async def result(  # type: ignore[override]
-        self, timeout: float | None = _UNSET, *, as_type: Any = None, **wait_kwargs: Any
+        Args:
+            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_done: called (or awaited) once when the watch ends.
+            stop: an :class:`asyncio.Event` that abandons the watch when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (checked at the call).
+        """
+        wait_kwargs = _wait_kwargs(
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
+        )
+        client = self._require_client("watch")
+        return cast("AsyncIterator[Operation]", client.watch(self.name, **wait_kwargs))
+
+    @overload  # type: ignore[override]
+    async def result(
+        self,
+        timeout: float | None = ...,
+        *,
+        as_type: type[T],
+        policy: WaitPolicy | None = ...,
+        on_progress: OnProgress | None = ...,
+        on_done: OnDone | None = ...,
+        stop: AsyncStopEvent | None = ...,
+        cancel_on_timeout: bool = ...,
+    ) -> T: ...
+
+    @overload
+    async def result(
+        self,
+        timeout: float | None = ...,
+        *,
+        as_type: None = None,
+        policy: WaitPolicy | None = ...,
+        on_progress: OnProgress | None = ...,
+        on_done: OnDone | None = ...,
+        stop: AsyncStopEvent | None = ...,
+        cancel_on_timeout: bool = ...,
+    ) -> dict[str, Any]: ...
+
+    async def result(
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        as_type: Any = None,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: AsyncStopEvent | None = None,
+        cancel_on_timeout: bool = False,
     ) -> Any:
-        """Async :meth:`Operation.result`."""
+        """Async :meth:`Operation.result`: the same arguments, as for :meth:`wait`.
+
+        Args:
+            timeout: wall-clock seconds to wait; None waits forever; omitted: the wait
+                policy's ``default_timeout``.
+            as_type: a type to unpack the response into (see :meth:`response_as`).
+            policy: the :class:`lro.WaitPolicy` of the wait (default: the client's).
+            on_progress: called (or awaited) with each changed snapshot while waiting.
+            on_done: called (or awaited) once when the wait ends.
+            stop: an :class:`asyncio.Event` that abandons the wait when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: a wait argument of the wrong type or value.
+            NotDone: the snapshot is running and not bound to a client.
+            Error: the operation's own error, or what ended the wait.
+        """
+        wait_kwargs = _wait_kwargs(
+            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+        )
         if self.done or self._client is None:
             return Operation.result(self, as_type=as_type)
-        final = await self.wait(timeout, **wait_kwargs)
+        client = self._client
+        final = _expect_operation(await client.wait(self.name, **wait_kwargs), client, "wait")
         return Operation.result(final, as_type=as_type)
 
     async def refresh(self) -> Operation:  # type: ignore[override]

@@ -236,17 +236,30 @@ def wait_all(
             of each single wait); default: the client's, else the default policy.
         on_progress: called in the caller's thread with each changed snapshot.
         stop: a :class:`threading.Event` that abandons the wait (:class:`lro.Cancelled`).
-        clock: injectable monotonic clock (tests).
-        sleep: injectable sleep (tests).
-        rng: injectable random source for jitter (tests).
+        clock: test seam: the monotonic clock the deadline is measured on.
+        sleep: test seam: the sleep between rounds (default: interruptible by Ctrl-C
+            and by ``stop``).
+        rng: test seam: the random source of the jitter.
 
     Raises:
+        InvalidArgument: an argument of the wrong type or value (nothing was sent).
         WaitAllTimeout: the deadline passed; carries the partial results.
         Cancelled: ``stop`` was set.
         Error: a batch request failed permanently without naming an operation.
     """
     board, engine, chosen, deadline = start(
-        items, client, timeout, policy, via, max_concurrency, clock
+        items,
+        client,
+        timeout,
+        policy,
+        via,
+        max_concurrency,
+        clock,
+        on_progress=on_progress,
+        stop=stop,
+        sleep=sleep,
+        rng=rng,
+        asynchronous=False,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
     for _ in _sync_completions(
@@ -272,12 +285,24 @@ def as_completed(
 ) -> Iterator[Operation]:
     """Yield each operation's final snapshot as soon as it is done (done inputs first).
 
-    Same arguments as :func:`wait_all`; after yielding every operation done in time it
-    raises :class:`WaitAllTimeout` at the deadline. Closing the iterator early stops
-    the waiting (worker threads end within ``policy.stop_latency``).
+    Same arguments as :func:`wait_all`, checked at the call (:class:`lro.InvalidArgument`
+    before anything is sent); after yielding every operation done in time it raises
+    :class:`WaitAllTimeout` at the deadline. Closing the iterator early stops the waiting
+    (worker threads end within ``policy.stop_latency``).
     """
     board, engine, chosen, deadline = start(
-        items, client, timeout, policy, via, max_concurrency, clock
+        items,
+        client,
+        timeout,
+        policy,
+        via,
+        max_concurrency,
+        clock,
+        on_progress=on_progress,
+        stop=stop,
+        sleep=sleep,
+        rng=rng,
+        asynchronous=False,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
     already = [entry for entry in board.entries if entry.final is not None]
