@@ -21,6 +21,7 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from . import anys, progress
+from .defaults import DEFAULT
 from .errors import (
     Error,
     FailedPrecondition,
@@ -76,8 +77,8 @@ def _restore_operation(cls: type[Operation], raw: dict[str, Any]) -> Operation:
 
 
 #: "No timeout given": the waiter then uses its policy's default (distinct from None,
-#: which deliberately waits forever).
-_UNSET: Any = object()
+#: which deliberately waits forever). The SDK's one sentinel, plan.DEFAULT, by another name.
+_UNSET: Any = DEFAULT
 
 
 def _timeout_kwargs(timeout: Any, wait_kwargs: dict[str, Any]) -> dict[str, Any]:

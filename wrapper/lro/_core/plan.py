@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from .checks import check_timeout
+from .defaults import DEFAULT
 from .errors import (
     Code,
     Error,
@@ -149,19 +150,7 @@ class WaitPolicy:
 DEFAULT_POLICY = WaitPolicy()
 
 
-class _UseDefault:
-    """Sentinel type of :data:`DEFAULT`."""
-
-    def __repr__(self) -> str:
-        return "DEFAULT"
-
-    def __bool__(self) -> bool:
-        return False
-
-
-#: "Use ``policy.default_timeout``" for a wait's ``timeout`` (None means "forever"). It is
-#: the only such value: anything else that is neither a number nor None is refused.
-DEFAULT: Any = _UseDefault()
+# DEFAULT (re-exported: the clients' signatures import it from here) is defaults.py's.
 
 
 # ---------------------------------------------------------------------------------------
