@@ -45,8 +45,9 @@ class Settings:
         Raises:
             click.BadParameter: the client rejects the base URL or the token (exit 2).
         """
-        from lro import Client
-        from lro.errors import Error
+        # lro.Error, not lro.errors.Error: the same class, but importing lro.errors loads
+        # every error-detail class too, which a command that succeeds never needs.
+        from lro import Client, Error
 
         try:
             return Client(self.base_url, token=self.token or None, timeout=self.timeout)
@@ -71,7 +72,7 @@ class LroCommand(click.Command):
         try:
             return super().invoke(ctx)
         except Exception as exc:
-            from lro.errors import Error
+            from lro import Error
 
             if not isinstance(exc, Error):
                 raise
