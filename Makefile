@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 
-.PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick clean
+.PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick build release clean
 
 install: $(VENV)/.installed
 
@@ -32,6 +32,15 @@ lint: install
 ## the whole suite: drift check, lint, types, tests (this is what .ci/run calls)
 test: check-generated lint
 	$(BIN)/pytest -q
+
+## sdist and wheel of HEAD into dist/, byte-identical for every build of a commit
+build: install
+	$(PY) scripts/release.py build
+
+## what a release pipeline runs: drift, spec, version and API checks, build, twine and
+## wheel-contents checks, install in a fresh venv, sha256; never uploads (docs/releasing.md)
+release: install
+	$(PY) scripts/release.py
 
 docs: install
 	$(PY) scripts/build_docs.py
