@@ -9,6 +9,9 @@ on disk, on a code host and in the built site:
   that the generator writes from ``openapi.yaml`` (their templates link back
   to the guide).
 
+``CHANGELOG.md`` is copied next to them (the release notes, linked from the
+docs).
+
 Both are copied under ``build/docs-src/`` keeping their repo-relative paths,
 and mkdocs runs in strict mode, so a broken internal link fails the build.
 """
@@ -31,6 +34,8 @@ NAV = [
     {"Architecture": "docs/architecture.md"},
     {"Reliability": "docs/reliability.md"},
     {"Benchmarks": "docs/benchmarks.md"},
+    {"Releasing": "docs/releasing.md"},
+    {"Changelog": "CHANGELOG.md"},
     {"Wrapper reference": "docs/reference.md"},
     {"Generated layer": "generated/README.md"},
 ]
@@ -50,6 +55,7 @@ def assemble() -> None:
     if bench_results.exists():
         (SOURCE / "bench").mkdir()
         shutil.copy(bench_results, SOURCE / "bench" / "results.md")
+    shutil.copy(ROOT / "CHANGELOG.md", SOURCE / "CHANGELOG.md")
     # The site's home page is the repo README, with its links rebased to the site root.
     (SOURCE / "index.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"))
 

@@ -437,7 +437,9 @@ def build_artifacts(repo: Path, dist: Path) -> list[Path]:
 def twine_check(release: Release) -> None:
     """Metadata complete and the long description renders (PyPI's own checks)."""
     files = [str(path) for path in release.artifacts]
-    output = run([sys.executable, "-m", "twine", "check", "--strict", *files], cwd=release.repo)
+    output = run(
+        [sys.executable, "-m", "twine", "--no-color", "check", "--strict", *files], cwd=release.repo
+    )
     print("  " + output.strip().replace("\n", "\n  "))
 
 
