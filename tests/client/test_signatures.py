@@ -251,10 +251,14 @@ async def _async_case(url: str, call: Callable[[Surface], Any]) -> lro.Error:
             lro.aio.async_as_completed,
             threading.Event(),
         )
-        with pytest.raises(lro.InvalidArgument) as info:
-            outcome = call(surface)
-            if inspect.isawaitable(outcome):  # a coroutine raises when awaited
+
+        async def attempt() -> None:
+            outcome = call(surface)  # a sync check raises here...
+            if inspect.isawaitable(outcome):  # ...an async one when awaited
                 await outcome
+
+        with pytest.raises(lro.InvalidArgument) as info:
+            await attempt()
         return info.value
 
 
