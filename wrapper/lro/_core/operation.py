@@ -97,17 +97,10 @@ def _wait_kwargs(
 ) -> dict[str, Any]:
     """Check a bound wait's arguments (even when no wait is needed: the snapshot is done)
     and return the ones given, for the bound client's ``wait`` / ``watch``."""
-    from .plan import DEFAULT  # plan and waits import this module
-    from .waits import check_wait_options
+    from .waits import check_wait_options  # waits imports this module
 
     check_wait_options(
-        DEFAULT if timeout is _UNSET else timeout,
-        policy,
-        on_progress,
-        on_done,
-        stop,
-        cancel_on_timeout,
-        asynchronous=asynchronous,
+        timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=asynchronous
     )
     given = {
         "policy": policy,
