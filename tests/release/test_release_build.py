@@ -19,7 +19,8 @@ from pathlib import Path
 import pytest
 from release_support import ROOT, SCRIPT, git
 
-pytestmark = pytest.mark.slow
+# Two builds take ~10-20 s; a loaded machine gets more room than the default 120 s.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(600)]
 
 
 def build(tmp_path: Path, name: str, umask: int, tz: str) -> dict[str, str]:

@@ -162,6 +162,7 @@ def oldest_venv(python: str) -> Path:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(600)  # the first run installs the venv
 def test_the_client_suite_passes_on_the_oldest_supported_python() -> None:
     """``requires-python`` claims the oldest version: import every module and run the
     client tests on exactly that interpreter."""
