@@ -139,10 +139,10 @@ def source_date_epoch(repo: Path) -> int:
 def export(repo: Path, ref: str, dest: Path, epoch: int | None = None) -> None:
     """Write the tree of ``ref`` (``git archive``) to ``dest``: modes 0644/0755 only and,
     when ``epoch`` is given, that mtime on every file."""
-    data = subprocess.run(
-        ["git", "archive", "--format=tar", ref], cwd=repo, capture_output=True, check=True
-    ).stdout
-    with tarfile.open(fileobj=io.BytesIO(data)) as archive:
+    result = subprocess.run(["git", "archive", "--format=tar", ref], cwd=repo, capture_output=True)
+    if result.returncode != 0:
+        raise Failure(f"`git archive {ref}` failed: {result.stderr.decode().strip()}")
+    with tarfile.open(fileobj=io.BytesIO(result.stdout)) as archive:
         for member in archive.getmembers():
             path = dest / member.name
             if member.isdir():
@@ -339,8 +339,12 @@ def api_breakages(repo: Path, tag: str) -> list[str]:
         for package, (folder, _) in PUBLIC_API.items():
             if not (old_tree / folder / package).is_dir():
                 continue  # new since the tag: nothing to break
-            old = load_public_api(old_tree, package)
-            new = load_public_api(repo, package)
+            try:
+                old = load_public_api(old_tree, package)
+                new = load_public_api(repo, package)
+            except Exception as error:  # say which side griffe could not read, and why
+                message = f"griffe could not load {package} ({tag} or the working tree)"
+                raise Failure(f"{message}: {error!r}") from error
             names = {**public_names(old), **public_names(new)}
             for breakage in griffe.find_breaking_changes(old, new):  # type: ignore[arg-type]
                 found.append(describe(breakage, names))
