@@ -222,7 +222,7 @@ class Configuration:
     ) -> None:
         """Constructor
         """
-        self._base_path = "http://127.0.0.1:8080" if host is None else host
+        self._base_path = "http://127.0.0.1:8080/v1" if host is None else host
         """Default Base url
         """
         self.server_index = 0 if server_index is None and host is None else server_index
@@ -572,8 +572,14 @@ class Configuration:
         """
         return [
             {
-                'url': "http://127.0.0.1:8080",
-                'description': "The reference server on loopback (its default port).",
+                'url': "http://127.0.0.1:8080/{version}",
+                'description': "The reference server on loopback (its default port), API version v1.",
+                'variables': {
+                    'version': {
+                        'description': "The API version path segment: `v1`, `v2`, `v1beta1`, `v1alpha`, `v2beta3`... The reference server serves `v1`. ",
+                        'default_value': "v1",
+                        }
+                    }
             }
         ]
 

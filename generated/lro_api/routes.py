@@ -8,6 +8,11 @@ any other module of this package, so a client can build every request from it ch
 ``ROUTES`` maps each operationId of the spec to its HTTP method, its path template and
 its parameters, named as on the wire (``pageSize``, not ``page_size``), in the order the
 spec lists them.
+
+Paths are relative to a server URL. The spec's own server, :data:`SERVER` (a template
+with variables: :data:`SERVER_VARIABLES` holds their defaults), is the root of every
+route whose ``server`` is None; a route whose path item names a server of its own (a
+view mounted elsewhere on the same host) carries that URL in ``server``.
 """
 
 from __future__ import annotations
@@ -15,7 +20,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["ROUTES", "Param", "Route", "ValueType"]
+__all__ = ["ROUTES", "SERVER", "SERVER_VARIABLES", "Param", "Route", "ValueType"]
+
+#: The spec's first server: the URL template every path without a server of its own is
+#: relative to.
+SERVER = "http://127.0.0.1:8080/{version}"
+
+#: The default value of each variable of :data:`SERVER`.
+SERVER_VARIABLES: dict[str, str] = {
+    "version": "v1",
+}
 
 #: The JSON type of one value of a parameter (of each item, for an array).
 ValueType = Literal["string", "integer", "number", "boolean", "object"]
@@ -47,7 +61,8 @@ class Route:
     operation_id: str
     #: The HTTP method, upper case.
     method: str
-    #: The path template, e.g. ``/v1/{name}:cancel`` (``{name}`` is a path parameter).
+    #: The path template, e.g. ``/{name}:cancel`` (``{name}`` is a path parameter),
+    #: relative to ``server``.
     path: str
     #: The spec's tag of the operation (its generated API class).
     tag: str
@@ -65,13 +80,16 @@ class Route:
     #: What the generated method returns for a 2xx response: the name of a model in
     #: ``lro_api.models``, or ``object`` for a free-form JSON object.
     response_type: str | None = None
+    #: The server URL of the route's path item when it names one (a view mounted
+    #: elsewhere on the host, e.g. ``http://127.0.0.1:8080/audit``); None: :data:`SERVER`.
+    server: str | None = None
 
 
 ROUTES: dict[str, Route] = {
     "Admin_AddFault": Route(
         operation_id="Admin_AddFault",
         method="POST",
-        path="/admin/v1/faults",
+        path="/v1/faults",
         tag="Admin",
         api_class="AdminApi",
         python_method="admin_add_fault",
@@ -84,41 +102,45 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="FaultRule",
+        server="http://127.0.0.1:8080/admin",
     ),
     "Admin_ClearFaults": Route(
         operation_id="Admin_ClearFaults",
         method="DELETE",
-        path="/admin/v1/faults",
+        path="/v1/faults",
         tag="Admin",
         api_class="AdminApi",
         python_method="admin_clear_faults",
         accept="application/json",
         response_type="object",
+        server="http://127.0.0.1:8080/admin",
     ),
     "Admin_GetStats": Route(
         operation_id="Admin_GetStats",
         method="GET",
-        path="/admin/v1/stats",
+        path="/v1/stats",
         tag="Admin",
         api_class="AdminApi",
         python_method="admin_get_stats",
         accept="application/json",
         response_type="ServerStats",
+        server="http://127.0.0.1:8080/admin",
     ),
     "Admin_ListFaults": Route(
         operation_id="Admin_ListFaults",
         method="GET",
-        path="/admin/v1/faults",
+        path="/v1/faults",
         tag="Admin",
         api_class="AdminApi",
         python_method="admin_list_faults",
         accept="application/json",
         response_type="FaultList",
+        server="http://127.0.0.1:8080/admin",
     ),
     "Admin_StartSimulation": Route(
         operation_id="Admin_StartSimulation",
         method="POST",
-        path="/admin/v1/simulations",
+        path="/v1/simulations",
         tag="Admin",
         api_class="AdminApi",
         python_method="admin_start_simulation",
@@ -131,11 +153,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="SimulationResponse",
+        server="http://127.0.0.1:8080/admin",
     ),
     "OperationService_AbortOperation": Route(
         operation_id="OperationService_AbortOperation",
         method="POST",
-        path="/audit/v1/{name}:abort",
+        path="/v1/{name}:abort",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_abort_operation",
@@ -153,11 +176,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="V1AbortOperationResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_BatchGetOperations": Route(
         operation_id="OperationService_BatchGetOperations",
         method="GET",
-        path="/audit/v1/operations:batchGet",
+        path="/v1/operations:batchGet",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_batch_get_operations",
@@ -166,11 +190,12 @@ ROUTES: dict[str, Route] = {
         ),
         accept="application/json",
         response_type="V1BatchGetOperationsResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_BatchMarkOperationSeenByCreator": Route(
         operation_id="OperationService_BatchMarkOperationSeenByCreator",
         method="POST",
-        path="/audit/v1/operations:batchMarkSeenByCreator",
+        path="/v1/operations:batchMarkSeenByCreator",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_batch_mark_operation_seen_by_creator",
@@ -183,11 +208,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="V1BatchMarkOperationSeenByCreatorResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_CreateOperation": Route(
         operation_id="OperationService_CreateOperation",
         method="POST",
-        path="/audit/v1/operations",
+        path="/v1/operations",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_create_operation",
@@ -204,11 +230,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="V1CreateOperationResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_FinalizeOperation": Route(
         operation_id="OperationService_FinalizeOperation",
         method="PATCH",
-        path="/audit/v1/{name}:finalize",
+        path="/v1/{name}:finalize",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_finalize_operation",
@@ -227,11 +254,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="V1FinalizeOperationResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_GetOperation": Route(
         operation_id="OperationService_GetOperation",
         method="GET",
-        path="/audit/v1/{name}",
+        path="/v1/{name}",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_get_operation",
@@ -240,11 +268,12 @@ ROUTES: dict[str, Route] = {
         ),
         accept="application/json",
         response_type="V1GetOperationResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_ListOperations": Route(
         operation_id="OperationService_ListOperations",
         method="GET",
-        path="/audit/v1/operations",
+        path="/v1/operations",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_list_operations",
@@ -256,11 +285,12 @@ ROUTES: dict[str, Route] = {
         ),
         accept="application/json",
         response_type="V1ListOperationsResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_ListUnseenOperations": Route(
         operation_id="OperationService_ListUnseenOperations",
         method="GET",
-        path="/audit/v1/operations:unseen",
+        path="/v1/operations:unseen",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_list_unseen_operations",
@@ -280,11 +310,12 @@ ROUTES: dict[str, Route] = {
         ),
         accept="application/json",
         response_type="V1ListOperationsResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_MarkOperationSeenByCreator": Route(
         operation_id="OperationService_MarkOperationSeenByCreator",
         method="POST",
-        path="/audit/v1/{name}:markSeenByCreator",
+        path="/v1/{name}:markSeenByCreator",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_mark_operation_seen_by_creator",
@@ -299,11 +330,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="V1MarkOperationSeenByCreatorResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "OperationService_UpdateOperation": Route(
         operation_id="OperationService_UpdateOperation",
         method="PATCH",
-        path="/audit/v1/{name}",
+        path="/v1/{name}",
         tag="OperationService",
         api_class="OperationServiceApi",
         python_method="operation_service_update_operation",
@@ -319,11 +351,12 @@ ROUTES: dict[str, Route] = {
         content_type="application/json",
         accept="application/json",
         response_type="V1UpdateOperationResponse",
+        server="http://127.0.0.1:8080/audit",
     ),
     "CancelOperation": Route(
         operation_id="CancelOperation",
         method="POST",
-        path="/v1/{name}:cancel",
+        path="/{name}:cancel",
         tag="Operations",
         api_class="OperationsApi",
         python_method="cancel_operation",
@@ -342,7 +375,7 @@ ROUTES: dict[str, Route] = {
     "DeleteOperation": Route(
         operation_id="DeleteOperation",
         method="DELETE",
-        path="/v1/{name}",
+        path="/{name}",
         tag="Operations",
         api_class="OperationsApi",
         python_method="delete_operation",
@@ -355,7 +388,7 @@ ROUTES: dict[str, Route] = {
     "GetOperation": Route(
         operation_id="GetOperation",
         method="GET",
-        path="/v1/{name}",
+        path="/{name}",
         tag="Operations",
         api_class="OperationsApi",
         python_method="get_operation",
@@ -368,7 +401,7 @@ ROUTES: dict[str, Route] = {
     "ListOperations": Route(
         operation_id="ListOperations",
         method="GET",
-        path="/v1/operations",
+        path="/operations",
         tag="Operations",
         api_class="OperationsApi",
         python_method="list_operations",
@@ -384,7 +417,7 @@ ROUTES: dict[str, Route] = {
     "ListParentOperations": Route(
         operation_id="ListParentOperations",
         method="GET",
-        path="/v1/{parent}/operations",
+        path="/{parent}/operations",
         tag="Operations",
         api_class="OperationsApi",
         python_method="list_parent_operations",
@@ -403,7 +436,7 @@ ROUTES: dict[str, Route] = {
     "WaitOperation": Route(
         operation_id="WaitOperation",
         method="POST",
-        path="/v1/{name}:wait",
+        path="/{name}:wait",
         tag="Operations",
         api_class="OperationsApi",
         python_method="wait_operation",

@@ -243,12 +243,17 @@ async def _sequential(url: str, n: int) -> list[Any]:
         return [await client.get("operations/x") for _ in range(n)]
 
 
-def test_environment_proxies_are_ignored(
+def test_environment_proxies_follow_the_sdk_s_rules_not_httpx_s(
     loopback: Callable[..., Loopback], closed_port: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # The proxy variables are read by lro's own rules (tests/realservices covers them
+    # through a real proxy); trust_env=False or NO_PROXY reach the server directly.
     for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
         monkeypatch.setenv(name, f"http://127.0.0.1:{closed_port}")
     server = loopback(answering(reply()))
+    assert isinstance(run(get(server.url)), ConnectError)  # the (closed) proxy was used
+    assert run(get(server.url, trust_env=False)).name == "operations/x"
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1")
     assert run(get(server.url)).name == "operations/x"
 
 

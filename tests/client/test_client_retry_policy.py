@@ -12,7 +12,7 @@ import lro
 import lro._core.calls
 from lro import Page, Pager
 from lro._core.http import Headers, Request, Response
-from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, is_retryable
+from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, call_budget, is_retryable
 from lro.errors import (
     Aborted,
     Cancelled,
@@ -76,12 +76,23 @@ def test_invalid_policy(changes: dict[str, Any]) -> None:
         Retry().replace(**changes)
 
 
-def test_server_delay_clamped() -> None:
-    policy = Retry(maximum=2.0)
+def test_server_delay_wins_over_the_maximum_while_it_fits_the_deadline() -> None:
+    policy = Retry(maximum=2.0, deadline=30.0)
     assert policy.delay_for(ResourceExhausted(retry_delay=0.0), 1) == 0.0
     assert policy.delay_for(ResourceExhausted(retry_delay=1.5), 1) == 1.5
-    assert policy.delay_for(ResourceExhausted(retry_delay=60), 1) == 2.0
+    assert policy.delay_for(ResourceExhausted(retry_delay=20), 1) == 20.0
     assert policy.delay_for(ResourceExhausted(retry_delay=-3), 1) == 0.0
+
+    def state() -> RetryState:
+        made = RetryState(policy, idempotent=True, method="GET", path="/x")
+        made.begin()
+        return made
+
+    assert state().next_delay(ResourceExhausted(retry_delay=20)) == 20.0  # fits 30 s
+    assert state().next_delay(ResourceExhausted(retry_delay=45)) is None  # fails at once
+    with call_budget(10.0):  # inside a wait with 10 s left: 20 s no longer fits
+        assert state().next_delay(ResourceExhausted(retry_delay=20)) is None
+        assert state().next_delay(ResourceExhausted(retry_delay=5)) == 5.0
 
 
 def _http(status: int, body: bytes = b"", **headers: str) -> Error:

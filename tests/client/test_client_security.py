@@ -153,7 +153,7 @@ def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) 
         with pytest.raises(Unavailable) as unavailable:
             c.get(op.name)
         token_server.faults.clear()
-        request = c._calls.get(op.name).build()
+        request = c._auth.sign(c._calls.get(op.name).build(), c._auth.token())
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
         texts.append(repr(request))
     for info in (dropped, unavailable):

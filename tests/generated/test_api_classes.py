@@ -38,14 +38,48 @@ PROGRESS = "type.googleapis.com/lro.example.Progress"
 CALLED: set[str] = set()
 
 
-@pytest.fixture(scope="module")
-def api_client() -> Iterator[ApiClient]:
-    with serve(port=0, db=":memory:", max_wait=2.0) as srv:
-        config = Configuration(host=srv.url)
+class Clients:
+    """One generated ApiClient per view: each view is a service with its own root.
+
+    The standard view is relative to the spec's server (``{host}/{version}``); the audited
+    and admin views name servers of their own (``{host}/audit``, ``{host}/admin``), which
+    the generated calls use unless ``ignore_operation_servers`` lets ``host`` replace them.
+    """
+
+    def __init__(self, url: str) -> None:
+        self.standard = self._client(url + "/v1")
+        self.audit = self._client(url + "/audit", ignore_operation_servers=True)
+        self.admin = self._client(url + "/admin", ignore_operation_servers=True)
+
+    @staticmethod
+    def _client(host: str, **options: Any) -> ApiClient:
+        config = Configuration(host=host, **options)
         config.safe_chars_for_path_param = "/"  # names keep their slashes
         config.retries = 0
-        with ApiClient(config) as client:
-            yield client
+        return ApiClient(config)
+
+    def close(self) -> None:
+        for client in (self.standard, self.audit, self.admin):
+            client.rest_client.pool_manager.clear()
+
+
+@pytest.fixture(scope="module")
+def api_client() -> Iterator[Clients]:
+    with serve(port=0, db=":memory:", max_wait=2.0) as srv:
+        clients = Clients(srv.url)
+        try:
+            yield clients
+        finally:
+            clients.close()
+
+
+def test_the_spec_s_servers_are_the_default_roots() -> None:
+    assert Configuration().host == "http://127.0.0.1:8080/v1"
+    versioned = Configuration(server_variables={"version": "v1beta1"})
+    assert versioned.host == "http://127.0.0.1:8080/v1beta1"
+    assert ROUTES["GetOperation"].path == "/{name}" and ROUTES["GetOperation"].server is None
+    audited = ROUTES["OperationService_GetOperation"]
+    assert (audited.server, audited.path) == ("http://127.0.0.1:8080/audit", "/v1/{name}")
 
 
 def _called(api: Any, method: str) -> Any:
@@ -59,8 +93,8 @@ def _called(api: Any, method: str) -> Any:
     return getattr(api, method)
 
 
-def test_admin_api(api_client: ApiClient) -> None:
-    admin = AdminApi(api_client)
+def test_admin_api(api_client: Clients) -> None:
+    admin = AdminApi(api_client.admin)
     started = _called(admin, "admin_start_simulation")(
         SimulationRequest(count=2, duration_seconds=0.05, steps=1, parent="projects/gen")
     )
@@ -75,7 +109,7 @@ def test_admin_api(api_client: ApiClient) -> None:
     assert [f.id for f in faults.faults or []] == [rule.id]
     before = _called(admin, "admin_get_stats")().requests
     with pytest.raises(ServiceException) as unavailable:  # the armed 503
-        OperationsApi(api_client).list_operations()
+        OperationsApi(api_client.standard).list_operations()
     assert unavailable.value.status == 503
     assert admin.admin_get_stats().requests == (before or 0) + 1
     _called(admin, "admin_add_fault")(FaultRule(kind="unavailable", count=5, path="^/nowhere$"))
@@ -83,9 +117,9 @@ def test_admin_api(api_client: ApiClient) -> None:
     assert not admin.admin_list_faults().faults
 
 
-def test_operations_api(api_client: ApiClient) -> None:
-    svc = OperationServiceApi(api_client)
-    ops = OperationsApi(api_client)
+def test_operations_api(api_client: Clients) -> None:
+    svc = OperationServiceApi(api_client.audit)
+    ops = OperationsApi(api_client.standard)
     parent = "projects/std gen"  # a space: encoded, slashes kept
     created = svc.operation_service_create_operation(V1Operation(), parent=parent)
     name = created.operation.name
@@ -108,8 +142,8 @@ def test_operations_api(api_client: ApiClient) -> None:
         ops.get_operation(name)
 
 
-def test_operation_service_api(api_client: ApiClient) -> None:
-    svc = OperationServiceApi(api_client)
+def test_operation_service_api(api_client: Clients) -> None:
+    svc = OperationServiceApi(api_client.audit)
     first = _called(svc, "operation_service_create_operation")(
         V1Operation(metadata=ProtobufAny(type=PROGRESS)),
         parent="projects/audit gen",

@@ -37,20 +37,20 @@ HOSTILE = [
 @pytest.mark.parametrize(("name", "encoded"), HOSTILE, ids=[n for n, _ in HOSTILE])
 def test_path_params_use_the_one_encoder(name: str, encoded: str | None) -> None:
     for operation_id, template in [
-        ("GetOperation", "/v1/{}"),
-        ("CancelOperation", "/v1/{}:cancel"),
-        ("OperationService_AbortOperation", "/audit/v1/{}:abort"),
+        ("GetOperation", "/{}"),
+        ("CancelOperation", "/{}:cancel"),
+        ("OperationService_AbortOperation", "/v1/{}:abort"),
     ]:
         prepared = build(operation_id, name=name, body={} if "cancel" in template else None)
         assert prepared.path == template.format(encode_path(name))
         assert prepared.target == prepared.path  # no query
     path = build("GetOperation", name=name).path
     if encoded is not None:
-        assert path == "/v1/" + encoded
-    segments = path.removeprefix("/v1/").split("/")
+        assert path == "/" + encoded
+    segments = path.removeprefix("/").split("/")
     assert segments == [s for s in segments if s not in ("", ".", "..")]
     assert not any(c in path for c in "?# ") and path.count(":") == 0
-    assert unquote(path.removeprefix("/v1/")) == name  # lossless
+    assert unquote(path.removeprefix("/")) == name  # lossless
 
 
 @pytest.mark.parametrize(
@@ -79,7 +79,7 @@ def test_query_uses_wire_names_in_spec_order() -> None:
         filter="done = true&pageSize=1#x",
         return_partial_success=False,
     )
-    assert prepared.path == "/v1/projects/p/operations"
+    assert prepared.path == "/projects/p/operations"
     assert prepared.query == (
         ("filter", "done = true&pageSize=1#x"),
         ("pageSize", "5"),
@@ -87,7 +87,7 @@ def test_query_uses_wire_names_in_spec_order() -> None:
         ("returnPartialSuccess", "false"),
     )
     assert prepared.target == (
-        "/v1/projects/p/operations?filter=done%20%3D%20true%26pageSize%3D1%23x"
+        "/projects/p/operations?filter=done%20%3D%20true%26pageSize%3D1%23x"
         "&pageSize=5&pageToken=tok/en%2B1%3D&returnPartialSuccess=false"
     )
     # Any standard parser reads back exactly what was given.
@@ -95,16 +95,16 @@ def test_query_uses_wire_names_in_spec_order() -> None:
 
 
 def test_none_is_not_sent_and_booleans_are_lowercase() -> None:
-    assert build("ListOperations", page_size=None, filter=None).target == "/v1/operations"
+    assert build("ListOperations", page_size=None, filter=None).target == "/operations"
     listed = build("OperationService_ListOperations", show_deleted=True, page_size=0)
-    assert listed.target == "/audit/v1/operations?pageSize=0&showDeleted=true"
+    assert listed.target == "/v1/operations?pageSize=0&showDeleted=true"
 
 
 def test_arrays_repeat_their_key() -> None:
     names = ["operations/a b&names=c", "operations/x", "operations/ü?#"]
     prepared = build("OperationService_BatchGetOperations", names=names)
     assert prepared.target == (
-        "/audit/v1/operations:batchGet?names=operations/a%20b%26names%3Dc"
+        "/v1/operations:batchGet?names=operations/a%20b%26names%3Dc"
         "&names=operations/x&names=operations/%C3%BC%3F%23"
     )
     assert parse_qsl(urlsplit(prepared.target).query) == [("names", n) for n in names]
@@ -137,7 +137,7 @@ def test_bad_values_are_invalid_arguments(
 
 def test_enum_values_pass() -> None:
     prepared = build("OperationService_ListUnseenOperations", view="OPERATION_VIEW_BASIC")
-    assert prepared.target == "/audit/v1/operations:unseen?view=OPERATION_VIEW_BASIC"
+    assert prepared.target == "/v1/operations:unseen?view=OPERATION_VIEW_BASIC"
 
 
 def test_unknown_arguments_are_programming_errors() -> None:
@@ -159,7 +159,7 @@ def test_body_is_compact_json_with_content_type() -> None:
         body={"metadata": {"@type": "t/x.Y", "ü": [1, 2.5, None, True]}},
     )
     assert prepared.method == "POST"
-    assert prepared.target == "/audit/v1/operations?parent=projects/p&requestId=r-1"
+    assert prepared.target == "/v1/operations?parent=projects/p&requestId=r-1"
     assert prepared.body == '{"metadata":{"@type":"t/x.Y","ü":[1,2.5,null,true]}}'.encode()
     assert prepared.headers == {"Accept": "application/json", "Content-Type": "application/json"}
     got = build("GetOperation", name="operations/x")
@@ -212,3 +212,14 @@ def test_building_requests_imports_no_pydantic() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_each_route_is_relative_to_its_server_s_root() -> None:
+    """The standard view hangs off the spec's versioned server; the audited and admin views
+    off their own mounts. The client joins base URL, root and path (never rewrites)."""
+    from lro._core.routes import DEFAULT_VERSION, STANDARD_ROOT
+
+    assert (STANDARD_ROOT, DEFAULT_VERSION) == ("/{version}", "v1")
+    assert build("GetOperation", name="operations/x").root == "/{version}"
+    assert build("OperationService_GetOperation", name="operations/x").root == "/audit"
+    assert build("Admin_GetStats").root == "/admin"

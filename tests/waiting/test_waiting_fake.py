@@ -210,16 +210,27 @@ def test_transient_errors_never_end_the_wait_early() -> None:
     assert final.done and len(server.requests) > 6
 
 
-def test_retry_after_is_honoured_within_max_delay() -> None:
+def test_retry_after_beyond_max_delay_is_honoured_while_it_fits_the_wait() -> None:
     clock = FakeClock()
     failures = {
         0: Unavailable("busy", http_status=503, retry_delay=3.0),
-        1: ResourceExhausted("slow down", http_status=429, retry_delay=60.0),
+        1: ResourceExhausted("slow down", http_status=429, retry_delay=20.0),
     }
     server = FakeServer(clock, failures=failures)
     server.add(NAME, 0.0)
     run(SyncBackend(server), clock, timeout=60, policy=WaitPolicy(max_delay=8.0))
-    assert clock.sleeps == [3.0, 8.0]
+    assert clock.sleeps == [3.0, 20.0]  # the server's word, not max_delay's
+
+
+def test_retry_after_that_does_not_fit_the_wait_fails_at_once_with_the_server_s_error() -> None:
+    clock = FakeClock()
+    failures = {1: ResourceExhausted("slow down", http_status=429, retry_delay=60.0)}
+    server = FakeServer(clock, failures=failures)
+    server.add(NAME)
+    with pytest.raises(ResourceExhausted) as info:
+        run(SyncBackend(server), clock, timeout=30, policy=WaitPolicy(wait_window=1.0))
+    assert info.value.retry_delay == 60.0
+    assert len(server.requests) == 2 and clock.elapsed < 5  # no early retry, no sleep
 
 
 def test_transient_errors_until_the_deadline_give_a_timeout_caused_by_them() -> None:

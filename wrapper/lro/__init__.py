@@ -50,6 +50,7 @@ from lro._core.plan import WaitPolicy
 from lro._core.progress import fraction as progress_fraction
 from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry
 from lro._core.timestamps import Duration, Timestamp
+from lro._google import GoogleAuth
 from lro._sync.client import AuditedView, Client
 from lro._sync.many import as_completed, wait_all
 from lro._sync.paging import Pager
@@ -124,6 +125,7 @@ __all__ = [
     "Duration",
     "Error",
     "FailedPrecondition",
+    "GoogleAuth",
     "Headers",
     "Internal",
     "InvalidArgument",

@@ -55,7 +55,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> FaultRule:
         """Arms a fault rule for the next matching requests.
 
@@ -122,7 +122,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[FaultRule]:
         """Arms a fault rule for the next matching requests.
 
@@ -189,7 +189,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Arms a fault rule for the next matching requests.
 
@@ -246,7 +246,10 @@ class AdminApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/admin'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -298,7 +301,7 @@ class AdminApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/admin/v1/faults',
+            resource_path='/v1/faults',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -328,7 +331,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> object:
         """Disarms every fault rule.
 
@@ -391,7 +394,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[object]:
         """Disarms every fault rule.
 
@@ -454,7 +457,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Disarms every fault rule.
 
@@ -507,7 +510,10 @@ class AdminApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/admin'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -544,7 +550,7 @@ class AdminApi:
 
         return self.api_client.param_serialize(
             method='DELETE',
-            resource_path='/admin/v1/faults',
+            resource_path='/v1/faults',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -574,7 +580,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ServerStats:
         """Counters of the running server.
 
@@ -637,7 +643,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[ServerStats]:
         """Counters of the running server.
 
@@ -700,7 +706,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Counters of the running server.
 
@@ -753,7 +759,10 @@ class AdminApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/admin'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -790,7 +799,7 @@ class AdminApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/admin/v1/stats',
+            resource_path='/v1/stats',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -820,7 +829,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> FaultList:
         """Lists the fault rules still armed.
 
@@ -883,7 +892,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[FaultList]:
         """Lists the fault rules still armed.
 
@@ -946,7 +955,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Lists the fault rules still armed.
 
@@ -999,7 +1008,10 @@ class AdminApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/admin'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -1036,7 +1048,7 @@ class AdminApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/admin/v1/faults',
+            resource_path='/v1/faults',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1067,7 +1079,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> SimulationResponse:
         """Starts simulated operations that report progress and then finish.
 
@@ -1134,7 +1146,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[SimulationResponse]:
         """Starts simulated operations that report progress and then finish.
 
@@ -1201,7 +1213,7 @@ class AdminApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Starts simulated operations that report progress and then finish.
 
@@ -1258,7 +1270,10 @@ class AdminApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/admin'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -1310,7 +1325,7 @@ class AdminApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/admin/v1/simulations',
+            resource_path='/v1/simulations',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

@@ -68,7 +68,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1AbortOperationResponse:
         """Aborts a running operation (worker side).
 
@@ -144,7 +144,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1AbortOperationResponse]:
         """Aborts a running operation (worker side).
 
@@ -220,7 +220,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Aborts a running operation (worker side).
 
@@ -286,7 +286,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -344,7 +347,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/audit/v1/{name}:abort',
+            resource_path='/v1/{name}:abort',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -375,7 +378,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1BatchGetOperationsResponse:
         """Gets up to 1000 operations by name, in request order.
 
@@ -443,7 +446,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1BatchGetOperationsResponse]:
         """Gets up to 1000 operations by name, in request order.
 
@@ -511,7 +514,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Gets up to 1000 operations by name, in request order.
 
@@ -569,7 +572,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
             'names': 'multi',
@@ -611,7 +617,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/audit/v1/operations:batchGet',
+            resource_path='/v1/operations:batchGet',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -642,7 +648,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1BatchMarkOperationSeenByCreatorResponse:
         """Marks up to 1000 done operations as seen by their creator.
 
@@ -710,7 +716,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1BatchMarkOperationSeenByCreatorResponse]:
         """Marks up to 1000 done operations as seen by their creator.
 
@@ -778,7 +784,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Marks up to 1000 done operations as seen by their creator.
 
@@ -836,7 +842,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -888,7 +897,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/audit/v1/operations:batchMarkSeenByCreator',
+            resource_path='/v1/operations:batchMarkSeenByCreator',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -921,7 +930,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1CreateOperationResponse:
         """Creates a running operation (worker side).
 
@@ -997,7 +1006,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1CreateOperationResponse]:
         """Creates a running operation (worker side).
 
@@ -1073,7 +1082,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Creates a running operation (worker side).
 
@@ -1139,7 +1148,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -1199,7 +1211,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/audit/v1/operations',
+            resource_path='/v1/operations',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1232,7 +1244,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1FinalizeOperationResponse:
         """Finishes a running operation with a response or an error (worker side).
 
@@ -1308,7 +1320,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1FinalizeOperationResponse]:
         """Finishes a running operation with a response or an error (worker side).
 
@@ -1384,7 +1396,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Finishes a running operation with a response or an error (worker side).
 
@@ -1450,7 +1462,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -1508,7 +1523,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='PATCH',
-            resource_path='/audit/v1/{name}:finalize',
+            resource_path='/v1/{name}:finalize',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1539,7 +1554,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1GetOperationResponse:
         """Gets an operation with its audit fields, deleted or not.
 
@@ -1606,7 +1621,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1GetOperationResponse]:
         """Gets an operation with its audit fields, deleted or not.
 
@@ -1673,7 +1688,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Gets an operation with its audit fields, deleted or not.
 
@@ -1730,7 +1745,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -1769,7 +1787,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/audit/v1/{name}',
+            resource_path='/v1/{name}',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1803,7 +1821,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1ListOperationsResponse:
         """Lists operations with their audit fields.
 
@@ -1883,7 +1901,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1ListOperationsResponse]:
         """Lists operations with their audit fields.
 
@@ -1963,7 +1981,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Lists operations with their audit fields.
 
@@ -2033,7 +2051,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -2086,7 +2107,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/audit/v1/operations',
+            resource_path='/v1/operations',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -2119,7 +2140,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1ListOperationsResponse:
         """Lists the caller's own done operations that they have not seen yet.
 
@@ -2195,7 +2216,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1ListOperationsResponse]:
         """Lists the caller's own done operations that they have not seen yet.
 
@@ -2271,7 +2292,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Lists the caller's own done operations that they have not seen yet.
 
@@ -2337,7 +2358,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -2386,7 +2410,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/audit/v1/operations:unseen',
+            resource_path='/v1/operations:unseen',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -2418,7 +2442,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1MarkOperationSeenByCreatorResponse:
         """Marks a done operation as seen by its creator.
 
@@ -2490,7 +2514,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1MarkOperationSeenByCreatorResponse]:
         """Marks a done operation as seen by its creator.
 
@@ -2562,7 +2586,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Marks a done operation as seen by its creator.
 
@@ -2624,7 +2648,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -2678,7 +2705,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/audit/v1/{name}:markSeenByCreator',
+            resource_path='/v1/{name}:markSeenByCreator',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -2710,7 +2737,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> V1UpdateOperationResponse:
         """Reports progress of a running operation (worker side).
 
@@ -2782,7 +2809,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> ApiResponse[V1UpdateOperationResponse]:
         """Reports progress of a running operation (worker side).
 
@@ -2854,7 +2881,7 @@ class OperationServiceApi:
         _request_auth: Optional[Dict[StrictStr, Any]] = None,
         _content_type: Optional[StrictStr] = None,
         _headers: Optional[Dict[StrictStr, Any]] = None,
-        _host_index: Annotated[StrictInt, Field(ge=0, le=0)] = 0,
+        _host_index: Annotated[StrictInt, Field(ge=0, le=1)] = 0,
     ) -> RESTResponseType:
         """Reports progress of a running operation (worker side).
 
@@ -2916,7 +2943,10 @@ class OperationServiceApi:
         _host_index,
     ) -> RequestSerialized:
 
-        _host = None
+        _hosts = [
+            'http://127.0.0.1:8080/audit'
+        ]
+        _host = _hosts[_host_index]
 
         _collection_formats: Dict[str, str] = {
         }
@@ -2970,7 +3000,7 @@ class OperationServiceApi:
 
         return self.api_client.param_serialize(
             method='PATCH',
-            resource_path='/audit/v1/{name}',
+            resource_path='/v1/{name}',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

@@ -316,7 +316,7 @@ class OperationsApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/v1/{name}:cancel',
+            resource_path='/{name}:cancel',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -580,7 +580,7 @@ class OperationsApi:
 
         return self.api_client.param_serialize(
             method='DELETE',
-            resource_path='/v1/{name}',
+            resource_path='/{name}',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -844,7 +844,7 @@ class OperationsApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/v1/{name}',
+            resource_path='/{name}',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1161,7 +1161,7 @@ class OperationsApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/v1/operations',
+            resource_path='/operations',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1493,7 +1493,7 @@ class OperationsApi:
 
         return self.api_client.param_serialize(
             method='GET',
-            resource_path='/v1/{parent}/operations',
+            resource_path='/{parent}/operations',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,
@@ -1785,7 +1785,7 @@ class OperationsApi:
 
         return self.api_client.param_serialize(
             method='POST',
-            resource_path='/v1/{name}:wait',
+            resource_path='/{name}:wait',
             path_params=_path_params,
             query_params=_query_params,
             header_params=_header_params,

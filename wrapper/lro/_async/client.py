@@ -16,7 +16,8 @@ List calls return an :class:`AsyncPager` (``async for op in client.list_operatio
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterable, Mapping
+import inspect
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
@@ -151,7 +152,8 @@ class AsyncWaitMethods:
 
 
 class AsyncClient(ClientBase, AsyncWaitMethods):
-    """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`.
+    """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`,
+    except that ``token`` may also be an async callable (awaited for each request).
 
     Use ``async with`` (or ``await client.close()``). One instance may serve many
     concurrent tasks on one event loop. Operations it returns are
@@ -164,7 +166,9 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         self,
         base_url: str = "http://127.0.0.1:8080",
         *,
-        token: str | None = None,
+        token: str | Callable[[], str] | Callable[[], Awaitable[str]] | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         retry: Retry | None = DEFAULT_RETRY,
         user_agent: str | None = None,
@@ -172,15 +176,23 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         verify: bool = True,
         ca_certs: str | None = None,
         max_connections: int = 10,
+        proxy: str | None = None,
+        trust_env: bool = True,
         wait_policy: WaitPolicy | None = None,
         transport: AsyncTransportLike | None = None,
     ) -> None:
         self.audit = AsyncAuditedView(self)
         self._setup(
-            base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit
-        )
+            base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
+            api_key=api_key, headers=headers, asynchronous=True,
+        )  # fmt: skip
         self._transport: AsyncTransportLike = transport or AsyncTransport(
-            timeout=timeout, verify=verify, ca_certs=ca_certs, max_connections=max_connections
+            timeout=timeout,
+            verify=verify,
+            ca_certs=ca_certs,
+            max_connections=max_connections,
+            proxy=proxy,
+            trust_env=trust_env,
         )
 
     # -- plumbing -----------------------------------------------------------------------
@@ -194,7 +206,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
                 outcome: Response | Error | None = None
                 if isinstance(step, Request):
                     try:
-                        outcome = await self._transport.send(step)
+                        outcome = await self._exchange(step)
                     except Error as error:
                         outcome = error
                 else:
@@ -203,6 +215,35 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         except StopIteration as stop:
             result: R = stop.value
             return result
+
+    async def _exchange(self, request: Request) -> Response:
+        """Send one request with the client's credentials, asking for the token now; a 401
+        is sent once more with a freshly asked token when the token comes from a callable
+        (the twin of ``Client._exchange``; see :mod:`lro._core.auth`)."""
+        auth = self._auth
+        response = await self._transport.send(auth.sign(request, await self._token()))
+        if response.status == 401 and auth.refreshable:
+            auth.invalidate()
+            response = await self._transport.send(auth.sign(request, await self._token()))
+        return response
+
+    async def _token(self) -> str | None:
+        """The token to send now: a plain callable is called, an async one awaited, and a
+        source with ``async_token()`` (``lro.GoogleAuth``) refreshes off the loop."""
+        auth = self._auth
+        source = auth.source
+        if source is None:
+            return auth.token()
+        try:
+            asked = getattr(source, "async_token", None)
+            value = await asked() if callable(asked) else source()
+            if inspect.isawaitable(value):
+                value = await value
+        except Error:
+            raise
+        except Exception as exc:
+            raise auth.failed(exc) from None
+        return auth.checked(value)
 
     def _pager(self, fetch: PageFetch) -> AsyncPager[Operation]:
         return AsyncPager(lambda token: self._run(fetch(token)))

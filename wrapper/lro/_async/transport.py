@@ -7,8 +7,13 @@ httpx's behaviour and failures onto it, as ``lro._sync.transport`` does for urll
 
 * Redirects are never followed: a 3xx is returned as a response (the client makes it an
   error), so ``Authorization`` never goes to another host.
-* Nothing is read from the environment (``trust_env=False``: no proxy variables, netrc or
-  ``SSL_CERT_FILE``); TLS uses :func:`lro._net.make_ssl_context`, like the sync transport.
+* Proxies as in the sync transport (:mod:`lro._core.proxies`, the same rules): ``proxy=``,
+  or with ``trust_env`` (default) ``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` /
+  ``NO_PROXY`` read when the transport is made; ``https://`` goes through ``CONNECT`` with
+  the service's certificate verified end to end; proxy credentials are sent as
+  ``Proxy-Authorization`` and never shown. Nothing else is read from the environment
+  (httpx's own ``trust_env`` stays False: no netrc, no ``SSL_CERT_FILE``); TLS uses
+  :func:`lro._net.make_ssl_context`, like the sync transport.
 * Timeouts: connecting, each write and each read take at most the request's timeout (httpx's
   per-phase timeouts), and the whole request at most twice that (a wall-clock deadline:
   connect, then the exchange), so a server trickling bytes cannot hold a request forever.
@@ -26,6 +31,7 @@ httpx's behaviour and failures onto it, as ``lro._sync.transport`` does for urll
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 import zlib
 from collections.abc import Coroutine
@@ -42,7 +48,15 @@ from lro._core.errors import (
     TransportError,
     TransportTimeout,
 )
-from lro._core.http import DEFAULT_MAX_RESPONSE_BYTES, Headers, Request, Response, too_large
+from lro._core.http import (
+    DEFAULT_MAX_RESPONSE_BYTES,
+    Headers,
+    Request,
+    Response,
+    is_secret_header,
+    too_large,
+)
+from lro._core.proxies import Proxy, parse_proxy, proxy_for
 from lro._net import describe, make_ssl_context, map_os_error
 
 if TYPE_CHECKING:
@@ -54,7 +68,6 @@ T = TypeVar("T")
 
 #: What to run when httpx is missing.
 INSTALL_HINT = "pip install 'lro-sdk[async]'"
-_SECRET_HEADERS = ("authorization", "proxy-authorization", "cookie")
 # What h11 / httpcore say when the server closed the connection before a whole response.
 _DROPPED_MARKERS = ("disconnected", "closed connection")
 
@@ -90,6 +103,10 @@ class AsyncTransport:
         max_connections: kept-alive connections per host; more are opened when needed
             and closed after use.
         max_response_bytes: larger bodies raise :class:`~lro.errors.InvalidResponse`.
+        proxy: send every request through this proxy (``http://[user:pass@]host:port``),
+            whatever the environment says.
+        trust_env: read the proxy variables from the environment when ``proxy`` is None
+            (see the module docstring); False ignores them.
 
     Raises:
         ModuleNotFoundError: httpx is missing (``pip install 'lro-sdk[async]'``).
@@ -105,31 +122,50 @@ class AsyncTransport:
         ca_certs: str | None = None,
         max_connections: int = 10,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         import_httpx()
+        self.proxy: Proxy | None = parse_proxy(proxy) if proxy is not None else None
+        # Read once, as httpx does: a request never depends on a later change of os.environ.
+        self._env = dict(os.environ) if trust_env and proxy is None else {}
+        self._routes: dict[tuple[str, str | None, int | None], Proxy | None] = {}
+        self._proxy_secrets: list[str] = []
         self.timeout = timeout
         self.max_connections = max_connections
         self.max_response_bytes = max_response_bytes
         self._verify = verify
         self._ca_certs = ca_certs
         self._loop: asyncio.AbstractEventLoop | None = None
-        # One httpx client per scheme, made on first use: plain http never loads the trust
-        # store (about 20 ms), as in the sync transport.
-        self._clients: dict[bool, httpx.AsyncClient] = {}
+        # One httpx client per scheme (and proxy), made on first use: plain http never
+        # loads the trust store (about 20 ms), as in the sync transport.
+        self._clients: dict[tuple[bool, Proxy | None], httpx.AsyncClient] = {}
         self._closed = False
 
-    def _client(self, tls: bool) -> httpx.AsyncClient:
+    def _proxy_of(self, url: str) -> Proxy | None:
+        if self.proxy is not None or not self._env:
+            return self.proxy
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        if key not in self._routes:
+            self._routes[key] = proxy_for(url, self._env)
+        return self._routes[key]
+
+    def _client(self, url: str) -> httpx.AsyncClient:
         loop = asyncio.get_running_loop()
         if loop is not self._loop:
             # Another (or a closed) loop's connections cannot be used here: start afresh.
             self._clients = {}
             self._loop = loop
-        client = self._clients.get(tls)
+        key = (url[:8].lower() == "https://", self._proxy_of(url))
+        client = self._clients.get(key)
         if client is None:
-            client = self._clients[tls] = self._new_client(tls)
+            client = self._clients[key] = self._new_client(*key)
         return client
 
-    def _new_client(self, tls: bool) -> httpx.AsyncClient:
+    def _new_client(self, tls: bool, proxy: Proxy | None = None) -> httpx.AsyncClient:
         import http.cookiejar
 
         import httpx
@@ -137,10 +173,20 @@ class AsyncTransport:
         limits = httpx.Limits(max_connections=None, max_keepalive_connections=self.max_connections)
         # Plain http never does TLS, so that client gets httpx's cheap no-verify context.
         verify = make_ssl_context(self._verify, self._ca_certs) if tls else False
-        # The seam for proxies (a later issue): an httpx proxy= / mounts= goes here, with
-        # trust_env still False so that nothing is taken from the environment unasked.
+        via: httpx.Proxy | None = None
+        if proxy is not None:
+            # Our own rules chose this proxy (lro._core.proxies); httpx reads no variable.
+            authorization = proxy.authorization()
+            headers = {"Proxy-Authorization": authorization} if authorization else None
+            if authorization:
+                secrets = (authorization, authorization.split()[-1], proxy.password)
+                self._proxy_secrets += [s for s in secrets if s]
+            context = None
+            if proxy.scheme == "https":  # TLS to the proxy too, verified the same way
+                context = make_ssl_context(self._verify, self._ca_certs)
+            via = httpx.Proxy(proxy.url, headers=headers, ssl_context=context)
         transport = httpx.AsyncHTTPTransport(
-            verify=verify, limits=limits, trust_env=False, retries=0
+            verify=verify, limits=limits, trust_env=False, retries=0, proxy=via
         )
         no_cookies = http.cookiejar.CookieJar(
             http.cookiejar.DefaultCookiePolicy(allowed_domains=[])
@@ -157,7 +203,7 @@ class AsyncTransport:
         if self._closed:
             raise FailedPrecondition("the client is closed")
         seconds = request.timeout if request.timeout is not None else self.timeout
-        client = self._client(request.url[:8].lower() == "https://")
+        client = self._client(request.url)  # a bad proxy variable: InvalidArgument, here
         if seconds is None:
             return await self._exchange(client, request, None)
         try:
@@ -191,7 +237,8 @@ class AsyncTransport:
         except Error:
             raise
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            raise _map_error(exc, request, seconds) from _cause(exc, request)
+            secrets = _secrets(request) + self._proxy_secrets
+            raise _map_error(exc, secrets, seconds) from _cause(exc, secrets)
         pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.headers.raw]
         return Response(answer.status_code, Headers(pairs), body)
 
@@ -229,7 +276,8 @@ class AsyncTransport:
         # Clients of another (closed) loop cannot be closed from here: dropped.
 
     def __repr__(self) -> str:
-        return f"AsyncTransport(timeout={self.timeout!r})"
+        proxy = f", proxy={self.proxy!r}" if self.proxy is not None else ""
+        return f"AsyncTransport(timeout={self.timeout!r}{proxy})"
 
 
 def _decoder(encoding: str | None) -> zlib._Decompress | None:
@@ -248,7 +296,7 @@ def _secrets(request: Request) -> list[str]:
     """The credential header values of ``request``, and their long parts."""
     found: list[str] = []
     for key, value in request.headers.items():
-        if key.lower() in _SECRET_HEADERS and value:
+        if is_secret_header(key) and value:
             found.append(value)
             found += [part for part in value.split() if len(part) >= 8]
     return found
@@ -263,9 +311,8 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _cause(exc: BaseException, request: Request) -> BaseException | None:
+def _cause(exc: BaseException, secrets: list[str]) -> BaseException | None:
     """``exc`` to chain the SDK's error to, or None when its text shows a credential."""
-    secrets = _secrets(request)
     for link in _chain(exc):
         text = f"{link} {link.args!r}"
         if any(secret in text for secret in secrets):
@@ -273,7 +320,7 @@ def _cause(exc: BaseException, request: Request) -> BaseException | None:
     return exc
 
 
-def _map_error(exc: BaseException, request: Request, seconds: float | None) -> Error:
+def _map_error(exc: BaseException, secrets: list[str], seconds: float | None) -> Error:
     """The SDK's error for an httpx (or socket) failure; never shows a credential."""
     import socket
     import ssl
@@ -281,7 +328,7 @@ def _map_error(exc: BaseException, request: Request, seconds: float | None) -> E
     import httpx
 
     message = describe(exc)
-    for secret in _secrets(request):
+    for secret in secrets:
         message = message.replace(secret, "<redacted>")
     if isinstance(exc, httpx.TimeoutException):
         phase = {
@@ -298,6 +345,8 @@ def _map_error(exc: BaseException, request: Request, seconds: float | None) -> E
             return ConnectError(f"cannot resolve host: {message}")
         return ConnectError(f"cannot connect: {message}")
     if isinstance(exc, httpx.ProxyError):
+        if "407" in message:  # the tunnel was refused: retrying would not help
+            return FailedPrecondition(f"proxy error: {message}", http_status=407)
         return ConnectError(f"proxy error: {message}")
     if isinstance(exc, httpx.UnsupportedProtocol | httpx.InvalidURL):
         return InvalidArgument(f"cannot send to this URL: {message}")

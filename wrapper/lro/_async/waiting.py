@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from lro._core.errors import Error, WaitTimeout
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
+from lro._core.retry import call_budget
 from lro._core.waits import (
     AsyncWaitBackend,
     OnDone,
@@ -61,10 +62,14 @@ def _check_async_stop(stop: asyncio.Event | None, name: str) -> None:
         raise abandoned(name)
 
 
-async def _fetch_async(backend: AsyncWaitBackend, name: str, fetch: Fetch) -> Operation:
-    if fetch.window is None:
-        return await backend.get(name)
-    return await backend.wait_once(name, fetch.window)
+async def _fetch_async(
+    backend: AsyncWaitBackend, name: str, fetch: Fetch, left: float | None
+) -> Operation:
+    # The wait's time left bounds the call's own retries (a server's Retry-After included).
+    with call_budget(left):
+        if fetch.window is None:
+            return await backend.get(name)
+        return await backend.wait_once(name, fetch.window)
 
 
 async def _default_async_sleep(seconds: float) -> None:
@@ -93,7 +98,9 @@ async def async_snapshots(
             continue
         started = clock()
         try:
-            outcome = await _race_stop(_fetch_async(backend, name, action), stop)
+            outcome = await _race_stop(
+                _fetch_async(backend, name, action, plan.deadline.remaining()), stop
+            )
         except Error as error:
             try:
                 plan.on_error(error, action)

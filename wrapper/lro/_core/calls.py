@@ -14,12 +14,14 @@ import contextlib
 import dataclasses
 import json
 import platform
+import re
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from .auth import check_header_value
 from .checks import check_bool, check_positive_int, check_str, check_timeout
 from .errors import (
     ConnectionDropped,
@@ -67,8 +69,11 @@ WAIT_MARGIN = 5.0
 DEFAULT_WAIT_WINDOW = 60.0
 
 _EXCERPT = 1000
-#: The spec's prefix of the audited view's paths; a client's ``audit_prefix`` replaces it.
-_AUDIT_PATH = "/audit/"
+#: The spec's mount of the audited view (its server's path); ``audit_prefix`` replaces it.
+_AUDIT_ROOT = "/audit"
+#: An API version path segment, as Google-style services name them: ``v1``, ``v2``,
+#: ``v1beta1``, ``v1alpha``, ``v2beta3``, ``v1p1beta1``.
+_VERSION = re.compile(r"v[0-9]+(?:p[0-9]+)?(?:(?:alpha|beta)[0-9]*)?")
 _VIEW_NAMES = {
     "unspecified": "OPERATION_VIEW_UNSPECIFIED",
     "basic": "OPERATION_VIEW_BASIC",
@@ -120,7 +125,8 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
     unknown_fate = False  # an earlier attempt may have been processed
     while True:
         state.begin()
-        outcome = yield call.build()
+        request = call.build()
+        outcome = yield request
         try:
             if isinstance(outcome, Error):
                 raise outcome
@@ -128,6 +134,8 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
                 raise InvalidResponse("no response")
             result = call.parse(outcome)
         except Error as error:
+            if error.request is None:  # "GET /v1beta1/...": what was asked, and where
+                error.request = f"{request.method} {request.path}"
             if unknown_fate and call.settle is not None:
                 with contextlib.suppress(Error):
                     settled = call.settle(error)
@@ -158,6 +166,19 @@ def normalise_base_url(base_url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise InvalidArgument(f"base_url must be an http(s) URL, got {base_url!r}")
     return base_url.rstrip("/")
+
+
+def split_version(base_url: str, default: str) -> tuple[str, str]:
+    """``(service root, API version)`` of a normalised base URL.
+
+    A last path segment that is an API version (``/v1``, ``/v1beta1``, ...) is the
+    standard view's version, and the rest the service's root; otherwise the base URL is
+    the root and the version is ``default`` (the spec's: ``v1``).
+    """
+    head, _, last = base_url.rpartition("/")
+    if _VERSION.fullmatch(last) and "://" not in last and head.count("/") >= 2:
+        return head, last
+    return base_url, default
 
 
 def normalise_prefix(prefix: str) -> str:
@@ -292,7 +313,6 @@ class Calls:
         self,
         base_url: str,
         *,
-        token: str | None,
         timeout: float | None,
         user_agent: str | None,
         audit_prefix: str,
@@ -302,29 +322,29 @@ class Calls:
     ) -> None:
         from . import routes  # lazy: `import lro` loads no part of the generated layer
 
-        for label, value in (("token", token), ("user_agent", user_agent)):
-            if value is not None and (
-                not isinstance(value, str)
-                or any(ord(c) < 32 or 127 <= ord(c) < 160 or ord(c) > 255 for c in value)
-            ):
-                # The value itself is never shown: it may be a credential.
-                raise InvalidArgument(
-                    f"{label} must be a string of printable Latin-1 characters (an HTTP header)"
-                )
+        if user_agent is not None:
+            check_header_value(user_agent, "user_agent")
         self.base_url = base_url
         self.timeout = timeout
         self._standard = standard
         self._audited = audited
         self._operation_class = operation_class  # AsyncOperation for the async client
         self._build = routes.build
-        self._audit_base = base_url + audit_prefix
+        # Where each route's server lives on the host (see routes.root_of): the standard
+        # view at the base URL's version (v1 when it names none), the audited view at the
+        # service root plus audit_prefix; any other view at its own mount.
+        root, self.version = split_version(base_url, routes.DEFAULT_VERSION)
+        self.standard_root = f"{root}/{self.version}"
+        self.audit_root = root + audit_prefix
+        self._roots = {routes.STANDARD_ROOT: self.standard_root, _AUDIT_ROOT: self.audit_root}
+        self._service_root = root
         self._no_audit_hint = (
-            f"is the audited view served under {base_url + audit_prefix!r}? "
+            f"is the audited view served under {self.audit_root!r}? "
             "Set the client's audit_prefix, or use only the standard view"
         )
         self._user_agent = {"User-Agent": _user_agent(user_agent, routes.API_VERSION)}
-        # The token lives only in this header dict, added to every request.
-        self._auth: dict[str, str] = {"Authorization": f"Bearer {token}"} if token else {}
+        # Credentials are not added here: the I/O halves sign each request as they send it
+        # (lro._core.auth), so a token can be asked for afresh per request.
 
     # -- requests -----------------------------------------------------------------------
 
@@ -340,12 +360,11 @@ class Calls:
         """The request of the spec's ``operation_id`` (path and query ``params`` under the
         generated method's argument names, None left out; ``body`` the JSON body)."""
         prepared = self._build(operation_id, body=body, **params)
-        target = prepared.target
-        if target.startswith(_AUDIT_PATH):  # the audited view, served under audit_prefix
-            url = self._audit_base + target[len(_AUDIT_PATH) - 1 :]
-        else:
-            url = self.base_url + target
-        headers = {**self._user_agent, **prepared.headers, **self._auth}
+        root = self._roots.get(prepared.root)
+        if root is None:  # a view of its own (the admin one): mounted on the service root
+            root = self._service_root + prepared.root
+        url = root + prepared.target
+        headers = {**self._user_agent, **prepared.headers}
         return Request(prepared.method, url, headers, prepared.body, timeout)
 
     def _call(self, operation_id: str, parse: Callable[[Response], R], **params: Any) -> Call[R]:
@@ -426,13 +445,13 @@ class Calls:
     # -- standard view ------------------------------------------------------------------
 
     def get(self, name: str) -> Call[Operation]:
-        """GET /v1/{name}."""
+        """GET /{version}/{name}."""
         return self._call("GetOperation", self._standard_op(name), name=_check_name(name))
 
     def list_fetch(
         self, parent: str | None, filter: str | None, page_size: int | None
     ) -> PageFetch:
-        """GET /v1/operations or /v1/{parent}/operations, one page per token."""
+        """GET /{version}/operations or /{version}/{parent}/operations, one page per token."""
         check_str(parent, "parent", optional=True)
         check_str(filter, "filter", optional=True)
         check_positive_int(page_size, "page_size", optional=True)
@@ -450,20 +469,20 @@ class Calls:
         return lambda token: self._call("ListOperations", parse, page_token=token, **query)
 
     def cancel(self, name: str) -> Call[None]:
-        """POST /v1/{name}:cancel."""
+        """POST /{version}/{name}:cancel."""
         return self._call(
             "CancelOperation", self._empty(name), name=_check_name(name),
             body={},
         )  # fmt: skip
 
     def delete(self, name: str) -> Call[None]:
-        """DELETE /v1/{name}. A retry that finds the operation gone after an attempt whose
+        """DELETE /{version}/{name}. A retry finding the operation gone after an attempt whose
         answer was lost (dropped, timed out) counts as success: that attempt deleted it."""
         call = self._call("DeleteOperation", self._empty(name), name=_check_name(name))
         return dataclasses.replace(call, settle=_gone)
 
     def wait_once(self, name: str, timeout: float | None) -> Call[Operation]:
-        """POST /v1/{name}:wait with a window of ``timeout`` seconds (the client's timeout
+        """POST /{version}/{name}:wait, a window of ``timeout`` seconds (the client's timeout
         if None). Each attempt asks only for the time left in the window; its HTTP read
         timeout is that plus :data:`WAIT_MARGIN`; no retry starts after the window."""
         import time

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+from .auth import Auth, TokenArgument
 from .calls import Calls, View, normalise_base_url, normalise_prefix
 from .checks import check_instance
 from .errors import InvalidArgument
@@ -25,17 +27,22 @@ class ClientBase:
     wait_policy: WaitPolicy | None
     audit_prefix: str
     _calls: Calls
+    _auth: Auth
 
     def _setup(
         self,
         base_url: str,
-        token: str | None,
+        token: TokenArgument,
         timeout: float | None,
         retry: Retry | None,
         user_agent: str | None,
         audit_prefix: str,
         wait_policy: WaitPolicy | None,
         audited: Any,
+        *,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
+        asynchronous: bool = False,
     ) -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             # Every request has a timeout: a dead connection must never hang the caller.
@@ -51,10 +58,9 @@ class ClientBase:
         self.retry = retry
         self.wait_policy = wait_policy
         self.audit_prefix = normalise_prefix(audit_prefix)
-        self._has_token = bool(token)
+        self._auth = Auth(token, api_key, headers, asynchronous=asynchronous)
         self._calls = Calls(
             self.base_url,
-            token=token,
             timeout=timeout,
             user_agent=user_agent,
             audit_prefix=self.audit_prefix,
@@ -64,5 +70,4 @@ class ClientBase:
         )
 
     def __repr__(self) -> str:
-        token = "set" if self._has_token else "none"
-        return f"{type(self).__name__}(base_url={self.base_url!r}, token={token})"
+        return f"{type(self).__name__}(base_url={self.base_url!r}, {self._auth.describe()})"

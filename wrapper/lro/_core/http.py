@@ -33,13 +33,24 @@ __all__ = [
     "Response",
     "SyncTransport",
     "credentials",
+    "is_secret_header",
     "too_large",
 ]
 
 #: Largest response body read (decoded) before giving up with InvalidResponse.
 DEFAULT_MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
-_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+_REDACTED_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie", "set-cookie"})
+# Names that carry credentials by convention: x-goog-api-key, x-api-key, x-auth-token...
+_SECRET_SUFFIXES = ("-key", "-token", "-secret", "-password", "-credential", "-credentials")
+
+
+def is_secret_header(name: str) -> bool:
+    """Whether a header's value is a credential, never to be shown (``Authorization``,
+    ``Proxy-Authorization``, ``Cookie``, and names like ``*-key``, ``*-token``,
+    ``*-secret``, ``*-password``)."""
+    low = name.lower()
+    return low in _REDACTED_HEADERS or low.endswith(_SECRET_SUFFIXES) or low in ("key", "token")
 
 
 class Headers(Mapping[str, str]):
@@ -72,15 +83,12 @@ class Headers(Mapping[str, str]):
         return len(self._items)
 
     def __repr__(self) -> str:
-        shown = {
-            k: ("<redacted>" if k.lower() in _REDACTED_HEADERS else v)
-            for k, v in self._items.values()
-        }
+        shown = {k: ("<redacted>" if is_secret_header(k) else v) for k, v in self._items.values()}
         return f"Headers({shown!r})"
 
 
 def _redacted(headers: Mapping[str, str]) -> dict[str, str]:
-    return {k: ("<redacted>" if k.lower() in _REDACTED_HEADERS else v) for k, v in headers.items()}
+    return {k: ("<redacted>" if is_secret_header(k) else v) for k, v in headers.items()}
 
 
 def credentials(headers: Mapping[str, str]) -> list[str]:
@@ -89,7 +97,7 @@ def credentials(headers: Mapping[str, str]) -> list[str]:
     ``"t0k"``: the first word after the scheme, which any rendering of the value shows)."""
     found = []
     for key, value in headers.items():
-        if key.lower() in _REDACTED_HEADERS and value:
+        if is_secret_header(key) and value:
             words = value.split()
             found += [value, *words[1:2]]
     return found

@@ -87,8 +87,10 @@ class WaitPolicy:
             a deadline is shortened to end at the deadline.
         initial_delay: first sleep between GET polls, seconds (default 0.75).
         multiplier: growth of the sleep after each poll (default 1.4).
-        max_delay: largest sleep between polls, seconds (default 10). It also caps a
-            server's ``Retry-After`` / ``RetryInfo`` after a transient error.
+        max_delay: largest sleep between polls, seconds (default 10). A server's
+            ``Retry-After`` / ``RetryInfo`` after a transient error may be longer: it is
+            honoured while it fits the time left for the wait; when it does not, the wait
+            fails at once with the server's error (its ``retry_delay`` set).
         jitter: each sleep is multiplied by a uniform factor in
             ``[1 - jitter, 1 + jitter]`` (default 0.15), so many waiters do not poll in
             lockstep. 0 disables it.
@@ -483,6 +485,11 @@ class WaitPlan:
             raise error
         self._mark_deadline_check()
         self._sleep = self._retry_delay(error)
+        left = self.deadline.remaining()
+        if error.retry_delay is not None and left is not None and self._sleep > max(0.0, left):
+            # The server's own pace does not fit the wait: its error, now, not a retry that
+            # it asked us not to make (nor a sleep to the deadline and a doomed last check).
+            raise error
 
     def _mark_deadline_check(self) -> None:
         left = self.deadline.remaining()
@@ -490,9 +497,10 @@ class WaitPlan:
             self._checked_at_deadline = True
 
     def _retry_delay(self, error: Error) -> float:
-        """Backoff, or the server's delay (Retry-After / RetryInfo) capped at max_delay."""
+        """Backoff, or the server's delay (Retry-After / RetryInfo), which wins over
+        ``max_delay`` (the caller checks that it fits the deadline)."""
         computed = self._backoff.next()
         hint = error.retry_delay
         if hint is None:
             return computed
-        return min(max(0.0, hint), self.policy.max_delay)
+        return max(0.0, hint)

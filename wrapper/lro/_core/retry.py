@@ -18,9 +18,13 @@ What is retried (:func:`is_retryable`):
 * never CANCELLED, DEADLINE_EXCEEDED (from a service), INVALID_ARGUMENT, DATA_LOSS, or any
   other code.
 
-A server's delay is honoured exactly (0 included), clamped to ``[0, maximum]``; without one
-the delay of attempt *n* is ``min(maximum, initial * multiplier**(n-1))`` with jitter.
-No retry starts when its sleep would end past the call's deadline.
+A server's delay (``Retry-After`` or ``RetryInfo``) is honoured exactly, 0 included, and
+wins over the policy's ``maximum`` as long as it fits the time left for the call (its
+``deadline``, and the time left of the wait it is part of: :func:`call_budget`). When it
+does not fit, the call fails at once with the server's own error (``retry_delay`` set)
+instead of retrying early. Without a server delay the sleep before retry *n* is
+``min(maximum, initial * multiplier**(n-1))`` with jitter. No retry starts when its sleep
+would end past the call's deadline.
 
 Every attempt is logged at DEBUG on the ``lro`` logger: method, path, attempt, outcome and
 the delay before the next one. Headers, query strings and bodies are never logged.
@@ -28,11 +32,13 @@ the delay before the next one. Headers, query strings and bodies are never logge
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
@@ -45,13 +51,36 @@ from .errors import (
     TransportError,
 )
 
-__all__ = ["DEFAULT_RETRY", "NO_RETRY", "Retry", "RetryState", "is_retryable", "logger"]
+__all__ = [
+    "DEFAULT_RETRY",
+    "NO_RETRY",
+    "Retry",
+    "RetryState",
+    "call_budget",
+    "is_retryable",
+    "logger",
+]
 
 logger = logging.getLogger("lro")
 
 Jitter = Literal["full", "equal", "none"]
 
 _NEVER = frozenset({Code.CANCELLED, Code.INVALID_ARGUMENT, Code.DATA_LOSS})
+
+# Seconds left for what the calls made now are part of (a wait), or None.
+_BUDGET: ContextVar[float | None] = ContextVar("lro_call_budget", default=None)
+
+
+@contextlib.contextmanager
+def call_budget(seconds: float | None) -> Iterator[None]:
+    """Calls started inside the block retry only within ``seconds`` (None: no limit):
+    the waiters wrap each request in the time left of the wait, so that a call's retry
+    (and a server's ``Retry-After``) never runs past the wait's deadline."""
+    token = _BUDGET.set(seconds)
+    try:
+        yield
+    finally:
+        _BUDGET.reset(token)
 
 
 @dataclass(frozen=True)
@@ -61,7 +90,8 @@ class Retry:
     Attributes:
         initial: the first backoff cap, seconds.
         multiplier: growth of the cap per attempt.
-        maximum: largest sleep, seconds (also caps a server's ``Retry-After``).
+        maximum: largest backoff sleep, seconds. A server's ``Retry-After`` /
+            ``RetryInfo`` may be longer: it is honoured while it fits the deadline.
         deadline: seconds from the first attempt after which no new attempt starts
             (None: no limit). It does not cut a request in flight: each HTTP request has
             the client's ``timeout``.
@@ -107,10 +137,12 @@ class Retry:
 
     def delay_for(self, error: Error, retry_number: int) -> float:
         """The sleep before retry ``retry_number`` after ``error``: the server's delay
-        (``Retry-After`` / ``RetryInfo``) clamped to ``[0, maximum]``, else :meth:`backoff`."""
+        (``Retry-After`` / ``RetryInfo``; never negative, and not capped by ``maximum``:
+        :class:`RetryState` gives up when it does not fit the deadline), else
+        :meth:`backoff`."""
         server = error.retry_delay
         if server is not None:
-            return min(max(0.0, server), self.maximum)
+            return max(0.0, server)
         return self.backoff(retry_number)
 
 
@@ -156,7 +188,7 @@ class RetryState:
         idempotent: whether the call may be repeated safely.
         method, path: for the log lines only.
         budget: seconds from now after which no retry starts; combined (the earlier
-            wins) with ``policy.deadline``.
+            wins) with ``policy.deadline`` and the enclosing :func:`call_budget`.
     """
 
     def __init__(
@@ -176,7 +208,8 @@ class RetryState:
         self._clock = policy.clock if policy is not None else time.monotonic
         start = self._clock()
         self.start = start
-        limits = [b for b in (budget, policy.deadline if policy else None) if b is not None]
+        given = (budget, policy.deadline if policy else None, _BUDGET.get())
+        limits = [max(0.0, b) for b in given if b is not None]
         self.deadline: float | None = start + min(limits) if limits else None
 
     def begin(self) -> int:

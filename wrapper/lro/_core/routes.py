@@ -10,7 +10,11 @@ names, as plain data. :func:`build` turns one route and the caller's values into
 * query values are percent-encoded UTF-8 with ``/`` kept, in the spec's order; an array
   parameter sends one ``key=value`` pair per item (``names=a&names=b``), booleans are
   ``true``/``false``; a value of the wrong JSON type, or outside an enum, is refused;
-* the body is compact JSON (``NaN`` and non-JSON values refused).
+* the body is compact JSON (``NaN`` and non-JSON values refused);
+* ``root`` is the path of the route's server on the host: ``/{version}`` for the
+  spec's own server (the standard view: a Google-style service's versioned root), or a
+  view's mount (``/audit``, ``/admin``) when its path item names a server of its own.
+  Paths are relative to it; the client joins its base URL, the root and the path.
 
 This is the only module of ``lro`` that imports ``lro_api``, and it imports nothing but
 the table and the package version, so building and sending a request never loads the
@@ -26,20 +30,36 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 from lro_api import __version__ as API_VERSION
-from lro_api.routes import ROUTES, Param, Route
+from lro_api.routes import ROUTES, SERVER, SERVER_VARIABLES, Param, Route
 
 from .errors import InvalidArgument
 from .names import encode_path
 
-__all__ = ["API_VERSION", "ROUTES", "Param", "Prepared", "Route", "build", "response_model"]
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_VERSION",
+    "ROUTES",
+    "STANDARD_ROOT",
+    "Param",
+    "Prepared",
+    "Route",
+    "build",
+    "response_model",
+    "root_of",
+]
 
 #: Characters left as they are in a query value besides ``A-Z a-z 0-9 - . _ ~``.
 QUERY_SAFE = "/"
 
 _ARTICLE = {"integer": "an", "object": "an"}
+
+#: The path of the spec's own server (``/{version}``): the root of the standard view.
+STANDARD_ROOT = urlsplit(SERVER).path
+#: The API version a base URL without one means (the spec's default: ``v1``).
+DEFAULT_VERSION = SERVER_VARIABLES["version"]
 
 
 @dataclass(frozen=True)
@@ -47,9 +67,11 @@ class Prepared:
     """One request built from a route: everything but the base URL and the credentials.
 
     ``query`` holds the decoded ``(wire name, value)`` pairs; ``target`` is the encoded
-    path and query (``/v1/operations?pageSize=5``) to append to a base URL.
+    path and query (``/operations?pageSize=5``), relative to ``root``: the path of the
+    route's server on the host (``/{version}``, ``/audit``; see :func:`root_of`).
     """
 
+    root: str
     operation_id: str
     method: str
     path: str
@@ -122,7 +144,14 @@ def build(operation_id: str, /, *, body: Any = None, **values: Any) -> Prepared:
         headers["Content-Type"] = route.content_type or "application/json"
     elif route.body_param is not None and route.body_param.required:
         raise InvalidArgument(f"{operation_id} needs a request body")
-    return Prepared(operation_id, route.method, path, tuple(query), target, headers, data)
+    return Prepared(
+        _ROOTS[operation_id], operation_id, route.method, path, tuple(query), target, headers, data
+    )
+
+
+def root_of(route: Route) -> str:
+    """The path of the route's server on the host, e.g. ``/{version}`` or ``/audit``."""
+    return urlsplit(route.server or SERVER).path.rstrip("/")
 
 
 def response_model(operation_id: str) -> type[Any] | None:
@@ -169,3 +198,4 @@ def _arguments(route: Route) -> frozenset[str]:
 
 
 _ARGUMENTS = {operation_id: _arguments(route) for operation_id, route in ROUTES.items()}
+_ROOTS = {operation_id: root_of(route) for operation_id, route in ROUTES.items()}

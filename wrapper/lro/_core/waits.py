@@ -19,9 +19,10 @@ Strategy (see :class:`lro.WaitPolicy` for every knob and its default):
   one last check is made. Then it raises :class:`lro.WaitTimeout` carrying the last
   snapshot; the server-side operation keeps running unless ``cancel_on_timeout=True``.
   ``timeout=None`` waits forever; no timeout at all means ``policy.default_timeout``.
-* Transient failures (restarts, 503s, dropped or refused connections, Retry-After /
-  RetryInfo honoured up to ``max_delay``) are retried until the deadline; a permanent
-  error (NotFound, PermissionDenied, ...) ends the wait at once.
+* Transient failures (restarts, 503s, dropped or refused connections) are retried until
+  the deadline; a server's Retry-After / RetryInfo is honoured, even beyond ``max_delay``,
+  while it fits the time left (otherwise the wait fails at once with the server's error);
+  a permanent error (NotFound, PermissionDenied, ...) ends the wait at once.
 
 The waiter depends on a small interface (:class:`WaitBackend`: ``get``, ``wait_once``,
 ``cancel``), not on the client, and takes an injectable clock and sleep.

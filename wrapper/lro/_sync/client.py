@@ -163,9 +163,18 @@ class Client(ClientBase, WaitMethods):
     """Synchronous client of the Operations API (both views). Thread-safe.
 
     Args:
-        base_url: the service's base URL (``http(s)://host[:port][/prefix]``).
-        token: bearer token sent as ``Authorization``; never shown in ``repr()``, logs or
-            errors.
+        base_url: the service's base URL: ``http(s)://host[:port][/prefix][/version]``.
+            A last segment like ``v1``, ``v2``, ``v1beta1`` or ``v2beta3`` is the standard
+            view's API version; without one the version is ``v1``. The audited view is
+            at ``{base URL without its version}{audit_prefix}/v1``.
+        token: the bearer token sent as ``Authorization``: a string, or a callable
+            returning the current token, asked for each request (e.g.
+            :class:`lro.GoogleAuth`); a 401 is retried once with a freshly asked token.
+            Never shown in ``repr()``, logs or errors.
+        api_key: an API key, sent as ``x-goog-api-key`` (never shown).
+        headers: headers added to every request (e.g. ``{"x-goog-user-project": "p"}``);
+            values of names like credentials (``*-key``, ``*-token``, ``cookie``) are
+            never shown.
         timeout: per-HTTP-request timeout in seconds (connect, and each read).
         retry: the :class:`~lro._core.retry.Retry` policy; None disables retries.
         user_agent: prepended to the SDK's own ``User-Agent``.
@@ -174,6 +183,11 @@ class Client(ClientBase, WaitMethods):
         verify: verify TLS certificates (on by default, against the system trust store).
         ca_certs: a CA bundle file to verify against instead of the system trust store.
         max_connections: pooled keep-alive connections per host.
+        proxy: send every request through this proxy (``http://[user:pass@]host:port``;
+            credentials are sent as ``Proxy-Authorization`` and never shown), whatever
+            the environment says.
+        trust_env: honour ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``
+            (either case) as curl and httpx do (default True); False ignores them.
         wait_policy: default policy for :meth:`wait` (see :mod:`lro._sync.waiting`).
         transport: a custom transport (tests); by default a :class:`lro._sync.transport.Transport`.
 
@@ -184,7 +198,9 @@ class Client(ClientBase, WaitMethods):
         self,
         base_url: str = "http://127.0.0.1:8080",
         *,
-        token: str | None = None,
+        token: str | Callable[[], str] | None = None,
+        api_key: str | None = None,
+        headers: Mapping[str, str] | None = None,
         timeout: float = 30.0,
         retry: Retry | None = DEFAULT_RETRY,
         user_agent: str | None = None,
@@ -192,15 +208,23 @@ class Client(ClientBase, WaitMethods):
         verify: bool = True,
         ca_certs: str | None = None,
         max_connections: int = 10,
+        proxy: str | None = None,
+        trust_env: bool = True,
         wait_policy: WaitPolicy | None = None,
         transport: SyncTransport | None = None,
     ) -> None:
         self.audit = AuditedView(self)
         self._setup(
-            base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit
-        )
+            base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
+            api_key=api_key, headers=headers,
+        )  # fmt: skip
         self._transport: SyncTransport = transport or Transport(
-            timeout=timeout, verify=verify, ca_certs=ca_certs, max_connections=max_connections
+            timeout=timeout,
+            verify=verify,
+            ca_certs=ca_certs,
+            max_connections=max_connections,
+            proxy=proxy,
+            trust_env=trust_env,
         )
         self._close_lock = threading.Lock()
         self._closed = False
@@ -217,7 +241,7 @@ class Client(ClientBase, WaitMethods):
                 outcome: Response | Error | None = None
                 if isinstance(step, Request):
                     try:
-                        outcome = self._transport.send(step)
+                        outcome = self._exchange(step)
                     except Error as error:
                         outcome = error
                 elif retry is not None:
@@ -226,6 +250,17 @@ class Client(ClientBase, WaitMethods):
         except StopIteration as stop:
             result: R = stop.value
             return result
+
+    def _exchange(self, request: Request) -> Response:
+        """Send one request with the client's credentials, asking for the token now; a 401
+        is sent once more with a freshly asked token when the token comes from a callable
+        (see :mod:`lro._core.auth`; the async twin is ``AsyncClient._exchange``)."""
+        auth = self._auth
+        response = self._transport.send(auth.sign(request, auth.token()))
+        if response.status == 401 and auth.refreshable:
+            auth.invalidate()
+            response = self._transport.send(auth.sign(request, auth.token()))
+        return response
 
     def _pager(self, fetch: PageFetch) -> Pager[Operation]:
         return Pager(lambda token: self._run(fetch(token)))

@@ -2,16 +2,26 @@
 
 What a transport must do (and never do) is :mod:`lro._core.http`'s contract; this module
 maps urllib3's failures onto it. urllib3 is imported on first use.
+
+Proxies (:mod:`lro._core.proxies`): ``proxy=`` or, with ``trust_env`` (default), the
+``HTTPS_PROXY`` / ``HTTP_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` variables read when the
+transport is made. ``http://`` requests go to the proxy in absolute form; ``https://``
+ones through a ``CONNECT`` tunnel, with the service's certificate verified end to end
+(the proxy sees only ciphertext). Proxy credentials are sent as ``Proxy-Authorization``
+and never shown.
 """
 
 from __future__ import annotations
 
+import os
 import threading
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from lro._core.errors import (
     ConnectError,
     ConnectionDropped,
+    Error,
     FailedPrecondition,
     InvalidResponse,
     TLSError,
@@ -27,6 +37,7 @@ from lro._core.http import (
     credentials,
     too_large,
 )
+from lro._core.proxies import Proxy, parse_proxy, proxy_for
 from lro._net import describe, make_ssl_context, map_os_error
 
 if TYPE_CHECKING:
@@ -37,7 +48,7 @@ __all__ = ["Transport"]
 _CHUNK = 256 * 1024
 
 
-def _map_urllib3_error(exc: BaseException) -> TransportError | InvalidResponse:
+def _map_urllib3_error(exc: BaseException) -> Error:
     import http.client
 
     from urllib3 import exceptions as ux
@@ -51,6 +62,8 @@ def _map_urllib3_error(exc: BaseException) -> TransportError | InvalidResponse:
     if isinstance(exc, ux.NewConnectionError):
         return ConnectError(f"cannot connect: {message}")
     if isinstance(exc, ux.ProxyError):
+        if " 407 " in message:  # the tunnel was refused: retrying would not help
+            return FailedPrecondition(f"proxy error: {message}", http_status=407)
         return ConnectError(f"proxy error: {message}")
     if isinstance(exc, ux.ConnectTimeoutError):
         return TransportTimeout(f"connect timeout: {message}")
@@ -81,6 +94,10 @@ class Transport:
         max_connections: kept-alive connections per host; more are opened when needed
             (``block=False``) and closed after use.
         max_response_bytes: larger bodies raise :class:`~lro.errors.InvalidResponse`.
+        proxy: send every request through this proxy (``http://[user:pass@]host:port``),
+            whatever the environment says.
+        trust_env: read the proxy variables from the environment (see the module
+            docstring) when ``proxy`` is None; False ignores them.
     """
 
     def __init__(
@@ -91,9 +108,17 @@ class Transport:
         ca_certs: str | None = None,
         max_connections: int = 10,
         max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES,
+        proxy: str | None = None,
+        trust_env: bool = True,
     ) -> None:
         import urllib3
 
+        self.proxy: Proxy | None = parse_proxy(proxy) if proxy is not None else None
+        # Read once, as httpx does: a request never depends on a later change of os.environ.
+        self._env: Mapping[str, str] = dict(os.environ) if trust_env and proxy is None else {}
+        self._routes: dict[tuple[str, str | None, int | None], Proxy | None] = {}
+        self._proxy_pools: dict[tuple[Proxy, bool], urllib3.ProxyManager] = {}
+        self._proxy_secrets: list[str] = []
         self.timeout = timeout
         self.max_response_bytes = max_response_bytes
         self._lock = threading.Lock()
@@ -112,8 +137,25 @@ class Transport:
         # Made on the first https request: loading the trust store costs ~20 ms.
         self._tls_pool: urllib3.PoolManager | None = None
 
+    def _proxy_of(self, url: str) -> Proxy | None:
+        if self.proxy is not None:
+            return self.proxy
+        if not self._env:
+            return None
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.hostname, parts.port)
+        if key not in self._routes:
+            self._routes[key] = proxy_for(url, self._env)
+        return self._routes[key]
+
     def _pool_for(self, url: str) -> urllib3.PoolManager:
-        if not url[:8].lower().startswith("https://"):
+        proxy = self._proxy_of(url)
+        tls = url[:8].lower().startswith("https://")
+        if proxy is not None:
+            return self._proxy_pool(proxy, tls)
+        if not tls:
             return self._pool
         if self._tls_pool is not None:
             return self._tls_pool
@@ -128,6 +170,32 @@ class Transport:
                 self._tls_pool = urllib3.PoolManager(ssl_context=context, **options)
             return self._tls_pool
 
+    def _proxy_pool(self, proxy: Proxy, tls: bool) -> urllib3.ProxyManager:
+        pool = self._proxy_pools.get((proxy, tls))
+        if pool is not None:
+            return pool
+        with self._lock:
+            pool = self._proxy_pools.get((proxy, tls))
+            if pool is None:
+                import urllib3
+
+                options = dict(self._options)
+                if tls:  # the service's certificate, verified through the CONNECT tunnel
+                    if not self._verify:
+                        options.update(cert_reqs="CERT_NONE", assert_hostname=False)
+                    options["ssl_context"] = make_ssl_context(self._verify, self._ca_certs)
+                if proxy.scheme == "https":  # TLS to the proxy too, verified the same way
+                    options["proxy_ssl_context"] = make_ssl_context(self._verify, self._ca_certs)
+                authorization = proxy.authorization()
+                headers = None
+                if authorization:
+                    headers = {"Proxy-Authorization": authorization}
+                    secrets = (authorization, authorization.split()[-1], proxy.password)
+                    self._proxy_secrets += [s for s in secrets if s]
+                pool = urllib3.ProxyManager(proxy.url, proxy_headers=headers, **options)
+                self._proxy_pools[(proxy, tls)] = pool
+            return pool
+
     def send(self, request: Request) -> Response:
         """Send one request and read the whole response; see the module docstring."""
         import urllib3
@@ -136,8 +204,9 @@ class Transport:
             raise FailedPrecondition("the client is closed")
         seconds = request.timeout if request.timeout is not None else self.timeout
         timeout = urllib3.Timeout(connect=seconds, read=seconds)
+        pool = self._pool_for(request.url)  # a bad proxy variable: InvalidArgument, here
         try:
-            raw = self._pool_for(request.url).urlopen(
+            raw = pool.urlopen(
                 request.method,
                 request.url,
                 body=request.body,
@@ -164,7 +233,8 @@ class Transport:
                 return Response(raw.status, Headers(list(raw.headers.items())), body)
         # Raised here, outside the except blocks, so that the cause is chained only when
         # its text shows no credential (see chain()); inside, Python would chain it anyway.
-        raise chain(_map_urllib3_error(failure), failure, credentials(request.headers))
+        secrets = credentials(request.headers) + self._proxy_secrets
+        raise chain(_map_urllib3_error(failure), failure, secrets)
 
     def _read(self, raw: urllib3.BaseHTTPResponse) -> bytes:
         limit = self.max_response_bytes
@@ -187,10 +257,11 @@ class Transport:
         """Close every pooled connection; later sends raise FailedPrecondition."""
         with self._lock:
             self._closed = True
-            pools = [self._pool, self._tls_pool]
+            pools = [self._pool, self._tls_pool, *self._proxy_pools.values()]
         for pool in pools:
             if pool is not None:
                 pool.clear()
 
     def __repr__(self) -> str:
-        return f"Transport(timeout={self.timeout!r})"
+        proxy = f", proxy={self.proxy!r}" if self.proxy is not None else ""
+        return f"Transport(timeout={self.timeout!r}{proxy})"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from lro._core.errors import Error, WaitTimeout
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
+from lro._core.retry import call_budget
 from lro._core.waits import (
     SLICE,
     OnDone,
@@ -54,10 +55,12 @@ def _check_stop(stop: threading.Event | None, name: str) -> None:
         raise abandoned(name)
 
 
-def _fetch(backend: WaitBackend, name: str, fetch: Fetch) -> Operation:
-    if fetch.window is None:
-        return backend.get(name)
-    return backend.wait_once(name, fetch.window)
+def _fetch(backend: WaitBackend, name: str, fetch: Fetch, left: float | None) -> Operation:
+    # The wait's time left bounds the call's own retries (a server's Retry-After included).
+    with call_budget(left):
+        if fetch.window is None:
+            return backend.get(name)
+        return backend.wait_once(name, fetch.window)
 
 
 def snapshots(
@@ -88,7 +91,7 @@ def snapshots(
             continue
         started = clock()
         try:
-            snapshot = _fetch(backend, name, action)
+            snapshot = _fetch(backend, name, action, plan.deadline.remaining())
         except Error as error:
             try:
                 plan.on_error(error, action)

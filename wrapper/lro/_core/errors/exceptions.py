@@ -110,9 +110,13 @@ class Error(Exception):
         operation_name: the operation concerned, when known.
         retry_delay: seconds to wait before retrying, from a ``RetryInfo`` detail or a
             ``Retry-After`` header (the larger when both), else None.
+        request: the request that failed, as ``"METHOD /path"`` (the URL's path: no
+            host, query or credentials), when the client sent one; shown by ``str()``, so
+            a wrong base URL reads as what it is.
     """
 
     code: Code = Code.UNKNOWN
+    request: str | None = None
 
     # The class of each code, filled in by the classes themselves (``code=`` below).
     _by_code: ClassVar[dict[Code, type[Error]]] = {}
@@ -201,6 +205,8 @@ class Error(Exception):
             extras.append(f"reason={self.reason}")
         if self.operation_name and self.operation_name not in self.message:
             extras.append(f"name={self.operation_name}")
+        if self.request:
+            extras.append(f"request={self.request}")
         return f"{text} [{', '.join(extras)}]" if extras else text
 
     def __repr__(self) -> str:
