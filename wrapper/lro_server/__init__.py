@@ -1,4 +1,4 @@
-"""The reference server of the Operations API (standard library only).
+"""The reference server of the Operations API (the standard library, and h11 to parse HTTP).
 
     with lro_server.serve(port=0, db=":memory:") as srv:
         ...  # srv.url, srv.faults, srv.simulate(), srv.requests

@@ -15,8 +15,47 @@ import sys
 from collections.abc import Sequence
 
 from .app import Server, ServerConfig
-from .http import DEFAULT_MAX_BODY_BYTES
 from .identity import load_tokens_file, parse_token_arg
+from .limits import Limits
+
+_DEFAULTS = Limits()
+# (flag, type, metavar, help) of each limit; the flag is the ServerConfig field's name.
+_LIMIT_FLAGS = [
+    ("--max-body-bytes", int, "N", "larger request bodies get 413 (default 1 MiB)"),
+    ("--max-head-bytes", int, "N", "larger request heads get 414/431 (default 512 KiB)"),
+    ("--max-connections", int, "N", "beyond it, new connections get 503 (default %(default)s)"),
+    (
+        "--header-timeout",
+        float,
+        "SECONDS",
+        "a request head must arrive within (default %(default)s)",
+    ),
+    ("--body-timeout", float, "SECONDS", "a request body must arrive within (default %(default)s)"),
+    (
+        "--idle-timeout",
+        float,
+        "SECONDS",
+        "idle keep-alive connections close after (default %(default)s)",
+    ),
+    (
+        "--write-timeout",
+        float,
+        "SECONDS",
+        "a client must take its response within (default %(default)s)",
+    ),
+    (
+        "--input-buffer-bytes",
+        int,
+        "N",
+        "bytes of partly received requests all connections may hold (default 32 MiB)",
+    ),
+    (
+        "--output-buffer-bytes",
+        int,
+        "N",
+        "bytes of unread responses all connections may hold; past it: 503 (default 32 MiB)",
+    ),
+]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -31,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
         help="SQLite file, or :memory: (default %(default)s)",
     )
     parser.add_argument(
+        "--synchronous",
+        choices=("normal", "full"),
+        default="normal",
+        help="SQLite synchronous mode of the file: full also survives power loss (default normal)",
+    )
+    parser.add_argument(
         "--token",
         action="append",
         default=[],
@@ -39,17 +84,31 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--tokens-file", help="JSON object mapping token to principal")
     parser.add_argument(
+        "--admin",
+        action="append",
+        default=[],
+        metavar="PRINCIPAL",
+        help="PRINCIPAL may use /admin/v1/* (repeatable); with tokens and no --admin, nobody may",
+    )
+    parser.add_argument(
         "--max-wait",
         type=float,
         default=30.0,
         metavar="SECONDS",
         help="cap and default of WaitOperation's timeout (default 30)",
     )
-    parser.add_argument(
-        "--max-body-bytes",
+    limits = parser.add_argument_group("limits")
+    for flag, kind, metavar, text in _LIMIT_FLAGS:
+        name = flag[2:].replace("-", "_")
+        limits.add_argument(
+            flag, type=kind, default=getattr(_DEFAULTS, name), metavar=metavar, help=text
+        )
+    limits.add_argument(
+        "--max-page-bytes",
         type=int,
-        default=DEFAULT_MAX_BODY_BYTES,
-        help="larger request bodies get 413 (default 1 MiB)",
+        default=ServerConfig.max_page_bytes,
+        metavar="N",
+        help="a list page stops early (with a nextPageToken) past this size (default 1 MiB)",
     )
     parser.add_argument(
         "--simulate", type=int, default=0, metavar="N", help="start N demo operations"
@@ -82,19 +141,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    config = ServerConfig(
-        host=args.host,
-        port=args.port,
-        db=args.db,
-        tokens=tokens,
-        max_wait=args.max_wait,
-        max_body_bytes=args.max_body_bytes,
-        simulate=args.simulate,
-        simulate_duration=args.simulate_duration,
-    )
+    limits = {flag[2:].replace("-", "_"): None for flag, *_ in _LIMIT_FLAGS}
+    try:
+        config = ServerConfig(
+            host=args.host,
+            port=args.port,
+            db=args.db,
+            tokens=tokens,
+            admins=tuple(args.admin),
+            max_wait=args.max_wait,
+            simulate=args.simulate,
+            simulate_duration=args.simulate_duration,
+            max_page_bytes=args.max_page_bytes,
+            synchronous=args.synchronous,
+            **{name: getattr(args, name) for name in limits},
+        )
+    except ValueError as e:
+        parser.error(str(e))
     try:
         asyncio.run(_run(config))
-    except OSError as e:
+    except (OSError, ImportError) as e:  # address in use; the [server] extra missing
         print(f"lro-server: {e}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:

@@ -13,37 +13,69 @@ what tests use:
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from types import TracebackType
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from .faults import Faults
-from .http import DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HEAD_BYTES, HttpServer, Request, Response
 from .identity import ANONYMOUS, Identity
+from .limits import Limits
+from .listener import HttpServer
+from .messages import Drop, Request, Response
 from .routes import ADMIN_PREFIX, Router
-from .service import Operations
+from .service import DEFAULT_MAX_PAGE_BYTES, Operations
 from .simulation import Simulator
-from .store import Store
+from .store import SYNCHRONOUS_MODES, Store
 from .wire import JsonObject
 
 logger = logging.getLogger("lro_server")
 T = TypeVar("T")
 
 
+_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class ServerConfig:
+    """Everything a server is told. The HTTP limits are those of `limits.Limits` (same
+    names, same meaning: see that module); `admins` only matter when `tokens` are set."""
+
     host: str = "127.0.0.1"
     port: int = 8080
     db: str = ":memory:"
     tokens: Mapping[str, str] | None = None  # token -> principal; None or empty: open mode
     max_wait: float = 30.0  # seconds; cap and default of WaitOperation's timeout
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES
+    max_body_bytes: int = _LIMITS.max_body_bytes
+    max_head_bytes: int = _LIMITS.max_head_bytes
     simulate: int = 0  # demo operations to start at startup
     simulate_duration: float = 10.0
+    admins: tuple[str, ...] = ()  # principals that may use /admin/v1/* when tokens are set
+    max_connections: int = _LIMITS.max_connections
+    header_timeout: float = _LIMITS.header_timeout
+    body_timeout: float = _LIMITS.body_timeout
+    idle_timeout: float = _LIMITS.idle_timeout
+    write_timeout: float = _LIMITS.write_timeout
+    input_buffer_bytes: int = _LIMITS.input_buffer_bytes
+    output_buffer_bytes: int = _LIMITS.output_buffer_bytes
+    max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # a list page stops early past this size
+    synchronous: str = "normal"  # SQLite's synchronous mode of a file store: normal or full
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "admins", tuple(self.admins))
+        if self.synchronous.lower() not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
+        if self.max_page_bytes < 1:
+            raise ValueError("max_page_bytes must be at least 1")
+        self.limits()  # checks them
+
+    def limits(self) -> Limits:
+        """The HTTP layer's part of this configuration."""
+        names = [f.name for f in dataclasses.fields(Limits)]
+        return Limits(**{name: getattr(self, name) for name in names})
 
 
 class Server:
@@ -51,18 +83,17 @@ class Server:
 
     def __init__(self, config: ServerConfig) -> None:
         self.config = config
+        self._http = HttpServer(self.handle, limits=config.limits(), admit=self.admit)
         # sqlite3 connections belong to the thread that opened them: this is the loop's thread.
-        self.store = Store(config.db)
-        self.operations = Operations(self.store, max_wait_seconds=config.max_wait)
+        self.store = Store(config.db, synchronous=config.synchronous)
+        self.operations = Operations(
+            self.store, max_wait_seconds=config.max_wait, max_page_bytes=config.max_page_bytes
+        )
         self.faults = Faults()
         self.simulator = Simulator(self.operations, self.store)
         self.requests = 0  # non-admin requests, faulted ones included
-        self._router = Router(
-            self.operations, Identity(config.tokens), self.faults, self.simulator, self.stats
-        )
-        self._http = HttpServer(
-            self.handle, max_head_bytes=config.max_head_bytes, max_body_bytes=config.max_body_bytes
-        )
+        identity = Identity(config.tokens, config.admins)
+        self._router = Router(self.operations, identity, self.faults, self.simulator, self.stats)
         self.port = 0
 
     @property
@@ -85,11 +116,22 @@ class Server:
         await self.simulator.close()
         self.store.close()
 
+    @property
+    def open_connections(self) -> int:
+        return self._http.open_connections
+
     def stats(self) -> JsonObject:
         counters = {"requests": self.requests, "heldWaits": self.operations.held_waits}
         return {key: value for key, value in counters.items() if value}  # proto3: no zeros
 
-    async def handle(self, request: Request) -> Response | None:
+    def admit(self, request: Request) -> Response | None:
+        """Before a body is read: 401 and 403 at once (no `100 Continue` for those)."""
+        refusal = self._router.admit(request)
+        if refusal is not None and not request.path.startswith(ADMIN_PREFIX):
+            self.requests += 1
+        return refusal
+
+    async def handle(self, request: Request) -> Response | Drop | None:
         if request.path.startswith(ADMIN_PREFIX):
             return await self._router.dispatch(request)
         self.requests += 1
@@ -101,10 +143,12 @@ class Server:
             await asyncio.sleep(1.0 if rule.delay_seconds is None else rule.delay_seconds)
             return await self._router.dispatch(request)
         if rule.kind == "drop_before":
-            return None
+            return Drop.CLOSE
+        if rule.kind == "reset":
+            return Drop.RESET
         if rule.kind == "drop_after":
             await self._router.dispatch(request)  # committed before the connection drops
-            return None
+            return Drop.CLOSE
         return rule.response()
 
 
@@ -157,6 +201,11 @@ class RunningServer:
     def held_waits(self) -> int:
         """WaitOperation calls being held right now."""
         return self._require().operations.held_waits
+
+    @property
+    def open_connections(self) -> int:
+        """Client connections open right now."""
+        return self._require().open_connections
 
     def simulate(
         self,
@@ -226,17 +275,21 @@ def serve(
     max_wait: float = 30.0,
     *,
     host: str = "127.0.0.1",
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-    max_head_bytes: int = DEFAULT_MAX_HEAD_BYTES,
+    admins: Iterable[str] = (),
+    **options: Any,
 ) -> RunningServer:
-    """Start a server on a background thread; use it as a context manager to stop it."""
+    """Start a server on a background thread; use it as a context manager to stop it.
+
+    `options` are any other `ServerConfig` fields (`max_body_bytes`, `header_timeout`,
+    `max_connections`, ...).
+    """
     config = ServerConfig(
         host=host,
         port=port,
         db=db,
         tokens=tokens,
         max_wait=max_wait,
-        max_body_bytes=max_body_bytes,
-        max_head_bytes=max_head_bytes,
+        admins=tuple(admins),
+        **options,
     )
     return RunningServer(config)

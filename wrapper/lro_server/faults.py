@@ -2,8 +2,10 @@
 
 A `FaultRule` applies to the next `count` requests whose method equals `method`
 (if given) and whose raw path (percent-encoded, without the query) matches the
-regular expression `path` (if given). The first armed rule that matches wins;
-a rule is disarmed when its count is used up. Admin paths are never faulted.
+pattern `path` (if given): a regular expression of the subset `pattern` accepts
+(`^`, `$`, `.*`, `.`, sets, escapes), matched in time linear in the path's length.
+The first armed rule that matches wins; a rule is disarmed when its count is used
+up. Admin paths are never faulted. At most `MAX_RULES` rules are armed at once.
 
 Kinds:
 - `unavailable`: 503 UNAVAILABLE (with Retry-After if `retryAfterSeconds` is set);
@@ -14,9 +16,11 @@ Kinds:
 - `delay`: sleep `delaySeconds` (default 1), then handle the request normally;
 - `drop_before`: close the connection without handling the request;
 - `drop_after`: handle the request and commit it, then close without replying;
+- `reset`: reset the connection (TCP RST) without handling the request;
 - `malformed`: 200 with a truncated JSON body (the request is not handled);
 - `html_502`: a proxy's 502 HTML page (not handled);
-- `oversized`: 200 with a valid JSON body of `sizeBytes` (default 8 MiB; not handled);
+- `oversized`: 200 with a valid JSON body of `sizeBytes` (default 8 MiB, at most
+  16 MiB; not handled);
 - `error`: `status` and `code` of choice (default 500 / 13 INTERNAL; either one
   alone implies the other) with the body in `errorForm` 1 (Google REST
   `{"error": {...}}`), 2 (bare Status, the default) or 3 (grpc-gateway v1).
@@ -29,14 +33,21 @@ from __future__ import annotations
 
 import itertools
 import math
-import re
 import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from .errors import HTTP_STATUS, RETRY_INFO_TYPE, Code, code_for_http_status, error_info
+from .errors import (
+    HTTP_STATUS,
+    RETRY_INFO_TYPE,
+    ApiError,
+    Code,
+    code_for_http_status,
+    error_info,
+)
 from .errors import invalid_argument as _invalid
-from .http import Response, json_response
+from .messages import Response, json_response
+from .pattern import PathPattern
 from .wire import (
     JsonObject,
     as_int32,
@@ -54,6 +65,7 @@ KINDS = (
     "delay",
     "drop_before",
     "drop_after",
+    "reset",
     "malformed",
     "html_502",
     "oversized",
@@ -61,7 +73,8 @@ KINDS = (
 )
 _CODES = frozenset(int(code) for code in Code)
 DEFAULT_OVERSIZED_BYTES = 8 * 1024 * 1024
-MAX_OVERSIZED_BYTES = 256 * 1024 * 1024
+MAX_OVERSIZED_BYTES = 16 * 1024 * 1024
+MAX_RULES = 256
 
 _HTML_502 = (
     b"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
@@ -85,7 +98,7 @@ class FaultRule:
     error_form: int | None = None
     size_bytes: int | None = None
     id: str = ""
-    _pattern: re.Pattern[str] | None = field(default=None, init=False, repr=False, compare=False)
+    _pattern: PathPattern | None = field(default=None, init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         """Check every field, so a bad rule fails when armed rather than when it fires."""
@@ -96,10 +109,7 @@ class FaultRule:
         if self.method is not None:
             self.method = self.method.upper()
         if self.path is not None:
-            try:
-                self._pattern = re.compile(self.path)
-            except re.error as e:
-                raise _invalid(f"path is not a valid regular expression: {e}") from None
+            self._pattern = PathPattern(self.path)
         if self.code is not None and self.code not in _CODES:
             raise _invalid(f"code {self.code} is not a google.rpc.Code")
         if self.status is not None and not 100 <= self.status <= 599:
@@ -154,7 +164,7 @@ class FaultRule:
     def matches(self, method: str, path: str) -> bool:
         if self.method is not None and method != self.method:
             return False
-        return self._pattern is None or self._pattern.search(path) is not None
+        return self._pattern is None or self._pattern.search(path)
 
     def response(self) -> Response:
         """The canned reply of the kinds that answer instead of handling the request."""
@@ -230,6 +240,12 @@ class Faults:
 
     def add_rule(self, rule: FaultRule) -> FaultRule:
         with self._lock:
+            if len(self._rules) >= MAX_RULES:
+                raise ApiError(
+                    Code.RESOURCE_EXHAUSTED,
+                    f"{MAX_RULES} fault rules are armed already; clear some first",
+                    reason="TOO_MANY_FAULTS",
+                )
             rule.id = f"fault-{next(self._ids)}"
             self._rules.append(rule)
         return rule

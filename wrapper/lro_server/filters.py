@@ -16,6 +16,10 @@ Anything else (OR, NOT, parentheses, `:`, `<`, other fields, unquoted strings) i
 INVALID_ARGUMENT with a message that names the offending part and repeats this
 list. An empty filter matches everything.
 
+Budgets: at most `MAX_FILTER_LENGTH` characters and `MAX_TERMS` comparisons (more
+is INVALID_ARGUMENT, before any parsing); the tokenizer reads the text once, left
+to right, so parsing is linear in its length.
+
 A parsed filter is a SQL condition over the store's indexed columns plus its
 parameters, so filtering happens in SQLite; it also has a canonical text that
 page tokens use to tell whether a token was issued for the same filter.
@@ -31,9 +35,11 @@ from .errors import invalid_argument
 SUPPORTED = (
     'supported: done = true|false, creator = "...", name = "..." (with = or !=), joined by AND'
 )
+MAX_FILTER_LENGTH = 4096
+MAX_TERMS = 50
 
 _TOKEN = re.compile(
-    r"""\s*(?:
+    r"""(?:
         (?P<op>!=|=)
       | (?P<string>"(?:[^"\\]|\\.)*")
       | (?P<word>[A-Za-z_][A-Za-z0-9_.]*)
@@ -55,9 +61,13 @@ EMPTY = Filter("", (), "")
 
 
 def parse_filter(text: str) -> Filter:
+    if len(text) > MAX_FILTER_LENGTH:
+        raise _error(text, f"it is longer than {MAX_FILTER_LENGTH} characters")
     if not text.strip():
         return EMPTY
     tokens = _tokenize(text)
+    if len(tokens) > 4 * MAX_TERMS:  # a term is 3 tokens, plus AND between terms
+        raise _error(text, f"it has more than {MAX_TERMS} comparisons")
     clauses: list[str] = []
     params: list[str | int] = []
     canonical: list[str] = []
@@ -92,8 +102,8 @@ def parse_filter(text: str) -> Filter:
 
 def _tokenize(text: str) -> list[tuple[str, str]]:
     tokens: list[tuple[str, str]] = []
-    position = 0
-    while text[position:].strip():
+    position = _skip_space(text, 0)
+    while position < len(text):
         match = _TOKEN.match(text, position)
         assert match is not None  # `other` matches any non-space character
         kind = match.lastgroup or "other"
@@ -102,8 +112,14 @@ def _tokenize(text: str) -> list[tuple[str, str]]:
             reason = "an unterminated string" if bad == '"' else f"unexpected {bad!r}"
             raise _error(text, reason)
         tokens.append((kind, match.group(kind)))
-        position = match.end()
+        position = _skip_space(text, match.end())
     return tokens
+
+
+def _skip_space(text: str, position: int) -> int:
+    while position < len(text) and text[position].isspace():
+        position += 1
+    return position
 
 
 def _unquote(literal: str) -> str:

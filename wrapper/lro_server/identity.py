@@ -1,7 +1,11 @@
-"""Who is calling: bearer tokens mapped to principals.
+"""Who is calling: bearer tokens mapped to principals, and who is an admin.
 
-With no tokens configured the server is open and every caller is `anonymous`.
-Otherwise `Authorization: Bearer <token>` must carry a configured token. Tokens
+With no tokens configured the server is open and every caller is `anonymous`
+(and may use `/admin/v1/*`: the in-process test double stays fully open).
+Otherwise `Authorization: Bearer <token>` must carry a configured token, and only
+the principals named as admins (`--admin PRINCIPAL`) may use `/admin/v1/*`;
+with none named, nobody may over HTTP (the Python-side `srv.faults` and
+`srv.simulate()` do not go over HTTP and always work). Tokens
 are compared in constant time against every configured token (digests of equal
 length, no early exit), and they never leave this module: callers get only the
 principal, which is what the server logs.
@@ -12,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from .errors import ApiError, Code
@@ -21,14 +25,24 @@ ANONYMOUS = "anonymous"
 
 
 class Identity:
-    def __init__(self, tokens: Mapping[str, str] | None = None) -> None:
+    def __init__(self, tokens: Mapping[str, str] | None = None, admins: Iterable[str] = ()) -> None:
         self._principals = [
             (_digest(token), principal) for token, principal in (tokens or {}).items()
         ]
+        self._admins = frozenset(admins)
 
     @property
     def open(self) -> bool:
         return not self._principals
+
+    def require_admin(self, principal: str) -> None:
+        """PERMISSION_DENIED unless `principal` has the admin role (everyone, in open mode)."""
+        if not self.open and principal not in self._admins:
+            raise ApiError(
+                Code.PERMISSION_DENIED,
+                f"{principal} may not use the admin API (the server names its admins: --admin)",
+                reason="ADMIN_ONLY",
+            )
 
     def principal(self, authorization: str | None) -> str:
         """The principal for an Authorization header value; UNAUTHENTICATED if none matches."""

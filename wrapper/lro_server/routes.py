@@ -26,8 +26,8 @@ from dataclasses import dataclass, field
 
 from .errors import ApiError, Code, invalid_argument
 from .faults import FaultRule, Faults
-from .http import Request, Response, error_response, json_response
 from .identity import Identity
+from .messages import Request, Response, error_response, json_response
 from .names import validate_name
 from .service import Operations, Page, basic_view, standard_view
 from .simulation import Simulator
@@ -202,11 +202,27 @@ class Router:
             ("admin", "stats", ""): {"GET": self.stats},
         }
 
+    def admit(self, request: Request) -> Response | None:
+        """Before the body is read: refuse callers that could never be served (401, 403)."""
+        try:
+            self._authorize(request)
+        except ApiError as e:
+            response = error_response(e)
+            _log(request, response, "-", time.monotonic())
+            return response
+        return None
+
+    def _authorize(self, request: Request) -> str:
+        principal = self._identity.principal(request.headers.get("authorization"))
+        if request.path.startswith(ADMIN_PREFIX):
+            self._identity.require_admin(principal)
+        return principal
+
     async def dispatch(self, request: Request) -> Response:
         started = time.monotonic()
         principal = "-"
         try:
-            principal = self._identity.principal(request.headers.get("authorization"))
+            principal = self._authorize(request)
             target = parse_target(request.path)
             methods = self._routes.get(target.key) if target is not None else None
             if target is None or methods is None:
@@ -228,15 +244,7 @@ class Router:
             response = json_response(200, payload)
         except ApiError as e:
             response = error_response(e)
-        # The principal, never the Authorization header: tokens stay out of logs.
-        logger.info(
-            "%s %.200s -> %d principal=%s %.1fms",
-            request.method,
-            request.path,
-            response.status,
-            principal,
-            (time.monotonic() - started) * 1000,
-        )
+        _log(request, response, principal, started)
         return response
 
     # --- standard view --------------------------------------------------------------------
@@ -350,7 +358,7 @@ class Router:
 
     async def simulate(self, call: Call) -> JsonObject:
         body = call.body()
-        ops = self._simulator.start(
+        ops = await self._simulator.start_soon(
             call.principal,
             count=read_field(body, "count", as_int32, 1),
             duration=read_field(body, "durationSeconds", as_number, 1.0),
@@ -373,6 +381,18 @@ class Router:
 
     async def stats(self, call: Call) -> JsonObject:
         return self._stats()
+
+
+def _log(request: Request, response: Response, principal: str, started: float) -> None:
+    # The principal, never the Authorization header: tokens stay out of logs.
+    logger.info(
+        "%s %.200s -> %d principal=%s %.1fms",
+        request.method,
+        request.path,
+        response.status,
+        principal,
+        (time.monotonic() - started) * 1000,
+    )
 
 
 def _full_view(op: JsonObject) -> JsonObject:

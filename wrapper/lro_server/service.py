@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import ApiError, Code, error_info, invalid_argument, not_found
@@ -25,6 +25,8 @@ from .wire import NANOS_PER_SECOND, JsonObject, format_timestamp
 
 MAX_BATCH = 1000
 MAX_REQUEST_ID_LENGTH = 256
+# A list page stops early (with a nextPageToken) before its operations' JSON passes this.
+DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
 
 # Field order of a V1Operation on the wire; the standard view is its first-class subset.
 _AUDITED_FIELDS = (
@@ -65,10 +67,27 @@ class Page:
     total_size: int
 
 
+@dataclass(frozen=True)
+class Step:
+    """A change a simulation makes: new metadata (if any), or the end (error or response)."""
+
+    name: str
+    metadata: JsonObject | None = None
+    error: JsonObject | None = None
+    response: JsonObject | None = None
+
+
 class Operations:
-    def __init__(self, store: Store, *, max_wait_seconds: float) -> None:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        max_wait_seconds: float,
+        max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+    ) -> None:
         self._store = store
         self._max_wait_ns = int(max_wait_seconds * NANOS_PER_SECOND)
+        self._max_page_bytes = max_page_bytes
         self._tokens = PageTokens(store.secret("page-tokens"))
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._last_ns = 0
@@ -120,10 +139,7 @@ class Operations:
     ) -> Page:
         """One page; ``with_total``: count every match (the standard view never shows it)."""
         after = self._tokens.resume_after(token, query)
-        size = page_size(requested)
-        rows = self._store.page(selection, after, size + 1)  # one extra row says "more"
-        more = len(rows) > size
-        rows = rows[:size]
+        rows, more = self._store.page(selection, after, page_size(requested), self._max_page_bytes)
         next_token = self._tokens.issue(rows[-1][0], query) if more else ""
         total = self._store.count(selection) if with_total else 0
         return Page([op for _, op in rows], next_token, total)
@@ -188,17 +204,30 @@ class Operations:
                     metadata={"name": name},
                 )
         else:
-            if parent:
-                validate_name(parent, field="parent")
-                if "operations" in parent.split("/"):
-                    raise invalid_argument("parent must not contain an 'operations' segment")
-            name = validate_name(new_name(parent))
+            name = validate_name(new_name(_check_parent(parent)))
+        op = self._new(principal, name, metadata)
+        self._store.insert(op, key)
+        return op
+
+    def create_many(
+        self,
+        principal: str,
+        metadatas: Sequence[JsonObject],
+        *,
+        parent: str = "",
+        plan: Callable[[JsonObject], JsonObject],
+    ) -> list[JsonObject]:
+        """New running operations and their simulation plans, in one transaction."""
+        validate_name(new_name(_check_parent(parent)))  # ids have one length: one check will do
+        ops = [self._new(principal, new_name(parent), metadata) for metadata in metadatas]
+        self._store.insert_many(ops, [(op["name"], plan(op)) for op in ops])
+        return ops
+
+    def _new(self, principal: str, name: str, metadata: JsonObject | None) -> JsonObject:
         op: JsonObject = {"name": name, "createTime": self._now(), "creator": principal}
         if metadata is not None:
             op["metadata"] = metadata
-        op = _ordered(op)
-        self._store.insert(op, key)
-        return op
+        return _ordered(op)
 
     def update(self, principal: str, name: str, metadata: JsonObject) -> JsonObject:
         op = self._running(name, "update")
@@ -281,6 +310,28 @@ class Operations:
         # A name given twice gets the same (marked) operation both times.
         return [_ordered(changed.get(op["name"], op)) for op in ops]
 
+    def advance(self, principal: str, steps: Sequence[Step]) -> list[str]:
+        """Apply simulation steps in one transaction, skipping operations no longer running
+        (finished by someone else); returns the names skipped."""
+        found = self._store.get_many([step.name for step in steps])
+        changed: list[JsonObject] = []
+        skipped: list[str] = []
+        for step in steps:
+            op = found.get(step.name)
+            if op is None or op.get("done"):
+                skipped.append(step.name)
+                continue
+            if step.metadata is not None:
+                op["metadata"] = step.metadata
+            if step.error is not None or step.response is not None:
+                self._finish(op, principal, error=step.error, response=step.response)
+            else:
+                self._touch(op, principal)
+            changed.append(op)
+        if changed:
+            self._write(changed)
+        return skipped
+
     # --- helpers --------------------------------------------------------------------------
 
     def _get_all(self, names: Sequence[str]) -> list[JsonObject]:
@@ -344,6 +395,14 @@ class Operations:
         # Strictly increasing, so updateTime never equals or precedes createTime.
         self._last_ns = max(time.time_ns(), self._last_ns + 1)
         return format_timestamp(self._last_ns)
+
+
+def _check_parent(parent: str) -> str:
+    if parent:
+        validate_name(parent, field="parent")
+        if "operations" in parent.split("/"):
+            raise invalid_argument("parent must not contain an 'operations' segment")
+    return parent
 
 
 def cancelled_status(name: str, principal: str) -> JsonObject:

@@ -1,9 +1,15 @@
 """Simulated operations: they report progress for a while, then finish.
 
-Each one is a task that writes through the same `Operations` methods a worker
-would call over HTTP (update, finalize), so `:wait` callers wake exactly as they
-would for real traffic. Its plan is stored in the database; a restarted server
-resumes the plans that had not finished, on the original wall-clock schedule.
+They write through the same `Operations` as a worker over HTTP would, so `:wait`
+callers wake exactly as they would for real traffic. Each plan is stored with its
+operation (in the same transaction); a restarted server resumes the plans that had
+not finished, on the original wall-clock schedule.
+
+One scheduler task runs them all: due steps are applied in batches of `BATCH`,
+one transaction each, and the loop yields between batches, so 10,000 simulations
+(the most one call may start, `MAX_COUNT`) never stall other requests. Creating
+them is batched the same way. A step that comes due after its successor's time
+is skipped (a resumed or busy server reports only the latest progress).
 
 Metadata: `{"@type": ".../lro.example.ProgressMetadata", "progressPercent": 40,
 "progress": 0.4, "step": 4, "stepsTotal": 10, "startTime": "..."}`; step k of n is
@@ -14,12 +20,16 @@ reported at k/n of the duration. Outcomes: `response` (a SimulationResult),
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import heapq
+import itertools
 import logging
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
-from .errors import ApiError, Code, invalid_argument
-from .service import Operations, cancelled_status, status
+from .errors import Code, invalid_argument
+from .service import Operations, Step, cancelled_status, status
 from .store import Store
 from .wire import NANOS_PER_SECOND, JsonObject, format_timestamp
 
@@ -32,6 +42,7 @@ OUTCOMES = ("response", "error", "cancelled")
 MAX_COUNT = 10_000
 MAX_STEPS = 1000
 MAX_DURATION_SECONDS = 86_400.0
+BATCH = 250  # operations created, or steps applied, per transaction
 
 
 @dataclass(frozen=True)
@@ -46,8 +57,42 @@ class Plan:
         """Wall-clock time (ns) of `step`; step `steps` is the end."""
         return self.start_ns + self.duration_ns * step // self.steps
 
-    def progress(self, step: int) -> JsonObject:
-        return progress(step, self.steps, self.start_ns)
+    def next_step(self, after: int, now_ns: int) -> int:
+        """The step to report after `after`: the latest one whose successor is not due."""
+        step = after + 1
+        while step < self.steps and self.at(step + 1) <= now_ns:
+            step += 1
+        return step
+
+    def change(self, step: int) -> Step:
+        if step < self.steps:
+            return Step(self.name, metadata=progress(step, self.steps, self.start_ns))
+        if self.outcome == "response":
+            op_id = self.name.rsplit("/", 1)[-1]
+            result = {
+                "@type": RESULT_TYPE,
+                "outputUri": f"memory://simulations/{op_id}",
+                "items": self.steps,
+            }
+            done = progress(self.steps, self.steps, self.start_ns)
+            return Step(self.name, metadata=done, response=result)
+        if self.outcome == "error":
+            failure = status(Code.INTERNAL, "simulated failure", "SIMULATED_FAILURE", self.name)
+            return Step(self.name, error=failure)
+        return Step(self.name, error=cancelled_status(self.name, SIMULATOR))
+
+
+def _planner(
+    start_ns: int, duration_ns: int, steps: int, outcome: str, made: list[Plan]
+) -> Callable[[JsonObject], JsonObject]:
+    """The plan of each new operation, as stored; the plans are collected in `made`."""
+
+    def plan_of(op: JsonObject) -> JsonObject:
+        plan = Plan(op["name"], start_ns, duration_ns, steps, outcome)
+        made.append(plan)
+        return asdict(plan)
+
+    return plan_of
 
 
 def progress(step: int, steps: int, start_ns: int) -> JsonObject:
@@ -65,7 +110,10 @@ class Simulator:
     def __init__(self, operations: Operations, store: Store) -> None:
         self._operations = operations
         self._store = store
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._due: list[tuple[int, int, Plan, int]] = []  # (time ns, tie-break, plan, step)
+        self._order = itertools.count()
+        self._wakeup = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
 
     def start(
         self,
@@ -78,6 +126,30 @@ class Simulator:
         steps: int = 10,
     ) -> list[JsonObject]:
         """Create `count` running operations and start their simulations."""
+        batches = self._batches(creator, count, duration, outcome, parent, steps)
+        return [op for batch in batches for op in batch]
+
+    async def start_soon(
+        self,
+        creator: str,
+        *,
+        count: int = 1,
+        duration: float = 1.0,
+        outcome: str = "response",
+        parent: str = "",
+        steps: int = 10,
+    ) -> list[JsonObject]:
+        """`start`, yielding to other requests between batches."""
+        started: list[JsonObject] = []
+        for batch in self._batches(creator, count, duration, outcome, parent, steps):
+            started += batch
+            await asyncio.sleep(0)
+        return started
+
+    def _batches(
+        self, creator: str, count: int, duration: float, outcome: str, parent: str, steps: int
+    ) -> Iterator[list[JsonObject]]:
+        # Checked before the first batch: a bad request creates nothing.
         if not 1 <= count <= MAX_COUNT:
             raise invalid_argument(f"count must be between 1 and {MAX_COUNT}")
         if not 0 <= duration <= MAX_DURATION_SECONDS:
@@ -88,71 +160,70 @@ class Simulator:
             raise invalid_argument(f"outcome must be one of {', '.join(OUTCOMES)}")
         if not 1 <= steps <= MAX_STEPS:
             raise invalid_argument(f"steps must be between 1 and {MAX_STEPS}")
-        started = []
-        for _ in range(count):
+        duration_ns = round(duration * NANOS_PER_SECOND)
+        return self._create(creator, count, duration_ns, outcome, parent, steps)
+
+    def _create(
+        self, creator: str, count: int, duration_ns: int, outcome: str, parent: str, steps: int
+    ) -> Iterator[list[JsonObject]]:
+        for first in range(0, count, BATCH):
             start_ns = time.time_ns()
-            op = self._operations.create(
-                creator, parent=parent, metadata=progress(0, steps, start_ns)
-            )
-            plan = Plan(op["name"], start_ns, round(duration * NANOS_PER_SECOND), steps, outcome)
-            self._store.save_plan(plan.name, asdict(plan))
-            self._spawn(plan)
-            started.append(op)
-        return started
+            plans: list[Plan] = []
+            plan_of = _planner(start_ns, duration_ns, steps, outcome, plans)
+            metadatas = [progress(0, steps, start_ns) for _ in range(min(BATCH, count - first))]
+            ops = self._operations.create_many(creator, metadatas, parent=parent, plan=plan_of)
+            for plan in plans:
+                self._schedule(plan, 0)
+            yield ops
 
     def resume(self) -> int:
         """Restart the simulations a previous run of the server left unfinished."""
         plans = [Plan(**data) for data in self._store.plans()]
         for plan in plans:
-            self._spawn(plan)
+            self._schedule(plan, 0)
         return len(plans)
 
     async def close(self) -> None:
         # Plans stay in the store: the next start resumes them.
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._runner is not None:
+            self._runner.cancel()
+            await asyncio.gather(self._runner, return_exceptions=True)
 
-    def _spawn(self, plan: Plan) -> None:
-        task = asyncio.get_running_loop().create_task(self._run(plan))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _schedule(self, plan: Plan, after: int) -> None:
+        step = plan.next_step(after, time.time_ns())
+        heapq.heappush(self._due, (plan.at(step), next(self._order), plan, step))
+        self._wakeup.set()
+        if self._runner is None or self._runner.done():
+            self._runner = asyncio.get_running_loop().create_task(self._run())
 
-    async def _run(self, plan: Plan) -> None:
-        try:
+    async def _run(self) -> None:
+        while True:
+            self._wakeup.clear()
+            if not self._due:
+                await self._wakeup.wait()
+                continue
+            delay = (self._due[0][0] - time.time_ns()) / NANOS_PER_SECOND
+            if delay > 0:
+                with contextlib.suppress(asyncio.TimeoutError):  # or earlier, when woken
+                    await asyncio.wait_for(self._wakeup.wait(), delay)
+                continue
             now = time.time_ns()
-            for step in range(1, plan.steps):
-                if plan.at(step + 1) <= now:
-                    continue  # resumed late: of the steps already due, report only the latest
-                await _sleep_until(plan.at(step))
-                self._operations.update(SIMULATOR, plan.name, plan.progress(step))
-            await _sleep_until(plan.at(plan.steps))
-            self._finish(plan)
-        except ApiError as e:
-            # Finished by someone else first (cancel, abort, finalize): the plan is over.
-            logger.debug("simulation of %s stopped: %s", plan.name, e.message)
-        self._store.drop_plan(plan.name)
+            batch: list[tuple[Plan, int]] = []
+            while self._due and self._due[0][0] <= now and len(batch) < BATCH:
+                _, _, plan, step = heapq.heappop(self._due)
+                batch.append((plan, step))
+            try:
+                self._apply(batch)
+            except Exception:  # a bug or a broken store: these steps are lost, not the rest
+                logger.exception("simulation steps failed")
+            await asyncio.sleep(0)  # let requests in between batches
 
-    def _finish(self, plan: Plan) -> None:
-        if plan.outcome == "response":
-            self._operations.update(SIMULATOR, plan.name, plan.progress(plan.steps))
-            op_id = plan.name.rsplit("/", 1)[-1]
-            result = {
-                "@type": RESULT_TYPE,
-                "outputUri": f"memory://simulations/{op_id}",
-                "items": plan.steps,
-            }
-            self._operations.finalize(SIMULATOR, plan.name, response=result)
-        elif plan.outcome == "error":
-            failure = status(Code.INTERNAL, "simulated failure", "SIMULATED_FAILURE", plan.name)
-            self._operations.finalize(SIMULATOR, plan.name, error=failure)
-        else:
-            self._operations.finalize(
-                SIMULATOR, plan.name, error=cancelled_status(plan.name, SIMULATOR)
-            )
-
-
-async def _sleep_until(ns: int) -> None:
-    delay = (ns - time.time_ns()) / NANOS_PER_SECOND
-    if delay > 0:
-        await asyncio.sleep(delay)
+    def _apply(self, batch: list[tuple[Plan, int]]) -> None:
+        stopped = set(self._operations.advance(SIMULATOR, [plan.change(s) for plan, s in batch]))
+        over = [plan.name for plan, step in batch if step == plan.steps or plan.name in stopped]
+        for plan, step in batch:
+            if step < plan.steps and plan.name not in stopped:
+                self._schedule(plan, step)
+        if over:
+            # Finished here, or by someone else first (cancel, abort, finalize): plan over.
+            self._store.drop_plans(over)

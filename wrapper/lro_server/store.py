@@ -8,9 +8,12 @@ by keyset (`seq > last`) instead of OFFSET scans.
 
 Durability: every write is its own transaction, committed before the caller
 answers, so an acknowledged write survives the server being killed (SIGKILL).
-A file database runs in WAL mode with synchronous=NORMAL, SQLite's recommended
-pairing: a commit is in the WAL file before the reply, but is not fsynced one by
-one (about 10x faster), so an OS crash or power loss may roll back the last few.
+A file database runs in WAL mode with synchronous=NORMAL by default, SQLite's
+recommended pairing: a commit is in the WAL file before the reply, but is not
+fsynced one by one (about 10x faster), so an OS crash or power loss may roll back
+the last few acknowledged writes (never corrupting the file). `synchronous="full"`
+(`--synchronous full`) fsyncs the WAL at every commit: acknowledged writes then
+survive power loss too, at the cost of one fsync per write.
 Only the event-loop thread touches the store, which serializes writes: a
 read-modify-write in the service cannot interleave with another one.
 """
@@ -58,6 +61,7 @@ CREATE TABLE IF NOT EXISTS secrets (key TEXT PRIMARY KEY, value BLOB NOT NULL);
 
 # SQLite's historical limit on bound parameters per statement is 999.
 _IN_CHUNK = 500
+SYNCHRONOUS_MODES = ("normal", "full")
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,14 @@ class Selection:
 
 
 class Store:
-    def __init__(self, path: str) -> None:
+    def __init__(self, path: str, *, synchronous: str = "normal") -> None:
+        mode = synchronous.lower()
+        if mode not in SYNCHRONOUS_MODES:
+            raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         # Autocommit mode: transactions are opened explicitly, so nothing stays uncommitted.
         self._db = sqlite3.connect(path, isolation_level=None)
         self._db.execute("PRAGMA journal_mode = WAL")
-        self._db.execute("PRAGMA synchronous = NORMAL")
+        self._db.execute(f"PRAGMA synchronous = {mode.upper()}")
         self._db.executescript(_SCHEMA)
         (last,) = self._db.execute("SELECT COALESCE(MAX(seq), 0) FROM operations").fetchone()
         self._last_seq: int = last
@@ -113,25 +120,41 @@ class Store:
         return found
 
     def insert(self, op: JsonObject, request_key: RequestKey | None = None) -> None:
+        self.insert_many([op], request_key=request_key)
+
+    def insert_many(
+        self,
+        ops: Sequence[JsonObject],
+        plans: Sequence[tuple[str, JsonObject]] = (),
+        *,
+        request_key: RequestKey | None = None,
+    ) -> None:
+        """New operations (and simulation plans) in one transaction: all or none."""
+        first = self._last_seq
+        rows = [
+            (
+                op["name"],
+                first + i + 1,
+                parent_of(op["name"]),
+                op.get("creator", ""),
+                *_flags(op),
+                _text(op),
+            )
+            for i, op in enumerate(ops)
+        ]
         with self._transaction() as db:
-            self._last_seq += 1
-            try:
-                db.execute(
-                    "INSERT INTO operations (name, seq, parent, creator, done, deleted, seen, body)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        op["name"],
-                        self._last_seq,
-                        parent_of(op["name"]),
-                        op.get("creator", ""),
-                        *_flags(op),
-                        _text(op),
-                    ),
-                )
-            except BaseException:
-                self._last_seq -= 1
-                raise
-            self._remember(db, request_key, op["name"])
+            db.executemany(
+                "INSERT INTO operations (name, seq, parent, creator, done, deleted, seen, body)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                rows,
+            )
+            db.executemany(
+                "INSERT OR REPLACE INTO simulations VALUES (?, ?)",
+                [(name, _text(plan)) for name, plan in plans],
+            )
+            if ops:
+                self._remember(db, request_key, ops[0]["name"])
+        self._last_seq = first + len(ops)
 
     def update(self, ops: Sequence[JsonObject], request_key: RequestKey | None = None) -> None:
         """Write changed operations, all or none, with the request id that caused it."""
@@ -144,14 +167,31 @@ class Store:
                 self._remember(db, request_key, ops[0]["name"])
 
     def page(
-        self, selection: Selection, after_seq: int, limit: int
-    ) -> list[tuple[int, JsonObject]]:
+        self, selection: Selection, after_seq: int, limit: int, max_bytes: int
+    ) -> tuple[list[tuple[int, JsonObject]], bool]:
+        """Up to `limit` operations after `after_seq`, and whether more follow.
+
+        The page also stops before the operation that would take the stored JSON of the
+        page past `max_bytes` (it always holds one, however large), so a page's size is
+        bounded whatever the page size asked for. Rows are read one by one: those past
+        the cut are never loaded.
+        """
         rows = self._db.execute(
             f"SELECT seq, body FROM operations WHERE ({selection.where}) AND seq > ?"
             " ORDER BY seq LIMIT ?",
-            (*selection.params, after_seq, limit),
+            (*selection.params, after_seq, limit + 1),
         )
-        return [(seq, _load(body)) for seq, body in rows]
+        page: list[tuple[int, JsonObject]] = []
+        size = 0
+        try:
+            for seq, body in rows:
+                size += len(body)
+                if len(page) == limit or (page and size > max_bytes):
+                    return page, True
+                page.append((seq, _load(body)))
+        finally:
+            rows.close()
+        return page, False
 
     def count(self, selection: Selection) -> int:
         key = (selection.where, tuple(selection.params))
@@ -183,13 +223,9 @@ class Store:
 
     # --- simulation plans -----------------------------------------------------------------
 
-    def save_plan(self, name: str, plan: JsonObject) -> None:
+    def drop_plans(self, names: Sequence[str]) -> None:
         with self._transaction() as db:
-            db.execute("INSERT OR REPLACE INTO simulations VALUES (?, ?)", (name, _text(plan)))
-
-    def drop_plan(self, name: str) -> None:
-        with self._transaction() as db:
-            db.execute("DELETE FROM simulations WHERE name = ?", (name,))
+            db.executemany("DELETE FROM simulations WHERE name = ?", [(name,) for name in names])
 
     def plans(self) -> list[JsonObject]:
         return [_load(plan) for (plan,) in self._db.execute("SELECT plan FROM simulations")]

@@ -28,6 +28,9 @@ INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 MAX_DURATION_SECONDS = 315_576_000_000
 
 _DURATION = re.compile(r"(-)?([0-9]+)(?:\.([0-9]{1,9}))?s")
+# A \uD800-\uDFFF escape: the only way a surrogate gets into JSON that is valid UTF-8.
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _CAMEL_BOUNDARY = re.compile(r"_([a-z0-9])")
 
 
@@ -74,7 +77,29 @@ def parse_body(body: bytes) -> JsonObject:
         ) from None
     if not isinstance(value, dict):
         raise invalid_argument("request body must be a JSON object", reason="MALFORMED_BODY")
+    if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
+        # Pairs were joined by the parser; what is left cannot be encoded (SQLite, UTF-8).
+        raise invalid_argument(
+            "request body has a lone surrogate (a \\uD800-\\uDFFF escape not in a pair)",
+            reason="MALFORMED_BODY",
+        )
     return value
+
+
+def _has_lone_surrogate(value: Any) -> bool:
+    """Whether any string (key or value) in the document holds a lone surrogate."""
+    pending = [value]  # iterative: the parser allows nesting deeper than we may recurse
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not item.isascii() and _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item)
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return False
 
 
 # --- field access ---------------------------------------------------------------------------
