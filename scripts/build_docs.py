@@ -31,6 +31,7 @@ NAV = [
     {"Home": "index.md"},
     {"User guide": "docs/guide.md"},
     {"Command line": "docs/cli.md"},
+    {"Testing with lro": "docs/testing-with-lro.md"},
     {"Architecture": "docs/architecture.md"},
     {"Reliability": "docs/reliability.md"},
     {"Benchmarks": "docs/benchmarks.md"},

@@ -3,7 +3,8 @@
 The blocks of one page run in order in one namespace (like a notebook), in a
 fresh subprocess with a timeout, so a page can build on its earlier blocks. A
 block right after an ``<!-- not-run -->`` comment is skipped: use that only for
-snippets that need a service we cannot start here (say, a Cloud API URL).
+snippets that need a service we cannot start here (say, a Cloud API URL). A block right
+after ``<!-- pytest -->`` is test code, run by pytest instead (test_testing_guide.py).
 Examples start the reference server themselves (``lro_server.serve``), exactly
 as a reader would.
 """
@@ -19,7 +20,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
-BLOCK = re.compile(r"(<!-- not-run -->\s*)?```python\n(.*?)```", re.S)
+BLOCK = re.compile(r"(<!-- (?:not-run|pytest) -->\s*)?```python\n(.*?)```", re.S)
 
 
 def python_blocks(page: Path) -> list[str]:

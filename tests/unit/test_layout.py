@@ -13,7 +13,7 @@ from pathlib import Path
 import lro
 
 WRAPPER = Path(lro.__file__).resolve().parent.parent
-PUBLIC_MODULES = {"lro", "lro.aio", "lro.errors", "lro.cli", "lro.demo"}
+PUBLIC_MODULES = {"lro", "lro.aio", "lro.errors", "lro.cli", "lro.demo", "lro.testing"}
 
 
 def _modules(root: str) -> dict[str, Path]:
