@@ -59,7 +59,8 @@ def test_error_line_adds_the_most_useful_detail() -> None:
     last = Operation.from_dict({"name": "operations/a", "metadata": {"progressPercent": 40}})
     timeout = errors.WaitTimeout("operation operations/a is not done", operation=last)
     assert error_line(timeout) == (
-        "lro: DEADLINE_EXCEEDED: operation operations/a is not done (last progress 40%)"
+        "lro: DEADLINE_EXCEEDED: operation operations/a is not done"
+        " (see the last snapshot with: lro get operations/a) (last progress 40%)"
     )
 
 

@@ -28,7 +28,7 @@ def test_not_found_exits_4(lro: Runner) -> None:
     assert result.returncode == 4
     assert one_line(result) == (
         "lro: NOT_FOUND (404): operation 'operations/does-not-exist' not found "
-        "[reason=OPERATION_NOT_FOUND]"
+        "[reason=OPERATION_NOT_FOUND, request=GET /v1/operations/does-not-exist]"
     )
     assert result.stdout == ""
     assert lro("wait", "operations/does-not-exist").returncode == 4

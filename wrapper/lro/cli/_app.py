@@ -11,7 +11,7 @@ import click
 
 from ._commands import cancel, delete, get, list_, wait
 from ._exit import EXIT_CODE_TABLE, ExitCode
-from ._options import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Settings, examples
+from ._options import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Settings, examples, headers_from_env
 from ._worker import create, finish, seen, unseen, update
 
 __all__ = ["cli", "main", "run"]
@@ -20,6 +20,10 @@ _EPILOG = f"""\b
 Environment:
   LRO_BASE_URL   server base URL (--base-url)
   LRO_TOKEN      bearer token (--token); never printed, not even in errors
+  LRO_TOKEN_COMMAND  a command printing a bearer token (--token-command), run again
+                 after a 401, e.g. 'gcloud auth print-access-token'
+  LRO_API_KEY    API key, sent as x-goog-api-key (--api-key); never printed
+  LRO_HEADERS    headers for every request, NAME:VALUE, one per line (--header)
   LRO_TIMEOUT    per-request HTTP timeout in seconds (--timeout)
 
 \b
@@ -32,6 +36,9 @@ Examples:
   lro list
   lro wait operations/123 --timeout 600 || echo "failed with $?"
   LRO_TOKEN=... lro --base-url https://ops.example.com get operations/123 --json
+  lro --base-url https://us-central1-aiplatform.googleapis.com/v1beta1 \
+      --token-command 'gcloud auth print-access-token' \
+      --header x-goog-user-project:my-project get projects/p/locations/us-central1/operations/1
 
 Run 'lro COMMAND --help' for a command's options and examples."""
 
@@ -50,6 +57,25 @@ Run 'lro COMMAND --help' for a command's options and examples."""
 )
 @click.option("--token", envvar="LRO_TOKEN", metavar="TOKEN", help="Bearer token [env LRO_TOKEN].")
 @click.option(
+    "--token-command",
+    envvar="LRO_TOKEN_COMMAND",
+    metavar="CMD",
+    help="Run CMD for a bearer token, and again after a 401 [env LRO_TOKEN_COMMAND].",
+)
+@click.option(
+    "--api-key",
+    envvar="LRO_API_KEY",
+    metavar="KEY",
+    help="API key, sent as x-goog-api-key [env LRO_API_KEY].",
+)
+@click.option(
+    "--header",
+    "header",
+    multiple=True,
+    metavar="NAME:VALUE",
+    help="Add a header to every request; repeatable [env LRO_HEADERS, one per line].",
+)
+@click.option(
     "--timeout",
     envvar="LRO_TIMEOUT",
     type=click.FloatRange(min=0, min_open=True),
@@ -66,13 +92,29 @@ Run 'lro COMMAND --help' for a command's options and examples."""
 @click.version_option(package_name="lro-sdk", prog_name="lro")
 @click.pass_context
 def cli(
-    ctx: click.Context, /, base_url: str, token: str | None, timeout: float, audited: bool
+    ctx: click.Context,
+    /,
+    base_url: str,
+    token: str | None,
+    token_command: str | None,
+    api_key: str | None,
+    header: tuple[str, ...],
+    timeout: float,
+    audited: bool,
 ) -> None:
     """Inspect, wait for and manage long-running operations (google.longrunning).
 
     Options given here apply to every command; a command's own options override them.
     """
-    ctx.obj = Settings(base_url=base_url, token=token, timeout=timeout, audited=audited)
+    ctx.obj = Settings(
+        base_url=base_url,
+        token=token,
+        timeout=timeout,
+        audited=audited,
+        api_key=api_key,
+        header=header or headers_from_env(),
+        token_command=token_command,
+    )
 
 
 @click.command(

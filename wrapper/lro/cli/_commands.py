@@ -52,11 +52,28 @@ def show_pages(pager: Pager[Operation], *, every: bool, audited: bool, as_json: 
     from ._render import operations_json, table_lines
 
     pages: Iterable[Page[Operation]] = pager.pages() if every else [pager.first_page()]
-    ops = [op for page in pages for op in page.items]
+    ops: list[Operation] = []
+    unreachable: list[str] = []  # partial results: the locations the server could not reach
+    for page in pages:
+        ops += page.items
+        unreachable += [u for u in page.unreachable if u not in unreachable]
     next_token = "" if every else pager.first_page().next_page_token
     if as_json:
-        echo(operations_json(ops, next_page_token=next_token, total_size=pager.total_size))
+        echo(
+            operations_json(
+                ops,
+                next_page_token=next_token,
+                total_size=pager.total_size,
+                unreachable=unreachable,
+            )
+        )
         return
+    if unreachable:
+        shown = ", ".join(unreachable[:10]) + (" ..." if len(unreachable) > 10 else "")
+        click.echo(
+            f"lro: warning: the results are partial: {len(unreachable)} unreachable: {shown}",
+            err=True,
+        )
     if ops:
         echo("\n".join(table_lines(ops, audited=audited)))
     else:

@@ -90,6 +90,12 @@ def error_line(error: Error, *, base_url: str | None = None) -> str:
     from lro import errors
 
     line = f"lro: {error}"
+    if isinstance(error, errors.WaitTimeout):
+        # The SDK attaches the last snapshot to the exception; a shell user gets it anew.
+        name = error.operation_name or (error.operation.name if error.operation else "NAME")
+        hint = f"see the last snapshot with: lro get {name}"
+        attached = "the last snapshot is attached"
+        line = line.replace(attached, hint) if attached in line else f"{line} ({hint})"
     if isinstance(error, errors.TransportError) and base_url and base_url not in line:
         line += f" (server {base_url}; set --base-url or LRO_BASE_URL)"
     detail = _detail(error)

@@ -23,6 +23,90 @@ F = TypeVar("F", bound=Callable[..., Any])
 DEFAULT_BASE_URL = "http://127.0.0.1:8080"
 DEFAULT_TIMEOUT = 30.0
 TOKEN_ENV = "LRO_TOKEN"
+API_KEY_ENV = "LRO_API_KEY"
+HEADERS_ENV = "LRO_HEADERS"
+#: Seconds a --token-command may take.
+TOKEN_COMMAND_TIMEOUT = 60.0
+
+# Every token a --token-command printed, so that no error line can show one.
+_PRODUCED: list[str] = []
+
+
+class TokenCommand:
+    """``--token-command CMD``: run CMD (no shell) to get a token; run it again after a 401.
+
+    The token is the first line CMD prints on stdout. A failure (not found, non-zero exit,
+    no output, over :data:`TOKEN_COMMAND_TIMEOUT`) is an ``Unauthenticated`` error whose
+    message names the command's exit status and the last line of its stderr.
+    """
+
+    def __init__(self, command: str) -> None:
+        import shlex
+
+        try:
+            self.argv = shlex.split(command)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--token-command") from None
+        if not self.argv:
+            raise click.BadParameter("empty command", param_hint="--token-command")
+        self._token: str | None = None
+
+    def __call__(self) -> str:
+        if self._token is None:
+            self._token = self._run()
+            _PRODUCED.append(self._token)
+        return self._token
+
+    def invalidate(self) -> None:
+        self._token = None
+
+    def _run(self) -> str:
+        import subprocess
+
+        name = self.argv[0]
+        try:
+            done = subprocess.run(
+                self.argv,
+                capture_output=True,
+                text=True,
+                timeout=TOKEN_COMMAND_TIMEOUT,
+                stdin=subprocess.DEVNULL,
+            )
+        except (OSError, subprocess.SubprocessError) as exc:
+            raise RuntimeError(f"--token-command {name!r} could not run: {exc}") from None
+        out = done.stdout.strip()
+        token = out.splitlines()[0].strip() if out else ""
+        if done.returncode != 0 or not token:
+            lines = done.stderr.strip().splitlines()
+            why = f": {lines[-1][:200]}" if lines else ""
+            empty = " and printed no token" if not token else ""
+            raise RuntimeError(
+                f"--token-command {name!r} exited with {done.returncode}{empty}{why}"
+            )
+        return token
+
+    def __repr__(self) -> str:
+        return f"TokenCommand({self.argv[0]!r})"
+
+
+def parse_headers(values: tuple[str, ...] | None) -> dict[str, str] | None:
+    """``--header NAME:VALUE`` values (or ``LRO_HEADERS``, one per line) as a dict."""
+    if not values:
+        return None
+    headers: dict[str, str] = {}
+    for value in values:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip():
+            # The value is never quoted: it may be a credential.
+            raise click.BadParameter("expected NAME:VALUE", param_hint="--header / LRO_HEADERS")
+        headers[name.strip()] = rest.strip()
+    return headers
+
+
+def headers_from_env() -> tuple[str, ...]:
+    """``LRO_HEADERS``: one ``NAME:VALUE`` per line."""
+    text = os.environ.get(HEADERS_ENV, "")
+    return tuple(line.strip() for line in text.splitlines() if line.strip())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -33,11 +117,27 @@ class Settings:
     token: str | None = dataclasses.field(default=None, repr=False)
     timeout: float = DEFAULT_TIMEOUT
     audited: bool = False
+    api_key: str | None = dataclasses.field(default=None, repr=False)
+    header: tuple[str, ...] = dataclasses.field(default=(), repr=False)
+    token_command: str | None = None
 
     def merged(self, **overrides: Any) -> Settings:
-        """A copy with every override that is not None applied."""
-        given = {key: value for key, value in overrides.items() if value is not None}
+        """A copy with every override that is not None (nor an empty tuple) applied."""
+        given = {key: value for key, value in overrides.items() if value not in (None, ())}
         return dataclasses.replace(self, **given)
+
+    def secrets(self) -> list[str | None]:
+        """What no output may show: the token, the API key, credential-like header values
+        and every token a --token-command printed."""
+        from lro._core.http import is_secret_header
+
+        found: list[str | None] = [self.token, os.environ.get(TOKEN_ENV), self.api_key]
+        found.append(os.environ.get(API_KEY_ENV))
+        for value in (*self.header, *headers_from_env()):
+            name, _, rest = value.partition(":")
+            if is_secret_header(name.strip()) and rest.strip():
+                found += [rest.strip(), *rest.split()[1:2]]
+        return found + list(_PRODUCED)
 
     def client(self) -> Client:
         """A client for these settings (imports the SDK client on first use).
@@ -49,18 +149,34 @@ class Settings:
         # every error-detail class too, which a command that succeeds never needs.
         from lro import Client, Error
 
+        if self.token and self.token_command:
+            raise click.UsageError("give --token or --token-command, not both")
+        token: Any = TokenCommand(self.token_command) if self.token_command else self.token
         try:
-            return Client(self.base_url, token=self.token or None, timeout=self.timeout)
+            return Client(
+                self.base_url,
+                token=token or None,
+                api_key=self.api_key or None,
+                headers=parse_headers(self.header),
+                timeout=self.timeout,
+            )
         except Error as exc:
-            about_token = "token" in exc.message
-            hint = "--token / LRO_TOKEN" if about_token else "--base-url / LRO_BASE_URL"
-            raise click.BadParameter(exc.message, param_hint=hint) from None
+            message = exc.message
+            if "header" in message:
+                hint = "--header / LRO_HEADERS"
+            elif "api_key" in message or "API key" in message:
+                hint = "--api-key / LRO_API_KEY"
+            elif "token" in message:
+                hint = "--token / LRO_TOKEN"
+            else:
+                hint = "--base-url / LRO_BASE_URL"
+            raise click.BadParameter(message, param_hint=hint) from None
 
 
 def settings_of(ctx: click.Context) -> Settings:
     """The group's settings with this command's own options applied."""
     base = ctx.find_object(Settings) or Settings()
-    names = ("base_url", "token", "timeout", "audited")
+    names = ("base_url", "token", "timeout", "audited", "api_key", "header", "token_command")
     return base.merged(**{key: ctx.params.get(key) for key in names})
 
 
@@ -88,7 +204,7 @@ def report_error(ctx: click.Context, error: Error, code: int) -> None:
         line = error_json(error, code)
     else:
         line = error_line(error, base_url=settings.base_url)
-    click.echo(redact(line, [settings.token, os.environ.get(TOKEN_ENV)]), err=True)
+    click.echo(redact(line, settings.secrets()), err=True)
 
 
 def client_options(*, request_timeout: bool = True) -> Callable[[F], F]:
@@ -102,6 +218,22 @@ def client_options(*, request_timeout: bool = True) -> Callable[[F], F]:
                 metavar="SECONDS",
                 help=f"Per-request HTTP timeout [env LRO_TIMEOUT; default {DEFAULT_TIMEOUT:g}].",
             )(f)
+        f = click.option(
+            "--token-command",
+            metavar="CMD",
+            help="Run CMD for a bearer token (e.g. 'gcloud auth print-access-token'); "
+            "run again after a 401 [env LRO_TOKEN_COMMAND].",
+        )(f)
+        f = click.option(
+            "--header",
+            "header",
+            multiple=True,
+            metavar="NAME:VALUE",
+            help="Add a header to every request (repeatable) [env LRO_HEADERS, one per line].",
+        )(f)
+        f = click.option(
+            "--api-key", metavar="KEY", help="API key, sent as x-goog-api-key [env LRO_API_KEY]."
+        )(f)
         f = click.option(
             "--token",
             metavar="TOKEN",

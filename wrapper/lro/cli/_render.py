@@ -102,12 +102,20 @@ def table_lines(ops: Sequence[Operation], *, audited: bool) -> list[str]:
 
 
 def operations_json(
-    ops: Iterable[Operation], *, next_page_token: str = "", total_size: int | None = None
+    ops: Iterable[Operation],
+    *,
+    next_page_token: str = "",
+    total_size: int | None = None,
+    unreachable: Iterable[str] = (),
 ) -> str:
-    """``{"operations": [...], "nextPageToken"?, "totalSize"?}`` as indented JSON."""
+    """``{"operations": [...], "nextPageToken"?, "totalSize"?, "unreachable"?}`` as
+    indented JSON (``unreachable``: the locations a partial result left out)."""
     payload: dict[str, Any] = {"operations": [op.to_dict() for op in ops]}
     if next_page_token:
         payload["nextPageToken"] = next_page_token
     if total_size is not None:
         payload["totalSize"] = total_size
+    missing = list(unreachable)
+    if missing:
+        payload["unreachable"] = missing
     return dump_json(payload)
