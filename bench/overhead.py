@@ -75,7 +75,9 @@ def _lro(url: str, name: str) -> Call:
 def _generated(url: str, name: str) -> Call:
     from lro_api import ApiClient, Configuration, OperationsApi
 
-    config = Configuration(host=url)
+    # The spec's server for the standard view is versioned (http://HOST/{version}); the
+    # generated paths are relative to it.
+    config = Configuration(host=url + "/v1")
     config.safe_chars_for_path_param = "/"
     api = OperationsApi(ApiClient(config))
 
