@@ -360,6 +360,158 @@ def test_cli_never_prints_the_token(
         assert seen and seen[0].get("Authorization") == f"Bearer {SECRET}"
 
 
+# --- every other credential input: callables, API keys, headers, proxy credentials ---------
+
+KEY = "AIzaSy-s3cr3t-KEY-7f2a9c"
+HEADER_SECRET = "hdr-s3cr3t-VALUE-1c9e"
+PROXY_PASSWORD = "pr0xy-s3cr3t-PW-77b1"
+INPUTS = (*SECRETS, KEY, HEADER_SECRET, PROXY_PASSWORD)
+# Headers named like credentials: their values are never shown either.
+SECRET_HEADERS = {"x-api-key": HEADER_SECRET, "Cookie": f"session={HEADER_SECRET}"}
+
+
+def assert_no_input(text: str, where: str) -> None:
+    for secret in INPUTS:
+        assert secret not in text, f"a credential leaked in {where}: ...{text[:300]}..."
+    assert_no_secret(text, where)
+
+
+def forward_proxy(credentials: str | None = None) -> Any:
+    """The loopback forward proxy of tests/realservices (absolute-form and CONNECT)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "realservices"))
+    try:
+        from loopback import ForwardProxy
+    finally:
+        sys.path.pop(0)
+    return ForwardProxy(credentials=credentials)
+
+
+def every_input(url: str, proxy_url: str, *, asynchronous: bool = False, **extra: Any) -> Any:
+    cls = AsyncClient if asynchronous else Client
+    options: dict[str, Any] = {
+        "token": lambda: SECRET,
+        "api_key": KEY,
+        "headers": {**SECRET_HEADERS, "x-goog-user-project": "p1"},
+        "proxy": proxy_url,
+        "retry": FAST_RETRY,
+    }
+    return cls(url, **{**options, **extra})
+
+
+def test_callable_tokens_keys_headers_and_proxy_credentials_never_show(
+    authed: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in ("lro", "urllib3", "httpx", "httpcore"):
+        caplog.set_level(logging.DEBUG, logger=name)
+    proxy = forward_proxy(credentials=f"corp:{PROXY_PASSWORD}")
+    good_proxy = f"http://corp:{PROXY_PASSWORD}@127.0.0.1:{proxy.port}"
+    wrong_proxy = f"http://corp:{PROXY_PASSWORD}x@127.0.0.1:{proxy.port}"
+    dead_proxy = f"http://corp:{PROXY_PASSWORD}@127.0.0.1:{free_port()}"
+    texts: dict[str, str] = {}
+    raised: list[BaseException] = []
+    try:
+        transport = Recording()
+        with every_input(authed.url, good_proxy) as client:
+            op = client.create(META)
+            assert client.get(op.name).name == op.name
+            authed.faults.add(kind="unavailable")
+            list(client.list_operations())
+            texts |= {"Client": repr(client), "AuditedView": repr(client.audit)}
+            texts["Transport"] = repr(client._transport)
+            signed = client._auth.sign(client._calls.get(op.name).build(), client._auth.token())
+            texts["Request"] = repr(signed)
+        assert proxy.seen[0].header("Authorization") == f"Bearer {SECRET}"  # plain http
+        with every_input(authed.url, good_proxy, transport=transport) as recorded:
+            recorded.get(op.name)
+            texts["Request(sent)"] = repr(transport.sent[-1])
+        with every_input(authed.url, wrong_proxy, retry=None) as refused:
+            with pytest.raises(errors.FailedPrecondition) as info:
+                refused.get(op.name)
+            raised.append(info.value)
+        with every_input(authed.url, dead_proxy, retry=None) as nowhere:
+            with pytest.raises(errors.ConnectError) as info:
+                nowhere.get(op.name)
+            raised.append(info.value)
+        with every_input(authed.url, good_proxy, token=lambda: WRONG) as bad:
+            with pytest.raises(errors.Unauthenticated) as info:
+                bad.get(op.name)
+            raised.append(info.value)
+
+        def leaky() -> str:
+            raise RuntimeError("token endpoint said no")
+
+        with every_input(authed.url, good_proxy, token=leaky) as failing:
+            with pytest.raises(errors.Unauthenticated) as info:
+                failing.get(op.name)
+            raised.append(info.value)
+        for options in (
+            {"headers": {"x-api-key": HEADER_SECRET + "\r\nX-Evil: 1"}},
+            {"api_key": KEY + "\n"},
+            {"proxy": f"socks5://corp:{PROXY_PASSWORD}@127.0.0.1:1080"},
+        ):
+            with pytest.raises(errors.InvalidArgument) as info:
+                Client(authed.url, **options)
+            raised.append(info.value)
+
+        async def run_async() -> None:
+            async with every_input(authed.url, good_proxy, asynchronous=True) as aclient:
+                await aclient.get(op.name)
+                texts["AsyncClient"] = repr(aclient)
+                texts["AsyncTransport"] = repr(aclient._transport)
+            async with every_input(
+                authed.url, wrong_proxy, asynchronous=True, retry=None
+            ) as arefused:
+                with pytest.raises(errors.FailedPrecondition) as ainfo:
+                    await arefused.get(op.name)
+                raised.append(ainfo.value)
+            async with every_input(authed.url, dead_proxy, asynchronous=True) as anowhere:
+                with pytest.raises(errors.ConnectError) as ainfo:
+                    await anowhere.get(op.name)
+                raised.append(ainfo.value)
+
+        asyncio.run(run_async())
+    finally:
+        proxy.close()
+    assert len(raised) == 9
+    for label, text in texts.items():
+        assert_no_input(text, f"repr({label})")
+    for exc in raised:
+        assert_no_input(exception_text(exc), type(exc).__name__)
+        for link in chained(exc):
+            assert_no_input(f"{link} {link!r}", f"{type(link).__name__} chained")
+    assert_no_input(caplog.text, "log output")
+    for record in caplog.records:
+        assert_no_input(record.getMessage(), f"log record {record.name}")
+
+
+@pytest.mark.skipif(importlib.util.find_spec("lro.cli") is None, reason="no lro.cli")
+@pytest.mark.parametrize("output", ["text", "json"])
+def test_cli_never_prints_keys_headers_token_commands_or_proxy_credentials(
+    tmp_path: Path, output: str
+) -> None:
+    server, seen = stub(403)
+    script = tmp_path / "token.py"
+    script.write_text(f"print({SECRET!r})\n", encoding="utf-8")
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.startswith("LRO_")}
+        env["LRO_HEADERS"] = f"x-api-key:{HEADER_SECRET}\nx-goog-user-project:p1"
+        args = [sys.executable, "-m", "lro.cli", "--base-url", server.url, "--api-key", KEY]
+        args += ["--token-command", f"{sys.executable} {script}", "get", "operations/x"]
+        if output == "json":
+            args.append("--json")
+        denied = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        env["HTTP_PROXY"] = f"http://corp:{PROXY_PASSWORD}@127.0.0.1:{free_port()}"
+        unreachable = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+    finally:
+        server.close()
+    assert seen and seen[0].get("x-goog-api-key") == KEY  # sent, only never shown
+    assert seen[0].get("Authorization") == f"Bearer {SECRET}"
+    for result, code in ((denied, 5), (unreachable, 7)):
+        assert result.returncode == code, result.stderr
+        assert_no_input(result.stdout + result.stderr, f"lro get ({output}, exit {code})")
+
+
 # --- redirects ------------------------------------------------------------------------------
 
 
