@@ -57,12 +57,15 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
 #: The public API that the version check compares: per package, where it lives in the
-#: repo and which of its submodules are public (``None``: every non-underscore one).
-PUBLIC_API: dict[str, tuple[str, tuple[str, ...] | None]] = {
-    "lro": ("wrapper", ("aio", "errors", "cli")),
-    "lro_api": ("generated", None),
+#: repo and which of its non-underscore submodules are not API (a new public module counts
+#: as API unless it is listed here). Underscore names are private everywhere.
+PUBLIC_API: dict[str, tuple[str, tuple[str, ...]]] = {
+    "lro": ("wrapper", ("demo",)),  # `python -m lro.demo`, a tour, not an interface
+    "lro_api": ("generated", ()),
 }
-#: Packages a fresh install must import.
+#: What the install check installs (the wheel with the reference server's extra) and must
+#: then import from the fresh virtualenv.
+INSTALL_EXTRAS = "[server]"
 IMPORTS = ("lro", "lro.aio", "lro.errors", "lro_api", "lro_server")
 
 VERSION_RE = re.compile(r"^(\d+)\.(\d+)\.(\d+)$")
@@ -270,7 +273,7 @@ def load_public_api(tree: Path, package: str) -> object:
     submodules that are not public API marked private."""
     import griffe
 
-    folder, public_submodules = PUBLIC_API[package]
+    folder, not_api = PUBLIC_API[package]
     module = griffe.load(
         package,
         search_paths=[tree / folder],
@@ -279,10 +282,9 @@ def load_public_api(tree: Path, package: str) -> object:
         allow_inspection=False,  # read the sources, never import code from an old tag
         docstring_parser=None,
     )
-    if public_submodules is not None:
-        for name, member in module.members.items():
-            if not member.is_alias and member.is_module and name not in public_submodules:
-                member.public = False
+    for name in not_api:
+        if name in module.members:
+            module.members[name].public = False
     return module
 
 
@@ -464,7 +466,7 @@ def install(release: Release) -> None:
         run([sys.executable, "-m", "venv", "--without-pip", str(venv)], cwd=Path(tmp))
         python = venv / "bin" / "python"
         pip = [sys.executable, "-m", "pip", "--python", str(python), "install", "-q"]
-        run([*pip, str(wheel)], cwd=Path(tmp))
+        run([*pip, f"{wheel}{INSTALL_EXTRAS}"], cwd=Path(tmp))
         probe = (
             "import importlib, importlib.metadata, sys\n"
             f"for name in {IMPORTS!r}:\n"

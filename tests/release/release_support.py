@@ -62,9 +62,9 @@ def set_version(repo: Path, version: str, *, changelog: bool = True) -> None:
 
 def mini_repo(path: Path) -> Path:
     """A miniature of the real layout: ``lro`` (public names re-exported from a private
-    ``_core``, plus ``aio``, ``errors``, ``cli`` and a non-API ``demo``) in wrapper/, a
-    generated ``lro_api`` in generated/, openapi.yaml and CHANGELOG.md. Tags v0.1.0 and
-    v0.2.0 are released; HEAD is v0.2.0."""
+    ``_core``, plus ``aio``, ``errors``, ``cli``, ``testing`` and the non-API ``demo``) in
+    wrapper/, a generated ``lro_api`` in generated/, openapi.yaml and CHANGELOG.md.
+    Tags v0.1.0 and v0.2.0 are released; HEAD is v0.2.0."""
     path.mkdir()
     git(path, "init", "-q", "-b", "main")
     write(
@@ -129,6 +129,7 @@ def mini_repo(path: Path) -> Path:
         "wrapper/lro/cli/_app.py",
         "def main(argv: list[str] | None = None) -> int:\n    return 0\n",
     )
+    write(path, "wrapper/lro/testing.py", "def lro_server(port: int = 0) -> str:\n    return ''\n")
     write(path, "wrapper/lro/demo.py", "def tour(speed: float = 1.0) -> None:\n    pass\n")
     write(
         path,

@@ -138,6 +138,12 @@ BREAKING = {
         "argv: list[str]",
         "lro.cli.main(argv): Parameter is now required",
     ),
+    "a change in a public module that __init__ does not re-export": (
+        "wrapper/lro/testing.py",
+        "port: int = 0",
+        "port: int",
+        "lro.testing.lro_server(port): Parameter is now required",
+    ),
     "a generated model lost a method": (
         "generated/lro_api/models.py",
         "    def to_json(self) -> str:\n        return self.name\n",
