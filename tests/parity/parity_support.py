@@ -8,6 +8,10 @@ run to completion on the test's own event loop, an async iterator is driven item
 the audited view, a pager) is wrapped the same way. So a test body is written once and
 a behaviour cannot exist in one half of the SDK and silently differ in the other.
 
+A handle (``client.track(name)``: an :class:`lro.Handle` or an awaitable
+:class:`lro.AsyncHandle`) is wrapped too but never awaited by the proxy: a test settles it
+with :meth:`Side.outcome`, which blocks on the sync one and runs the loop for the async one.
+
 The proxy records every public member it is asked for. A test declares what it covers
 with ``@pytest.mark.parity("client.get", "operation.delete", ...)``; after the test the
 fixture checks that each declared member was really used, in this flavour.
@@ -18,6 +22,7 @@ public member of the four pairs of classes is declared by some test.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import inspect
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -47,6 +52,7 @@ def surfaces() -> dict[str, tuple[type, type]]:
         "audit": (lro.AuditedView, lro.AsyncAuditedView),
         "operation": (lro.Operation, lro.AsyncOperation),
         "pager": (lro.Pager, lro.AsyncPager),
+        "handle": (lro.Handle, lro.AsyncHandle),
     }
 
 
@@ -134,8 +140,9 @@ class Side:
         return value
 
     def resolve(self, value: Any) -> Any:
-        """Await ``value`` if it is awaitable (on the test's loop), then wrap it."""
-        if inspect.isawaitable(value):
+        """Await ``value`` if it is awaitable (on the test's loop), then wrap it (a handle
+        is awaitable but is not awaited: see :meth:`outcome`)."""
+        if inspect.isawaitable(value) and surface_of(value) != "handle":
             value = self._run(value)
         return self.wrap(value)
 
@@ -148,6 +155,37 @@ class Side:
             return self.loop.run_until_complete(asyncio.wait_for(_awaited(awaitable), seconds))
         except asyncio.TimeoutError:
             pytest.fail(f"{what} did not stop within {seconds} s (async)")
+
+    def invoke(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Call an SDK method; async flavour: a plain (not coroutine) method is called
+        from inside the running loop, as async code calls it (``track`` needs one)."""
+        if self.loop is None or inspect.iscoroutinefunction(function):
+            return function(*args, **kwargs)
+
+        async def inside() -> Any:
+            return function(*args, **kwargs)
+
+        return self.loop.run_until_complete(inside())
+
+    def outcome(self, handle: Any, timeout: float) -> Any:
+        """What a handle settles with: its result, or raise its error (or
+        :class:`TimeoutError` after ``timeout`` seconds, the handle left pending;
+        :class:`HandleCancelled` for a cancelled handle), in either flavour."""
+        target = unwrap(handle)
+        try:
+            if self.loop is None:
+                return target.result(timeout)
+            return self._run(asyncio.wait_for(asyncio.shield(target), timeout))
+        except (concurrent.futures.TimeoutError, asyncio.TimeoutError):
+            raise TimeoutError(f"{target!r} not settled in {timeout} s") from None
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):
+            raise HandleCancelled(repr(target)) from None
+
+    def tracker_threads_and_tasks(self) -> list[str]:
+        """The names of the tracker threads (sync) or of the loop's tasks (async) alive."""
+        if self.loop is None:
+            return [t.name for t in threading.enumerate() if t.name.startswith("lro-track")]
+        return [task.get_name() for task in asyncio.all_tasks(self.loop)]
 
     def _drive(self, iterator: AsyncIterator[Any]) -> Iterator[Any]:
         while True:
@@ -193,6 +231,10 @@ async def _awaited(value: Any) -> Any:
     return await value
 
 
+class HandleCancelled(Exception):
+    """:meth:`Side.outcome` of a cancelled handle (either flavour's CancelledError)."""
+
+
 class Proxy:
     """An SDK object seen through a :class:`Side`: calls return plain values."""
 
@@ -214,7 +256,7 @@ class Proxy:
             def call(*args: Any, **kwargs: Any) -> Any:
                 args = unwrap(args)
                 kwargs = {key: unwrap(item) for key, item in kwargs.items()}
-                return side.resolve(value(*args, **kwargs))
+                return side.resolve(side.invoke(value, *args, **kwargs))
 
             return call
         return side.resolve(value)

@@ -11,6 +11,8 @@ fails when a public method or property of ``Client``/``AsyncClient``,
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import functools
 import inspect
 import sys
@@ -19,7 +21,7 @@ import uuid
 from typing import Any
 
 import pytest
-from parity_support import BOUND_SECONDS, FAST_RETRY, Side, surfaces, unwrap
+from parity_support import BOUND_SECONDS, FAST_RETRY, HandleCancelled, Side, surfaces, unwrap
 
 import lro
 
@@ -511,7 +513,95 @@ def test_snapshot_methods(side: Side) -> None:
     assert op.response_as(dict) == {"rows": 3}
 
 
+# -- handles: tracking without blocking ----------------------------------------------------------
+
+
+@parity("client.track", "audit.track", "operation.track", "handle.name", "handle.latest")
+def test_a_handle_settles_with_the_result(side: Side) -> None:
+    c = side.client()
+    first, second, third = c.create(META), c.create(META), c.create(META)
+    seen: list[Any] = []
+    standard = c.track(first.name, on_progress=seen.append)
+    audited = c.audit.track(second.name)
+    bound = c.audit.get(third.name).track()
+    assert standard.name == first.name and audited.name == second.name
+    with pytest.raises(TimeoutError):
+        side.outcome(standard, 0.3)  # still running: the handle is pending
+    assert not standard.done()
+    for op in (first, second, third):
+        c.finalize(op.name, response=RESULT)
+    for handle in (standard, audited, bound):
+        assert side.outcome(handle, BOUND_SECONDS) == RESULT
+        assert handle.done() and handle.latest.done and handle.latest.response == RESULT
+    assert standard.latest.creator is None  # a standard-view snapshot
+    assert audited.latest.creator == bound.latest.creator == "alice"  # audited ones
+    assert [unwrap(s).done for s in seen][-1] is True and len(seen) >= 1
+
+
+@parity("client.track", "audit.track", "handle.latest")
+def test_a_handle_raises_the_operation_error(side: Side) -> None:
+    c = side.client()
+    failed = c.create(META)
+    c.finalize(failed.name, error={"code": 5, "message": "no such input"})
+    with pytest.raises(lro.NotFound, match="no such input"):
+        side.outcome(c.track(failed.name), BOUND_SECONDS)
+    with pytest.raises(lro.NotFound, match="no such input"):
+        side.outcome(c.audit.track(failed.name), BOUND_SECONDS)
+    missing = c.track("operations/never-made")
+    with pytest.raises(lro.NotFound):
+        side.outcome(missing, BOUND_SECONDS)
+    assert missing.latest is None  # nothing was ever seen
+    with pytest.raises(lro.InvalidName):
+        c.track("operations/../x")
+    with pytest.raises(lro.InvalidArgument, match="on_progress"):
+        c.track(failed.name, on_progress=3)
+
+
+@parity("client.track", "audit.track", "handle.cancel")
+def test_cancelling_a_handle_abandons_the_wait(side: Side) -> None:
+    c = side.client()
+    kept, abandoned, doomed = c.create(META), c.create(META), c.create(META)
+    handle = c.track(abandoned.name)
+    assert handle.cancel() is True
+    with pytest.raises(HandleCancelled):
+        side.outcome(handle, BOUND_SECONDS)
+    assert not c.get(abandoned.name).done  # the operation itself goes on
+    both = c.track(doomed.name), c.audit.track(doomed.name)
+    assert both[0].cancel(server=True) is True  # also asks the server to cancel
+    with pytest.raises(lro.Cancelled):
+        side.outcome(both[1], BOUND_SECONDS)  # ... which the other handle sees
+    assert c.wait(doomed.name, timeout=BOUND_SECONDS).error.code is lro.Code.CANCELLED
+    finished = c.audit.track(kept.name)
+    c.finalize(kept.name, response=RESULT)
+    assert side.outcome(finished, BOUND_SECONDS) == RESULT
+    assert finished.cancel() is False and not finished.cancelled()  # settled: no-op
+
+
+@parity("client.track", "audit.track", "client.close")
+def test_closing_the_client_ends_its_handles(side: Side) -> None:
+    c = side.client(wait_policy=lro.WaitPolicy(stop_latency=0.5))
+    running = [c.create(META) for _ in range(3)]
+    handles = [c.track(running[0].name), c.track(running[1].name)]
+    handles.append(c.audit.track(running[2].name))
+    with pytest.raises(TimeoutError):
+        side.outcome(handles[0], 0.3)
+    assert side.tracker_threads_and_tasks()  # the tracker is at work
+    side.within(BOUND_SECONDS, c.close, "closing a client with pending handles")
+    for handle in handles:
+        with pytest.raises(lro.Cancelled, match="client was closed"):
+            side.outcome(handle, 1.0)
+    assert side.tracker_threads_and_tasks() == []  # no thread or task left behind
+    with pytest.raises(lro.FailedPrecondition, match="closed"):
+        c.track(running[0].name)
+    assert not any(c2.done for c2 in (side.client().get(op.name) for op in running))
+
+
 # -- the table: every public member has a test ------------------------------------------------
+
+
+#: Bases whose members are the standard library's, the same for every future: a handle's
+#: own members are what must match.
+FUTURE_BASES = (object, concurrent.futures.Future, asyncio.Future)
 
 
 def public_members(cls: type) -> set[str]:
@@ -520,7 +610,7 @@ def public_members(cls: type) -> set[str]:
     return {
         name
         for klass in cls.__mro__
-        if klass is not object
+        if klass not in FUTURE_BASES
         for name, member in vars(klass).items()
         # (mutmut adds non-ASCII names of its own to the classes it mutates)
         if not name.startswith("_") and name.isascii() and isinstance(member, kinds)

@@ -52,6 +52,7 @@ from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry
 from lro._core.timestamps import Duration, Timestamp
 from lro._google import GoogleAuth
 from lro._sync.client import AuditedView, Client
+from lro._sync.handles import Handle
 from lro._sync.many import as_completed, wait_all
 from lro._sync.paging import Pager
 from lro._sync.transport import Transport
@@ -60,6 +61,7 @@ if TYPE_CHECKING:
     from lro.aio import (
         AsyncAuditedView,
         AsyncClient,
+        AsyncHandle,
         AsyncOperation,
         AsyncPager,
         AsyncTransport,
@@ -72,6 +74,7 @@ _LAZY = frozenset(
     {
         "AsyncAuditedView",
         "AsyncClient",
+        "AsyncHandle",
         "AsyncOperation",
         "AsyncPager",
         "AsyncTransport",
@@ -111,6 +114,7 @@ __all__ = [
     "AnyTypeError",
     "AsyncAuditedView",
     "AsyncClient",
+    "AsyncHandle",
     "AsyncOperation",
     "AsyncPager",
     "AsyncTransport",
@@ -126,6 +130,7 @@ __all__ = [
     "Error",
     "FailedPrecondition",
     "GoogleAuth",
+    "Handle",
     "Headers",
     "Internal",
     "InvalidArgument",

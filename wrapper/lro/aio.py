@@ -11,6 +11,7 @@ Every name here is also importable from :mod:`lro` itself (loaded on first use, 
 from __future__ import annotations
 
 from lro._async.client import AsyncAuditedView, AsyncClient
+from lro._async.handles import AsyncHandle
 from lro._async.many import async_as_completed, async_wait_all
 from lro._async.paging import AsyncPager
 from lro._async.transport import AsyncTransport
@@ -20,6 +21,7 @@ from lro._core.operation import AsyncOperation
 __all__ = [
     "AsyncAuditedView",
     "AsyncClient",
+    "AsyncHandle",
     "AsyncOperation",
     "AsyncPager",
     "AsyncTransport",

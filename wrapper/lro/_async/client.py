@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
 from lro._core.config import ClientBase
-from lro._core.errors import Error, InvalidArgument
+from lro._core.errors import Error, FailedPrecondition, InvalidArgument
+from lro._core.handles import check_track
 from lro._core.http import AsyncTransportLike, Request, Response
 from lro._core.names import validate_name
 from lro._core.operation import AsyncOperation, Operation
@@ -36,6 +37,8 @@ from .transport import AsyncTransport
 if TYPE_CHECKING:
     from lro._core.plan import WaitPolicy
     from lro._core.waits import AsyncWaitBackend, OnDone, OnProgress
+
+    from .handles import AsyncHandle, AsyncTracker
 
 __all__ = ["AsyncAuditedView", "AsyncClient"]
 
@@ -194,6 +197,8 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
             proxy=proxy,
             trust_env=trust_env,
         )
+        self._tracker: AsyncTracker | None = None
+        self._closed = False
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -249,8 +254,26 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         return AsyncPager(lambda token: self._run(fetch(token)))
 
     async def close(self) -> None:
-        """Close every connection. Idempotent."""
+        """Close every connection. Idempotent.
+
+        Pending handles (:meth:`track`) end with :class:`lro.Cancelled` first, and the
+        tasks that tracked them are cancelled and awaited.
+        """
+        self._closed = True
+        tracker = self._tracker
+        if tracker is not None:
+            await tracker.aclose()
         await self._transport.close()
+
+    def _tracking(self) -> AsyncTracker:
+        """The client's tracker of handles, made on first use."""
+        if self._closed:
+            raise FailedPrecondition("cannot track operations: the client is closed")
+        if self._tracker is None:
+            from .handles import AsyncTracker
+
+            self._tracker = AsyncTracker()
+        return self._tracker
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -347,6 +370,24 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
     async def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client."""
         return await self.get(name)
+
+    def track(self, name: str, *, on_progress: OnProgress | None = None) -> AsyncHandle:
+        """Track an operation in the background: an :class:`lro.AsyncHandle`, an
+        awaitable :class:`asyncio.Future` of its result, returned at once (call it from
+        the running event loop). See :meth:`lro.Client.track`.
+
+        Args:
+            name: the operation's name.
+            on_progress: called with each snapshot that changed (it may be a coroutine
+                function: its coroutine then runs as a task).
+
+        Raises:
+            InvalidName: ``name`` is not an operation name (nothing was sent).
+            InvalidArgument: ``on_progress`` is not callable.
+            FailedPrecondition: the client is closed, or no event loop is running.
+        """
+        check_track(name, on_progress)
+        return self._tracking().track(self, name, on_progress)
 
 
 class AsyncAuditedView(AsyncWaitMethods):
@@ -450,6 +491,18 @@ class AsyncAuditedView(AsyncWaitMethods):
         """One standard ``:wait`` long-poll, answered with the audited snapshot."""
         await self.client.wait_once(name, timeout)
         return await self.get(name)
+
+    def track(self, name: str, *, on_progress: OnProgress | None = None) -> AsyncHandle:
+        """Track an operation in the background with audited snapshots, sharing the
+        client's batchGet rounds (see :meth:`lro.AuditedView.track`).
+
+        Raises:
+            InvalidName: ``name`` is not an operation name (nothing was sent).
+            InvalidArgument: ``on_progress`` is not callable.
+            FailedPrecondition: the client is closed, or no event loop is running.
+        """
+        check_track(name, on_progress)
+        return self.client._tracking().track(self, name, on_progress)
 
     @property
     def wait_policy(self) -> WaitPolicy | None:

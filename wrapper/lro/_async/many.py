@@ -9,7 +9,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from lro._core.board import (
     Board,
@@ -86,11 +86,20 @@ async def _async_batch(
             plan.on_snapshot(not board.pending(), action, clock() - started)
 
 
+class Sink(Protocol):
+    """Where a waiter task reports: a queue (:func:`async_wait_all`'s collector reads it)
+    or a tracker that settles its handles at once (:mod:`lro._async.handles`)."""
+
+    def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
+        """Take one report: ``(kind, entry, payload)`` (see :func:`apply_event`)."""
+        ...
+
+
 async def _async_one(
     entry: Entry,
     plan: WaitPlan,
     gate: asyncio.Semaphore,
-    events: asyncio.Queue[tuple[str, Entry, Any]],
+    events: Sink,
     options: dict[str, Any],
 ) -> None:
     async with gate:

@@ -79,16 +79,30 @@ class Board:
     def __init__(self, items: Iterable[Item], client: Any) -> None:
         self.entries: list[Entry] = []
         self.order: list[Entry] = []
-        seen: dict[tuple[int, str], Entry] = {}
+        self._index: dict[tuple[int, str], Entry] = {}
         for item in items:
-            name, backend, snapshot = resolve(item, client)
-            entry = seen.get((id(backend), name))
-            if entry is None:
-                entry = seen[(id(backend), name)] = Entry(name, backend)
-                self.entries.append(entry)
-            if snapshot is not None:
-                self.observe(entry, snapshot)
-            self.order.append(entry)
+            self.add(item, client)
+
+    def add(self, item: Item, client: Any) -> tuple[Entry, bool]:
+        """Add one input (also after the wait started: a tracker's board grows); returns
+        its entry and whether that entry is new (an input already there shares it)."""
+        name, backend, snapshot = resolve(item, client)
+        entry = self._index.get((id(backend), name))
+        new = entry is None
+        if entry is None:
+            entry = self._index[(id(backend), name)] = Entry(name, backend)
+            self.entries.append(entry)
+        if snapshot is not None:
+            self.observe(entry, snapshot)
+        self.order.append(entry)
+        return entry, new
+
+    def remove(self, entry: Entry) -> None:
+        """Forget ``entry`` and its inputs (a tracker's finished or abandoned entry)."""
+        if self._index.get((id(entry.backend), entry.name)) is entry:
+            del self._index[(id(entry.backend), entry.name)]
+        self.entries = [other for other in self.entries if other is not entry]
+        self.order = [other for other in self.order if other is not entry]
 
     def pending(self) -> list[Entry]:
         """Entries not done yet."""

@@ -34,6 +34,7 @@ from .jsonvalues import copy_json
 from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
+    from .handles import AsyncTracked, Tracked
     from .plan import WaitPolicy
     from .waits import AsyncStopEvent, OnDone, OnProgress, StopEvent
 
@@ -608,6 +609,13 @@ class Operation:
         client = self._require_client("mark seen")
         return _expect_operation(client.mark_seen(self.name), client, "mark_seen")
 
+    def track(self, *, on_progress: OnProgress | None = None) -> Tracked:
+        """Track the operation in the background via the bound client: an
+        :class:`lro.Handle` (see :meth:`lro.Client.track`; a snapshot of the audited view
+        shares its batch rounds)."""
+        client = self._require_client("track")
+        return cast("Tracked", client.track(self.name, on_progress=on_progress))
+
     # -- output -------------------------------------------------------------------------
 
     def to_dict(self) -> dict[str, Any]:
@@ -820,3 +828,11 @@ class AsyncOperation(Operation):
         """Async :meth:`Operation.mark_seen`."""
         client = self._require_client("mark seen")
         return _expect_operation(await client.mark_seen(self.name), client, "mark_seen")
+
+    def track(  # type: ignore[override]
+        self, *, on_progress: OnProgress | None = None
+    ) -> AsyncTracked:
+        """Async :meth:`Operation.track`: an :class:`lro.AsyncHandle` (awaitable), made on
+        the running event loop."""
+        client = self._require_client("track")
+        return cast("AsyncTracked", client.track(self.name, on_progress=on_progress))

@@ -26,7 +26,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
 from lro._core.config import ClientBase
-from lro._core.errors import Error, InvalidArgument
+from lro._core.errors import Error, FailedPrecondition, InvalidArgument
+from lro._core.handles import check_track
 from lro._core.http import Request, Response, SyncTransport
 from lro._core.names import validate_name
 from lro._core.operation import Operation
@@ -40,6 +41,8 @@ from .transport import Transport
 if TYPE_CHECKING:
     from lro._core.plan import WaitPolicy
     from lro._core.waits import OnDone, OnProgress, WaitBackend
+
+    from .handles import Handle, Tracker
 
 __all__ = ["AuditedView", "Client"]
 
@@ -228,6 +231,7 @@ class Client(ClientBase, WaitMethods):
         )
         self._close_lock = threading.Lock()
         self._closed = False
+        self._tracker: Tracker | None = None
 
     # -- plumbing -----------------------------------------------------------------------
 
@@ -266,12 +270,30 @@ class Client(ClientBase, WaitMethods):
         return Pager(lambda token: self._run(fetch(token)))
 
     def close(self) -> None:
-        """Close the pooled connections. Idempotent."""
+        """Close the pooled connections. Idempotent.
+
+        Pending handles (:meth:`track`) end with :class:`lro.Cancelled` first, and the
+        threads that tracked them are joined.
+        """
         with self._close_lock:
             if self._closed:
                 return
             self._closed = True
+            tracker = self._tracker
+        if tracker is not None:
+            tracker.close()
         self._transport.close()
+
+    def _tracking(self) -> Tracker:
+        """The client's tracker of handles, made on first use."""
+        with self._close_lock:
+            if self._closed:
+                raise FailedPrecondition("cannot track operations: the client is closed")
+            if self._tracker is None:
+                from .handles import Tracker
+
+                self._tracker = Tracker()
+            return self._tracker
 
     def __enter__(self) -> Client:
         return self
@@ -371,6 +393,26 @@ class Client(ClientBase, WaitMethods):
     def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client: ``.wait()``, ``.result()``..."""
         return self.get(name)
+
+    def track(self, name: str, *, on_progress: OnProgress | None = None) -> Handle:
+        """Track an operation in the background: a :class:`lro.Handle`, the
+        :class:`concurrent.futures.Future` of its result, returned at once.
+
+        The client's tracker long-polls it (standard view; at most 32 operations at once,
+        the others queued); :meth:`AuditedView.track` shares batch rounds instead. The
+        name is all a handle needs: another process rebuilds it with ``track(name)``.
+
+        Args:
+            name: the operation's name.
+            on_progress: called (in the tracker's thread) with each snapshot that changed.
+
+        Raises:
+            InvalidName: ``name`` is not an operation name (nothing was sent).
+            InvalidArgument: ``on_progress`` is not callable.
+            FailedPrecondition: the client is closed.
+        """
+        check_track(name, on_progress)
+        return self._tracking().track(self, name, on_progress)
 
 
 class AuditedView(WaitMethods):
@@ -490,6 +532,19 @@ class AuditedView(WaitMethods):
         """One standard ``:wait`` long-poll, answered with the audited snapshot."""
         self.client.wait_once(name, timeout)
         return self.get(name)
+
+    def track(self, name: str, *, on_progress: OnProgress | None = None) -> Handle:
+        """Track an operation in the background (see :meth:`Client.track`), with audited
+        snapshots: every handle of the audited view shares the client's batchGet rounds
+        (one request per round for up to 1000 operations), however many there are.
+
+        Raises:
+            InvalidName: ``name`` is not an operation name (nothing was sent).
+            InvalidArgument: ``on_progress`` is not callable.
+            FailedPrecondition: the client is closed.
+        """
+        check_track(name, on_progress)
+        return self.client._tracking().track(self, name, on_progress)
 
     @property
     def wait_policy(self) -> WaitPolicy | None:

@@ -12,7 +12,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import Any, Protocol
 
 from lro._core.board import (
     Board,
@@ -88,23 +88,37 @@ def _sync_batch(
             plan.on_snapshot(not board.pending(), action, clock() - started)
 
 
+class Sink(Protocol):
+    """Where a pool thread reports: a queue (:func:`wait_all`'s collector reads it) or a
+    tracker that settles its handles at once (:mod:`lro._sync.handles`)."""
+
+    def put(self, item: tuple[str, Entry, Any]) -> None:
+        """Take one report: ``(kind, entry, payload)`` (see :func:`apply_event`)."""
+        ...
+
+
 def _worker(
     jobs: queue.SimpleQueue[Entry],
-    events: queue.SimpleQueue[tuple[str, Entry, Any]],
+    events: Sink,
     make_plan: Callable[[Entry], WaitPlan],
     halt: threading.Event,
     clock: Callable[[], float],
     sleep: Callable[[float], None] | None,
+    stop_of: Callable[[Entry], threading.Event] | None = None,
 ) -> None:
-    """A pool thread: waits for one entry at a time and reports what it sees."""
+    """A pool thread: waits for one entry at a time and reports what it sees, until the
+    queue is empty or ``halt`` is set. ``stop_of(entry)``, when given, is the event that
+    abandons that one entry (it must also be set with ``halt``); the thread then goes on
+    with the next."""
     while not halt.is_set():
         try:
             entry = jobs.get_nowait()
         except queue.Empty:
             return
+        stop = halt if stop_of is None else stop_of(entry)
         try:
             stream = snapshots(
-                entry.backend, entry.name, make_plan(entry), clock=clock, sleep=sleep, stop=halt
+                entry.backend, entry.name, make_plan(entry), clock=clock, sleep=sleep, stop=stop
             )
             for snapshot in stream:
                 events.put(("snapshot", entry, snapshot))
@@ -113,7 +127,8 @@ def _worker(
         except Error as error:
             if halt.is_set():
                 return  # abandoned: nobody is listening any more
-            events.put(("failed", entry, error))
+            if not stop.is_set():  # (a stopped entry was abandoned on purpose)
+                events.put(("failed", entry, error))
         except BaseException as error:  # a bug must not hang the collector
             events.put(("crash", entry, error))
             return

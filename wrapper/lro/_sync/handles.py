@@ -1,0 +1,295 @@
+"""Handles: ``client.track(name)`` returns an :class:`Handle` (a
+:class:`concurrent.futures.Future`) that the client's :class:`Tracker` settles from the
+background (see :mod:`lro._core.handles` for what is shared with the async half).
+
+The tracker reuses the engines of :func:`lro.wait_all` (:mod:`lro._sync.many`): one thread
+runs batchGet rounds for every handle of the audited view while any is pending, and up to
+:data:`~lro._core.handles.TRACK_CONCURRENCY` pool threads long-poll the standard view's
+operations, one at a time each. Threads start when there is work and end when there is
+none; :meth:`Tracker.close` (``client.close()``) ends the pending handles with
+:class:`lro.Cancelled` and joins every thread.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import logging
+import queue
+import random
+import threading
+import time
+from typing import Any
+
+from lro._core.board import Board, Entry, batch_policy
+from lro._core.errors import Error, FailedPrecondition
+from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
+from lro._core.operation import Operation
+from lro._core.plan import Deadline, WaitPlan
+from lro._core.waits import OnProgress, known_long_poll
+
+from .many import _sync_batch, _worker
+from .waiting import interruptible_sleep
+
+__all__ = ["Handle", "Tracker"]
+
+logger = logging.getLogger("lro")
+
+#: How long :meth:`Tracker.close` waits for each thread beyond the policy's
+#: ``stop_latency`` (the longest long-poll window a tracker asks for).
+JOIN_MARGIN = 5.0
+
+# The stop event of an entry nobody watches any more: already set.
+_STOPPED = threading.Event()
+_STOPPED.set()
+
+
+class Handle(concurrent.futures.Future[Any]):
+    """A tracked operation: a :class:`concurrent.futures.Future` of its result.
+
+    ``result(timeout)`` blocks until the operation is done and returns its response (as
+    :meth:`lro.Operation.result` does), or raises its typed error (:class:`lro.Cancelled`,
+    :class:`lro.NotFound`, ...); ``exception()``, ``done()`` and ``add_done_callback``
+    behave as for any future (callbacks run in the tracker's thread), and the handle works
+    with :func:`concurrent.futures.wait`, :func:`~concurrent.futures.as_completed` and
+    :func:`asyncio.wrap_future`. :attr:`latest` is the last snapshot seen.
+
+    Made by :meth:`lro.Client.track` (standard view), :meth:`lro.AuditedView.track`
+    (audited view: shared batch rounds) and :meth:`lro.Operation.track`; the operation's
+    name is all it takes, so another process rebuilds it with ``client.track(name)``.
+    """
+
+    def __init__(
+        self, tracker: Tracker, backend: Any, name: str, on_progress: OnProgress | None
+    ) -> None:
+        super().__init__()
+        self._tracker = tracker
+        self._backend = backend
+        self._name = name
+        self._on_progress = on_progress
+        self._entry: Entry | None = None
+
+    @property
+    def name(self) -> str:
+        """The operation's name."""
+        return self._name
+
+    @property
+    def latest(self) -> Operation | None:
+        """The last snapshot seen (the final one once done; None before the first)."""
+        return None if self._entry is None else self._entry.latest
+
+    def cancel(self, server: bool = False) -> bool:
+        """Abandon the wait: the handle is cancelled (``result()`` raises
+        :class:`concurrent.futures.CancelledError`) and no longer tracked. With
+        ``server=True``, also ask the server to cancel the operation (a failure to do so
+        raises its :class:`lro.Error`; the handle is cancelled all the same).
+
+        Returns False, doing nothing, when the handle is already settled.
+        """
+        if not super().cancel():
+            return False
+        self._tracker.forget(self)
+        if server:
+            self._backend.cancel(self._name)
+        return True
+
+    def __repr__(self) -> str:
+        state = "cancelled" if self.cancelled() else "done" if self.done() else "pending"
+        return f"Handle({self._name!r}, {state})"
+
+    # -- what the tracker calls -------------------------------------------------------------
+
+    def _progress(self, snapshot: Operation) -> None:
+        if self._on_progress is None or self.done():
+            return
+        try:
+            self._on_progress(snapshot)
+        except Exception:  # a callback's bug must not stop the tracking of the others
+            logger.exception("on_progress of the handle of %s raised", self._name)
+
+    def _settle(self, value: Any, error: BaseException | None) -> None:
+        try:
+            if error is not None:
+                self.set_exception(error)
+            else:
+                self.set_result(value)
+        except concurrent.futures.InvalidStateError:
+            pass  # cancelled meanwhile
+
+
+class _LockedBoard(Board):
+    """The batch board, read by the batch thread while callers add to it."""
+
+    def __init__(self, lock: threading.RLock) -> None:
+        super().__init__((), None)
+        self._lock = lock
+
+    def pending(self) -> list[Entry]:
+        with self._lock:
+            return super().pending()
+
+
+class Tracker:
+    """The handles of one :class:`lro.Client`: what they watch, and the threads that do."""
+
+    def __init__(self) -> None:
+        self._lock = threading.RLock()
+        self._registry = Registry(_LockedBoard(self._lock), Board((), None))
+        self._halt = threading.Event()
+        self._stops: dict[Entry, threading.Event] = {}
+        self._jobs: queue.SimpleQueue[Entry] = queue.SimpleQueue()
+        self._workers: set[threading.Thread] = set()
+        self._batcher: threading.Thread | None = None
+        self._rng = random.Random()
+        self._closed = False
+        self._latency = 0.0  # the longest stop_latency of the policies in use
+
+    # -- the handles' side --------------------------------------------------------------
+
+    def track(self, backend: Any, name: str, on_progress: OnProgress | None) -> Handle:
+        """A new handle of ``name`` on ``backend`` (the client or its audited view)."""
+        handle = Handle(self, backend, name, on_progress)
+        with self._lock:
+            if self._closed:
+                raise FailedPrecondition(f"cannot track {name}: the client is closed")
+            entry, new, engine = self._registry.add(backend, name, handle)
+            handle._entry = entry
+            self._latency = max(self._latency, tracker_policy(backend).stop_latency)
+            if not new:
+                return handle
+            if engine == "batch":
+                if self._batcher is None:
+                    self._batcher = self._start(self._batches, "lro-track-batch")
+            else:
+                self._stops[entry] = threading.Event()
+                self._jobs.put(entry)
+                if len(self._workers) < TRACK_CONCURRENCY:
+                    self._workers.add(self._start(self._work, f"lro-track-{len(self._workers)}"))
+        return handle
+
+    def forget(self, handle: Handle) -> None:
+        """``handle`` was cancelled: stop watching its operation if nobody else does."""
+        entry = handle._entry
+        with self._lock:
+            if entry is not None and self._registry.drop(entry, handle):
+                self._stops.pop(entry, _STOPPED).set()
+
+    def close(self) -> None:
+        """End every pending handle with :class:`lro.Cancelled` and join the threads
+        (each within the policy's ``stop_latency`` plus a margin). Idempotent."""
+        with self._lock:
+            if self._closed:
+                return
+            self._closed = True
+            self._halt.set()
+            for stop in self._stops.values():
+                stop.set()
+            self._stops.clear()
+            handles = self._registry.clear()
+            threads = [*self._workers, *([self._batcher] if self._batcher else [])]
+        for handle in handles:
+            handle._settle(None, closed(handle.name))
+        current = threading.current_thread()
+        for thread in threads:
+            if thread is not current:  # (close() called from a callback of a handle)
+                thread.join(self._latency + JOIN_MARGIN)
+                if thread.is_alive():
+                    logger.warning("tracker thread %s did not stop in time", thread.name)
+
+    # -- settling -----------------------------------------------------------------------
+
+    def _watching(self, entry: Entry) -> list[Handle]:
+        with self._lock:
+            return list(self._registry.watchers.get(entry, ()))
+
+    def _finish(self, entry: Entry, final: Operation | None, error: BaseException | None) -> None:
+        with self._lock:
+            handles: list[Handle] = self._registry.finish(entry)
+            self._stops.pop(entry, None)
+        for handle in handles:
+            if final is not None:
+                value, failure = settle(final)  # a fresh error per handle
+                handle._settle(value, failure)
+            else:
+                handle._settle(None, error)
+
+    def put(self, item: tuple[str, Entry, Any]) -> None:
+        """A pool thread's report (the :class:`~lro._sync.many.Sink` of :func:`_worker`)."""
+        kind, entry, payload = item
+        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
+            if kind == "crash":
+                logger.error("tracking %s failed", entry.name, exc_info=payload)
+            self._finish(entry, None, payload)
+            return
+        changed, done = self._registry.boards["pool"].observe(entry, payload)
+        if changed:
+            for handle in self._watching(entry):
+                handle._progress(payload)
+        if done:
+            self._finish(entry, payload, None)
+
+    # -- the threads --------------------------------------------------------------------
+
+    def _start(self, target: Any, name: str) -> threading.Thread:
+        thread = threading.Thread(target=target, name=name, daemon=True)
+        thread.start()
+        return thread
+
+    def _stop_of(self, entry: Entry) -> threading.Event:
+        with self._lock:
+            return self._stops.get(entry, _STOPPED)
+
+    def _plan(self, entry: Entry) -> WaitPlan:
+        watching = any(handle._on_progress is not None for handle in self._watching(entry))
+        return WaitPlan(
+            tracker_policy(entry.backend),
+            Deadline(None, time.monotonic),
+            long_poll=known_long_poll(entry.backend),
+            rng=random.Random(self._rng.random()),
+            stoppable=True,  # windows of stop_latency: cancel and close never wait long
+            watching=watching,
+        )
+
+    def _work(self) -> None:
+        """A pool thread: the pool engine's worker, until no operation is queued."""
+        me = threading.current_thread()
+        while True:
+            _worker(self._jobs, self, self._plan, self._halt, time.monotonic, None, self._stop_of)
+            with self._lock:
+                if self._halt.is_set() or self._jobs.empty():
+                    self._workers.discard(me)
+                    return
+
+    def _batches(self) -> None:
+        """The batch thread: the batch engine's rounds while any audited handle is pending."""
+        board = self._registry.boards["batch"]
+        while True:
+            with self._lock:
+                pending = board.pending()
+                if self._halt.is_set() or not pending:
+                    self._batcher = None
+                    return
+                backend = pending[0].backend
+            policy = batch_policy(tracker_policy(backend))
+            rng = random.Random(self._rng.random())
+            plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
+            sleep = interruptible_sleep(self._halt)
+            progress, clock = self._batch_progress, time.monotonic
+            rounds = _sync_batch(board, plan, progress, clock, sleep, self._halt)
+            try:
+                for entry in rounds:
+                    self._finish(entry, entry.final, None)
+            except Exception as error:  # an lro.Error that ends every wait of the batch
+                if self._halt.is_set():
+                    continue  # closed: close() settles the handles
+                if not isinstance(error, Error):
+                    logger.error("tracking the audited view failed", exc_info=error)
+                for entry in board.pending():
+                    self._finish(entry, None, error)
+
+    def _batch_progress(self, snapshot: Operation) -> None:
+        with self._lock:
+            entry = self._registry.entry_of(snapshot)
+        if entry is not None:
+            for handle in self._watching(entry):
+                handle._progress(snapshot)
