@@ -72,7 +72,41 @@ def generator_env() -> dict[str, str]:
     return env
 
 
+def generator_spec() -> Path:
+    """``openapi.yaml`` as the generator reads it: each schema's ``example`` also as JSON
+    text, in ``x-lro-example-json`` (the generator gives templates no other way to print
+    an example as JSON; templates/model_doc.mustache shows it on the model's page).
+
+    Only those lines are added, each right under its schema's name, so every other line
+    (and what the generator makes of it) is the spec's own.
+    """
+    import json
+
+    import yaml
+
+    text = (ROOT / "openapi.yaml").read_text(encoding="utf-8")
+    schemas = yaml.safe_load(text)["components"]["schemas"]
+    start = text.index("\n  schemas:\n")
+    for name, schema in schemas.items():
+        if "example" not in schema:
+            continue
+        try:
+            example = json.dumps(schema["example"], indent=2, ensure_ascii=False)
+        except TypeError as exc:  # e.g. an unquoted timestamp, read as a datetime
+            sys.exit(f"openapi.yaml: the example of {name} is not JSON ({exc}); quote it")
+        header = re.compile(rf"^    {re.escape(name)}:\n", re.M).search(text, start)
+        if header is None:
+            sys.exit(f"openapi.yaml: schema {name} not found under components.schemas")
+        line = f"      x-lro-example-json: {json.dumps(example)}\n"
+        text = text[: header.end()] + line + text[header.end() :]
+    spec = ROOT / "build" / "generator" / "openapi.yaml"
+    spec.parent.mkdir(parents=True, exist_ok=True)
+    spec.write_text(text, encoding="utf-8")
+    return spec
+
+
 def generate() -> None:
+    spec = generator_spec()
     shutil.rmtree(OUTPUT, ignore_errors=True)  # the generator never deletes removed files
     cli = shutil.which("openapi-generator-cli", path=str(Path(sys.executable).parent))
     command = [
@@ -80,6 +114,8 @@ def generate() -> None:
         "generate",
         "-c",
         "generator-config.yaml",
+        "-i",
+        str(spec.relative_to(ROOT)),
         "--additional-properties",
         f"packageVersion={spec_version()}",
     ]
