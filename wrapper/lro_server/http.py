@@ -159,6 +159,7 @@ class HttpConnection:
             raise
         if not isinstance(event, h11.Request):
             return None  # ConnectionClosed (or PAUSED, which one exchange at a time never sees)
+        self._fresh = self._idle = False  # (a pipelined head may have come without a recv)
         method = check_method(event.method.decode("ascii"))
         check_version(event.http_version.decode("ascii"))
         headers: dict[str, str] = {}
@@ -174,9 +175,8 @@ class HttpConnection:
         if length is not None and int(length) > self._limits.max_body_bytes:
             raise _body_too_large(self._limits.max_body_bytes)
         target = origin_form(event.target.decode("ascii"), method)
-        keep_alive = event.http_version == b"1.1" and "close" not in headers.get(
-            "connection", ""
-        ).lower().replace(" ", "").split(",")
+        options = {option.strip() for option in headers.get("connection", "").lower().split(",")}
+        keep_alive = event.http_version == b"1.1" and "close" not in options
         self._deadline = self._loop.time() + self._limits.body_timeout
         return Request(method, target, headers, b"", keep_alive)
 
