@@ -26,6 +26,7 @@ if __package__ in (None, ""):  # run as a script: import `bench` as a package, n
 SECTIONS: list[tuple[str, str]] = [
     ("1 import", "bench.imports"),
     ("2 per-call", "bench.overhead"),
+    ("2 per-call", "bench.async_get"),
     ("3 decode", "bench.decode"),
     ("4 waiting", "bench.wait_real"),
     ("4 waiting", "bench.wait_all_real"),

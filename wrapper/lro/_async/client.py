@@ -1,7 +1,7 @@
 """``AsyncClient``: the asyncio twin of :class:`lro.Client`.
 
-Same methods, as coroutines, over :class:`lro._async.transport.AsyncTransport` (stdlib
-asyncio streams, no extra dependency). Requests are built, responses parsed and retries
+Same methods, as coroutines, over :class:`lro._async.transport.AsyncTransport` (httpx,
+extra ``[async]``). Requests are built, responses parsed and retries
 decided by exactly the same code as the sync client (:class:`lro._core.calls.Calls` and
 :func:`lro._core.calls.attempts`); only the I/O and the sleeping are asynchronous.
 
