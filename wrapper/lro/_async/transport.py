@@ -47,13 +47,14 @@ from lro._core.errors import (
     TLSError,
     TransportError,
     TransportTimeout,
+    chain,
 )
 from lro._core.http import (
     DEFAULT_MAX_RESPONSE_BYTES,
     Headers,
     Request,
     Response,
-    is_secret_header,
+    credentials,
     too_large,
 )
 from lro._core.proxies import Proxy, parse_proxy, proxy_for
@@ -237,10 +238,14 @@ class AsyncTransport:
         except Error:
             raise
         except (httpx.HTTPError, httpx.InvalidURL, OSError) as exc:
-            secrets = _secrets(request) + self._proxy_secrets
-            raise _map_error(exc, secrets, seconds) from _cause(exc, secrets)
-        pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.headers.raw]
-        return Response(answer.status_code, Headers(pairs), body)
+            failure: BaseException = exc
+        else:
+            pairs = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in answer.headers.raw]
+            return Response(answer.status_code, Headers(pairs), body)
+        # Raised here, outside the except block, so that the cause is chained only when its
+        # text shows no credential (see chain()); inside, Python would chain it anyway.
+        secrets = credentials(request.headers) + self._proxy_secrets
+        raise chain(_map_error(failure, seconds), failure, secrets)
 
     async def _read(self, answer: httpx.Response) -> bytes:
         limit = self.max_response_bytes
@@ -292,17 +297,8 @@ def _decoder(encoding: str | None) -> zlib._Decompress | None:
     raise InvalidResponse(f"unsupported Content-Encoding {coding[:40]!r}")
 
 
-def _secrets(request: Request) -> list[str]:
-    """The credential header values of ``request``, and their long parts."""
-    found: list[str] = []
-    for key, value in request.headers.items():
-        if is_secret_header(key) and value:
-            found.append(value)
-            found += [part for part in value.split() if len(part) >= 8]
-    return found
-
-
 def _chain(exc: BaseException) -> list[BaseException]:
+    """``exc`` and the exceptions it was raised from, in order."""
     seen: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in seen:
@@ -311,25 +307,14 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def _cause(exc: BaseException, secrets: list[str]) -> BaseException | None:
-    """``exc`` to chain the SDK's error to, or None when its text shows a credential."""
-    for link in _chain(exc):
-        text = f"{link} {link.args!r}"
-        if any(secret in text for secret in secrets):
-            return None
-    return exc
-
-
-def _map_error(exc: BaseException, secrets: list[str], seconds: float | None) -> Error:
-    """The SDK's error for an httpx (or socket) failure; never shows a credential."""
+def _map_error(exc: BaseException, seconds: float | None) -> Error:
+    """The SDK's error for an httpx (or socket) failure (chain() cuts any credential)."""
     import socket
     import ssl
 
     import httpx
 
     message = describe(exc)
-    for secret in secrets:
-        message = message.replace(secret, "<redacted>")
     if isinstance(exc, httpx.TimeoutException):
         phase = {
             httpx.ConnectTimeout: "connect",
