@@ -76,10 +76,10 @@ def _cli_works(argv: list[str]) -> bool:
 
 
 def _heavy_modules() -> str:
-    """Which heavy modules `import lro` pulls in (it must pull in none)."""
+    """Which heavy modules `import lro, lro.aio` pull in (they must pull in none)."""
     code = (
-        "import sys, lro; print(','.join(m for m in ('pydantic', 'lro_api', 'lro_server',"
-        " 'urllib3') if m in sys.modules))"
+        "import sys, lro, lro.aio; print(','.join(m for m in ('pydantic', 'lro_api',"
+        " 'lro_server', 'urllib3', 'httpx') if m in sys.modules))"
     )
     done = subprocess.run([PYTHON, "-c", code], capture_output=True, text=True, check=True)
     return done.stdout.strip()
@@ -183,11 +183,11 @@ def run(ctx: Context) -> list[Row]:
         rows.append(Row.not_measured(SECTION, "CLI start-up", why))
     heavy = _heavy_modules()
     ctx.note(
-        "`import lro` loads "
+        "`import lro, lro.aio` loads "
         + (
             f"these heavy modules: {heavy}."
             if heavy
-            else "none of pydantic, lro_api, lro_server, urllib3."
+            else "none of pydantic, lro_api, lro_server, urllib3, httpx."
         )
     )
     return rows
