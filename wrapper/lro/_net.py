@@ -5,6 +5,7 @@ ssl and socket are imported on first use (``import lro`` stays cheap).
 
 from __future__ import annotations
 
+import os
 from typing import TYPE_CHECKING
 
 from lro._core.errors import (
@@ -18,7 +19,7 @@ from lro._core.errors import (
 if TYPE_CHECKING:
     import ssl
 
-__all__ = ["describe", "make_ssl_context", "map_os_error"]
+__all__ = ["PROXY_VARIABLES", "describe", "make_ssl_context", "map_os_error", "proxy_env"]
 
 
 def make_ssl_context(verify: bool = True, ca_certs: str | None = None) -> ssl.SSLContext:
@@ -66,3 +67,16 @@ def map_os_error(exc: BaseException, *, connecting: bool) -> TransportError:
     if connecting and isinstance(exc, OSError):
         return ConnectError(f"cannot connect: {message}")
     return ConnectionDropped(f"connection dropped: {message}")
+
+
+#: The environment variables that choose a proxy (either case), as curl and httpx read
+#: them; REQUEST_METHOD marks a CGI script, whose HTTP_PROXY may come from a request.
+PROXY_VARIABLES = frozenset(
+    {"http_proxy", "https_proxy", "all_proxy", "no_proxy", "request_method"}
+)
+
+
+def proxy_env() -> dict[str, str]:
+    """The proxy variables of ``os.environ``; with none of them set, no proxy logic runs."""
+    found = {k: v for k, v in os.environ.items() if k.lower() in PROXY_VARIABLES}
+    return found if any(k.lower().endswith("_proxy") for k in found) else {}

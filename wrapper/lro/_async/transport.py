@@ -31,7 +31,6 @@ httpx's behaviour and failures onto it, as ``lro._sync.transport`` does for urll
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 import zlib
 from collections.abc import Coroutine
@@ -58,7 +57,7 @@ from lro._core.http import (
     too_large,
 )
 from lro._core.proxies import Proxy, parse_proxy, proxy_for
-from lro._net import describe, make_ssl_context, map_os_error
+from lro._net import describe, make_ssl_context, map_os_error, proxy_env
 
 if TYPE_CHECKING:
     import httpx
@@ -129,7 +128,7 @@ class AsyncTransport:
         import_httpx()
         self.proxy: Proxy | None = parse_proxy(proxy) if proxy is not None else None
         # Read once, as httpx does: a request never depends on a later change of os.environ.
-        self._env = dict(os.environ) if trust_env and proxy is None else {}
+        self._env = proxy_env() if trust_env and proxy is None else {}
         self._routes: dict[tuple[str, str | None, int | None], Proxy | None] = {}
         self._proxy_secrets: list[str] = []
         self.timeout = timeout

@@ -13,7 +13,6 @@ and never shown.
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -37,11 +36,12 @@ from lro._core.http import (
     credentials,
     too_large,
 )
-from lro._core.proxies import Proxy, parse_proxy, proxy_for
-from lro._net import describe, make_ssl_context, map_os_error
+from lro._net import describe, make_ssl_context, map_os_error, proxy_env
 
 if TYPE_CHECKING:
     import urllib3
+
+    from lro._core.proxies import Proxy
 
 __all__ = ["Transport"]
 
@@ -113,9 +113,13 @@ class Transport:
     ) -> None:
         import urllib3
 
-        self.proxy: Proxy | None = parse_proxy(proxy) if proxy is not None else None
+        self.proxy: Proxy | None = None
+        if proxy is not None:
+            from lro._core.proxies import parse_proxy
+
+            self.proxy = parse_proxy(proxy)
         # Read once, as httpx does: a request never depends on a later change of os.environ.
-        self._env: Mapping[str, str] = dict(os.environ) if trust_env and proxy is None else {}
+        self._env: Mapping[str, str] = proxy_env() if trust_env and proxy is None else {}
         self._routes: dict[tuple[str, str | None, int | None], Proxy | None] = {}
         self._proxy_pools: dict[tuple[Proxy, bool], urllib3.ProxyManager] = {}
         self._proxy_secrets: list[str] = []
@@ -147,6 +151,8 @@ class Transport:
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname, parts.port)
         if key not in self._routes:
+            from lro._core.proxies import proxy_for
+
             self._routes[key] = proxy_for(url, self._env)
         return self._routes[key]
 

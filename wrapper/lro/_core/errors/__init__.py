@@ -19,26 +19,9 @@ code), ``parsing`` (statuses, HTTP error bodies, ``Retry-After``).
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from .codes import Code, code_from_http
-from .details import (
-    RPC_TYPE_PREFIX,
-    BadRequest,
-    DebugInfo,
-    Detail,
-    ErrorInfo,
-    FieldViolation,
-    Help,
-    HelpLink,
-    LocalizedMessage,
-    PreconditionFailure,
-    PreconditionViolation,
-    QuotaFailure,
-    QuotaViolation,
-    RequestInfo,
-    ResourceInfo,
-    RetryInfo,
-    parse_detail,
-)
 from .exceptions import (
     Aborted,
     AlreadyExists,
@@ -73,6 +56,60 @@ from .exceptions import (
     exception_class_for,
 )
 from .parsing import error_from_http, error_from_status, parse_retry_after
+
+if TYPE_CHECKING:
+    from .details import (
+        RPC_TYPE_PREFIX,
+        BadRequest,
+        DebugInfo,
+        Detail,
+        ErrorInfo,
+        FieldViolation,
+        Help,
+        HelpLink,
+        LocalizedMessage,
+        PreconditionFailure,
+        PreconditionViolation,
+        QuotaFailure,
+        QuotaViolation,
+        RequestInfo,
+        ResourceInfo,
+        RetryInfo,
+        parse_detail,
+    )
+
+# The detail classes load on first use (defining them is most of what a one-shot
+# `import lro; Client(url).get(name)` would otherwise pay for errors it never sees).
+_DETAILS = frozenset(
+    {
+        "RPC_TYPE_PREFIX",
+        "BadRequest",
+        "DebugInfo",
+        "Detail",
+        "ErrorInfo",
+        "FieldViolation",
+        "Help",
+        "HelpLink",
+        "LocalizedMessage",
+        "PreconditionFailure",
+        "PreconditionViolation",
+        "QuotaFailure",
+        "QuotaViolation",
+        "RequestInfo",
+        "ResourceInfo",
+        "RetryInfo",
+        "parse_detail",
+    }
+)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _DETAILS:
+        from . import details
+
+        return getattr(details, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "RPC_TYPE_PREFIX",

@@ -13,23 +13,22 @@ from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar, overload
 
 from ..jsonvalues import copy_json
 from .codes import Code, coerce_code
-from .details import (
-    BadRequest,
-    DebugInfo,
-    Detail,
-    ErrorInfo,
-    Help,
-    LocalizedMessage,
-    PreconditionFailure,
-    QuotaFailure,
-    RequestInfo,
-    ResourceInfo,
-    RetryInfo,
-    detail_json,
-)
 
 if TYPE_CHECKING:
     from ..operation import Operation
+    from .details import (
+        BadRequest,
+        DebugInfo,
+        Detail,
+        ErrorInfo,
+        Help,
+        LocalizedMessage,
+        PreconditionFailure,
+        QuotaFailure,
+        RequestInfo,
+        ResourceInfo,
+        RetryInfo,
+    )
 
 __all__ = [
     "Aborted",
@@ -73,11 +72,15 @@ _REDACTED = "<redacted>"
 
 
 class _FirstDetail(Generic[_D]):
-    """A read-only attribute of :class:`Error`: its first detail of one type, or None."""
+    """A read-only attribute of :class:`Error`: its first detail of one type, or None.
 
-    def __init__(self, cls: type[_D]) -> None:
-        self.cls = cls
-        self.__doc__ = f"The first ``{cls.__name__}`` detail, if any."
+    The type is named, not imported: the detail classes load with the first error that
+    has details, so a process that never sees one never pays for defining them.
+    """
+
+    def __init__(self, type_name: str) -> None:
+        self.type_name = type_name
+        self.__doc__ = f"The first ``{type_name}`` detail, if any."
 
     @overload
     def __get__(self, error: None, owner: type[Any]) -> _FirstDetail[_D]: ...
@@ -88,7 +91,10 @@ class _FirstDetail(Generic[_D]):
     def __get__(self, error: Error | None, owner: type[Any]) -> _D | _FirstDetail[_D] | None:
         if error is None:
             return self
-        return next((d for d in error.details if isinstance(d, self.cls)), None)
+        from . import details
+
+        cls: type[_D] = getattr(details, self.type_name)
+        return next((d for d in error.details if isinstance(d, cls)), None)
 
 
 def _restore_error(cls: type[Error], args: tuple[Any, ...], state: dict[str, Any]) -> Error:
@@ -156,16 +162,16 @@ class Error(Exception):
 
     # -- details: the first of each type ------------------------------------------------
 
-    error_info = _FirstDetail(ErrorInfo)
-    retry_info = _FirstDetail(RetryInfo)
-    debug_info = _FirstDetail(DebugInfo)
-    quota_failure = _FirstDetail(QuotaFailure)
-    precondition_failure = _FirstDetail(PreconditionFailure)
-    bad_request = _FirstDetail(BadRequest)
-    request_info = _FirstDetail(RequestInfo)
-    resource_info = _FirstDetail(ResourceInfo)
-    help = _FirstDetail(Help)
-    localized_message = _FirstDetail(LocalizedMessage)
+    error_info: _FirstDetail[ErrorInfo] = _FirstDetail("ErrorInfo")
+    retry_info: _FirstDetail[RetryInfo] = _FirstDetail("RetryInfo")
+    debug_info: _FirstDetail[DebugInfo] = _FirstDetail("DebugInfo")
+    quota_failure: _FirstDetail[QuotaFailure] = _FirstDetail("QuotaFailure")
+    precondition_failure: _FirstDetail[PreconditionFailure] = _FirstDetail("PreconditionFailure")
+    bad_request: _FirstDetail[BadRequest] = _FirstDetail("BadRequest")
+    request_info: _FirstDetail[RequestInfo] = _FirstDetail("RequestInfo")
+    resource_info: _FirstDetail[ResourceInfo] = _FirstDetail("ResourceInfo")
+    help: _FirstDetail[Help] = _FirstDetail("Help")
+    localized_message: _FirstDetail[LocalizedMessage] = _FirstDetail("LocalizedMessage")
 
     @property
     def reason(self) -> str | None:
@@ -189,6 +195,8 @@ class Error(Exception):
         if self._raw_details is not None:
             details = copy_json(self._raw_details)
         else:
+            from .details import detail_json
+
             details = [detail_json(d) for d in self.details]
         status: dict[str, Any] = {"code": int(self.code), "message": self.message}
         if details:

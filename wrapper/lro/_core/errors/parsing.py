@@ -18,7 +18,6 @@ from typing import Any
 
 from ..jsonvalues import integer
 from .codes import Code, code_from_http
-from .details import parse_detail
 from .exceptions import Error, exception_class_for
 
 __all__ = ["error_from_http", "error_from_status", "parse_retry_after"]
@@ -119,7 +118,7 @@ def _build(
         message,
         code=code,
         http_status=http_status,
-        details=[parse_detail(d) for d in raw_details],
+        details=_parse_details(raw_details),
         operation_name=operation_name,
         retry_delay=parse_retry_after(retry_after) if retry_after is not None else None,
     )
@@ -260,3 +259,12 @@ def error_from_http(
         code_is_http=code_is_http,
         fallback_message=summary,
     )
+
+
+def _parse_details(raw: list[dict[str, Any]]) -> list[Any]:
+    """The parsed details; the detail classes load only for an error that has some."""
+    if not raw:
+        return []
+    from .details import parse_detail
+
+    return [parse_detail(d) for d in raw]
