@@ -30,6 +30,7 @@ from lro._core.operation import AsyncOperation, Operation
 from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._core.waits import check_wait_options
+from lro._tracing import tracing
 
 from .paging import AsyncPager
 from .transport import AsyncTransport
@@ -199,21 +200,30 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         )
         self._tracker: AsyncTracker | None = None
         self._closed = False
+        # OpenTelemetry, when installed (looked for once per process); None: no tracing.
+        self._tracing = tracing()
 
     # -- plumbing -----------------------------------------------------------------------
 
     async def _run(self, call: Call[R]) -> R:
         """Drive one call's attempts: send, sleep, retry (see :func:`lro._core.calls.attempts`)."""
         steps = attempts(call, self.retry)
+        traced = self._tracing
+        sent = 0
         try:
             step = next(steps)
             while True:
                 outcome: Response | Error | None = None
                 if isinstance(step, Request):
                     try:
-                        outcome = await self._exchange(step)
+                        if traced is None:
+                            outcome = await self._exchange(step)
+                        else:  # a client span around the attempt (lro._tracing)
+                            send = traced.send_async
+                            outcome = await send(self._exchange, step, call.template, sent)
                     except Error as error:
                         outcome = error
+                    sent += 1
                 else:
                     await asyncio.sleep(step)
                 step = steps.send(outcome)

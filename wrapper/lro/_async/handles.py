@@ -14,11 +14,12 @@ every task and awaits them.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import inspect
 import logging
 import random
 import time
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Coroutine
 from typing import Any
 
 from lro._core.board import Board, Entry, batch_policy
@@ -27,6 +28,7 @@ from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, track
 from lro._core.operation import Operation
 from lro._core.plan import Deadline, WaitPlan
 from lro._core.waits import OnProgress, known_long_poll, log_cancel_failure
+from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .many import _async_batch, _async_one
 
@@ -65,6 +67,10 @@ class AsyncHandle(asyncio.Future[Any]):
         self._name = name
         self._on_progress = on_progress
         self._entry: Entry | None = None
+        self._closed = False  # ended by client.close()
+        self._span: Parent | None = None
+        self._rounds: Counter | None = None
+        self._rounds_before = 0
 
     @property
     def name(self) -> str:
@@ -114,6 +120,24 @@ class AsyncHandle(asyncio.Future[Any]):
         except Exception:
             logger.exception("on_progress of the handle of %s raised", self._name)
 
+    def _traced(self, span: Parent, rounds: Counter | None) -> None:
+        """Trace the handle: ``span`` ends when it settles (``rounds`` counts the batch
+        requests it shares)."""
+        self._span, self._rounds = span, rounds
+        self._rounds_before = 0 if rounds is None else rounds.requests
+        self.add_done_callback(lambda _: self._end_span())
+
+    def _end_span(self) -> None:
+        span = self._span
+        assert span is not None
+        cancelled = self.cancelled()
+        error = None if cancelled else self.exception()
+        if self._rounds is not None:
+            span.requests = self._rounds.requests - self._rounds_before
+        elif span.mode != "batch" and known_long_poll(self._backend) is False:
+            span.mode = "poll"
+        span.end(handle_outcome(cancelled, error, self.latest, self._closed), error)
+
     def _settle(self, value: Any, error: BaseException | None, *, quiet: bool = False) -> None:
         if self.done():
             return  # cancelled meanwhile
@@ -123,6 +147,19 @@ class AsyncHandle(asyncio.Future[Any]):
         self.set_exception(error)
         if quiet:
             self.exception()  # retrieved: no "exception was never retrieved" at collection
+
+
+def _task(
+    loop: asyncio.AbstractEventLoop,
+    work: Coroutine[Any, Any, None],
+    name: str,
+    context: contextvars.Context | None,
+) -> asyncio.Task[None]:
+    """A task of the tracker, in ``context`` when given (``create_task(context=)`` is
+    3.11+: a task copies the context it is created in)."""
+    if context is None:
+        return loop.create_task(work, name=name)
+    return context.run(loop.create_task, work, name=name)
 
 
 class AsyncTracker:
@@ -138,6 +175,8 @@ class AsyncTracker:
         self._halt: asyncio.Event | None = None
         self._rng = random.Random()
         self._closed = False
+        self._tracing = tracing()
+        self._rounds = Counter()  # the batch task's requests (lro.track spans count them)
 
     # -- the handles' side --------------------------------------------------------------
 
@@ -161,16 +200,25 @@ class AsyncTracker:
         handle = AsyncHandle(self, backend, name, on_progress, loop)
         entry, new, engine = self._registry.add(backend, name, handle)
         handle._entry = entry
+        context = None
+        if self._tracing is not None:
+            policy = tracker_policy(backend)
+            mode = mode_of(engine, "poll" if policy.long_poll is False else "long_poll")
+            span = self._tracing.parent("lro.track", {"lro.operation.name": name}, mode)
+            handle._traced(span, self._rounds if engine == "batch" else None)
+            # The tasks run in contexts of their own: the handle's span, or the rounds'
+            # counter (whatever span was current for the caller is not theirs).
+            context = self._rounds.context() if engine == "batch" else span.context()
         if not new:
             return handle
         if engine == "batch":
             if self._batcher is None or self._batcher.done():
-                self._batcher = loop.create_task(self._batches(), name="lro-track-batch")
+                self._batcher = _task(loop, self._batches(), "lro-track-batch", context)
         else:
             plan = self._plan(entry, watching=on_progress is not None)
             options = {"clock": time.monotonic, "sleep": None}
             waiter = _async_one(entry, plan, self._gate, self, options)
-            self._waiters[entry] = loop.create_task(waiter, name=f"lro-track {name}")
+            self._waiters[entry] = _task(loop, waiter, f"lro-track {name}", context)
         return handle
 
     def forget(self, handle: AsyncHandle) -> None:
@@ -211,6 +259,7 @@ class AsyncTracker:
         if self._halt is not None:
             self._halt.set()
         for handle in self._registry.clear():
+            handle._closed = True
             handle._settle(None, closed(handle.name), quiet=True)
         tasks = [*self._waiters.values(), *([self._batcher] if self._batcher else [])]
         self._waiters.clear()

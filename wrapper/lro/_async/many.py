@@ -29,6 +29,7 @@ from lro._core.errors import Error, WaitTimeout
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
 from lro._core.waits import OnProgress, known_long_poll
+from lro._tracing import mode_of, tracing
 
 from .waiting import async_snapshots, call_callback
 
@@ -271,12 +272,19 @@ async def async_wait_all(
         asynchronous=True,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
-    stream = _async_completions(
-        board, engine, via, chosen, deadline, max_concurrency, on_progress, options
-    )
-    async for _ in stream:
-        pass
-    return board.results()
+    completions = (board, engine, via, chosen, deadline, max_concurrency, on_progress, options)
+    traced = tracing()
+    if traced is None:
+        async for _ in _async_completions(*completions):
+            pass
+        return board.results()
+    count = {"lro.operation.count": len(board.order)}
+    with traced.waiting("lro.wait_all", count, mode_of(engine, via)) as parent:
+        async for _ in _async_completions(*completions):
+            pass
+        results = board.results()
+        parent.end("error" if any(op.error for op in results) else "response")
+    return results
 
 
 def async_as_completed(

@@ -28,6 +28,7 @@ from lro._core.waits import (
     remember_long_poll,
     timed_out,
 )
+from lro._tracing import outcome_of, tracing
 
 __all__ = ["async_snapshots", "async_wait", "async_watch", "call_callback"]
 
@@ -166,6 +167,28 @@ async def async_wait(
         stoppable=False,
         watching=on_progress is not None,
     )
+    args = (on_progress, on_done, stop, cancel_on_timeout, clock, sleep)
+    traced = tracing()
+    if traced is None:
+        return await _async_wait(backend, name, plan, *args)
+    with traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll") as parent:
+        parent.plan = plan
+        final = await _async_wait(backend, name, plan, *args)
+        parent.end(outcome_of(final, None), final.error)
+        return final
+
+
+async def _async_wait(
+    backend: AsyncWaitBackend,
+    name: str,
+    plan: WaitPlan,
+    on_progress: OnProgress | None,
+    on_done: OnDone | None,
+    stop: asyncio.Event | None,
+    cancel_on_timeout: bool,
+    clock: Callable[[], float],
+    sleep: Callable[[float], Awaitable[None]] | None,
+) -> Operation:
     tracker = SnapshotTracker()
     last: Operation | None = None
     stream = async_snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)

@@ -34,6 +34,7 @@ from lro._core.operation import Operation
 from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._core.waits import check_wait_options
+from lro._tracing import tracing
 
 from .paging import Pager
 from .transport import Transport
@@ -232,22 +233,29 @@ class Client(ClientBase, WaitMethods):
         self._close_lock = threading.Lock()
         self._closed = False
         self._tracker: Tracker | None = None
+        # OpenTelemetry, when installed (looked for once per process); None: no tracing.
+        self._tracing = tracing()
 
     # -- plumbing -----------------------------------------------------------------------
 
     def _run(self, call: Call[R]) -> R:
         """Drive one call's attempts: send, sleep, retry (see :func:`attempts`)."""
-        retry = self.retry
+        retry, traced = self.retry, self._tracing
         steps = attempts(call, retry)
+        sent = 0
         try:
             step = next(steps)
             while True:
                 outcome: Response | Error | None = None
                 if isinstance(step, Request):
                     try:
-                        outcome = self._exchange(step)
+                        if traced is None:
+                            outcome = self._exchange(step)
+                        else:  # a client span around the attempt (lro._tracing)
+                            outcome = traced.send(self._exchange, step, call.template, sent)
                     except Error as error:
                         outcome = error
+                    sent += 1
                 elif retry is not None:
                     retry.sleep(step)
                 step = steps.send(outcome)

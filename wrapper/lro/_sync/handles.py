@@ -13,6 +13,8 @@ none; :meth:`Tracker.close` (``client.close()``) ends the pending handles with
 from __future__ import annotations
 
 import concurrent.futures
+import contextvars
+import functools
 import logging
 import queue
 import random
@@ -26,6 +28,7 @@ from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, track
 from lro._core.operation import Operation
 from lro._core.plan import Deadline, WaitPlan
 from lro._core.waits import OnProgress, known_long_poll
+from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .many import _sync_batch, _worker
 from .waiting import interruptible_sleep
@@ -67,6 +70,10 @@ class Handle(concurrent.futures.Future[Any]):
         self._name = name
         self._on_progress = on_progress
         self._entry: Entry | None = None
+        self._closed = False  # ended by client.close()
+        self._span: Parent | None = None
+        self._rounds: Counter | None = None
+        self._rounds_before = 0
 
     @property
     def name(self) -> str:
@@ -107,6 +114,24 @@ class Handle(concurrent.futures.Future[Any]):
         except Exception:  # a callback's bug must not stop the tracking of the others
             logger.exception("on_progress of the handle of %s raised", self._name)
 
+    def _traced(self, span: Parent, rounds: Counter | None) -> None:
+        """Trace the handle: ``span`` ends when it settles (``rounds`` counts the batch
+        requests it shares)."""
+        self._span, self._rounds = span, rounds
+        self._rounds_before = 0 if rounds is None else rounds.requests
+        self.add_done_callback(lambda _: self._end_span())
+
+    def _end_span(self) -> None:
+        span = self._span
+        assert span is not None
+        cancelled = self.cancelled()
+        error = None if cancelled else self.exception()
+        if self._rounds is not None:
+            span.requests = self._rounds.requests - self._rounds_before
+        elif span.mode != "batch" and known_long_poll(self._backend) is False:
+            span.mode = "poll"
+        span.end(handle_outcome(cancelled, error, self.latest, self._closed), error)
+
     def _settle(self, value: Any, error: BaseException | None) -> None:
         try:
             if error is not None:
@@ -143,6 +168,8 @@ class Tracker:
         self._rng = random.Random()
         self._closed = False
         self._latency = 0.0  # the longest stop_latency of the policies in use
+        self._tracing = tracing()
+        self._rounds = Counter()  # the batch thread's requests (lro.track spans count them)
 
     # -- the handles' side --------------------------------------------------------------
 
@@ -154,12 +181,20 @@ class Tracker:
                 raise FailedPrecondition(f"cannot track {name}: the client is closed")
             entry, new, engine = self._registry.add(backend, name, handle)
             handle._entry = entry
-            self._latency = max(self._latency, tracker_policy(backend).stop_latency)
+            policy = tracker_policy(backend)
+            self._latency = max(self._latency, policy.stop_latency)
+            if self._tracing is not None:
+                mode = mode_of(engine, "poll" if policy.long_poll is False else "long_poll")
+                span = self._tracing.parent("lro.track", {"lro.operation.name": name}, mode)
+                handle._traced(span, self._rounds if engine == "batch" else None)
             if not new:
                 return handle
             if engine == "batch":
                 if self._batcher is None:
-                    self._batcher = self._start(self._batches, "lro-track-batch")
+                    batches = self._batches
+                    if self._tracing is not None:  # the rounds' requests are counted
+                        batches = functools.partial(self._rounds.context().run, batches)
+                    self._batcher = self._start(batches, "lro-track-batch")
             else:
                 self._stops[entry] = threading.Event()
                 self._jobs.put(entry)
@@ -188,6 +223,7 @@ class Tracker:
             handles = self._registry.clear()
             threads = [*self._workers, *([self._batcher] if self._batcher else [])]
         for handle in handles:
+            handle._closed = True
             handle._settle(None, closed(handle.name))
         current = threading.current_thread()
         for thread in threads:
@@ -239,6 +275,11 @@ class Tracker:
         with self._lock:
             return self._stops.get(entry, _STOPPED)
 
+    def _context_of(self, entry: Entry) -> contextvars.Context | None:
+        """Where a pool thread waits for ``entry``: in its first handle's span, if traced."""
+        spans = [handle._span for handle in self._watching(entry) if handle._span is not None]
+        return spans[0].context() if spans else None
+
     def _plan(self, entry: Entry) -> WaitPlan:
         watching = any(handle._on_progress is not None for handle in self._watching(entry))
         return WaitPlan(
@@ -254,7 +295,10 @@ class Tracker:
         """A pool thread: the pool engine's worker, until no operation is queued."""
         me = threading.current_thread()
         while True:
-            _worker(self._jobs, self, self._plan, self._halt, time.monotonic, None, self._stop_of)
+            _worker(
+                self._jobs, self, self._plan, self._halt, time.monotonic, None,
+                self._stop_of, self._context_of,
+            )  # fmt: skip
             with self._lock:
                 if self._halt.is_set() or self._jobs.empty():
                     self._workers.discard(me)

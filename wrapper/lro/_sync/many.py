@@ -7,6 +7,7 @@ single-operation waiter threads over it.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import random
 import threading
@@ -32,6 +33,7 @@ from lro._core.errors import Error, WaitTimeout
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
 from lro._core.waits import SLICE, OnProgress, known_long_poll
+from lro._tracing import mode_of, tracing
 
 from .waiting import interruptible_sleep, snapshots
 
@@ -105,33 +107,53 @@ def _worker(
     clock: Callable[[], float],
     sleep: Callable[[float], None] | None,
     stop_of: Callable[[Entry], threading.Event] | None = None,
+    context_of: Callable[[Entry], contextvars.Context | None] | None = None,
 ) -> None:
     """A pool thread: waits for one entry at a time and reports what it sees, until the
     queue is empty or ``halt`` is set. ``stop_of(entry)``, when given, is the event that
     abandons that one entry (it must also be set with ``halt``); the thread then goes on
-    with the next."""
+    with the next. ``context_of(entry)``, when given, is the context to wait for that
+    entry in (a handle's span: lro._tracing), or None."""
     while not halt.is_set():
         try:
             entry = jobs.get_nowait()
         except queue.Empty:
             return
         stop = halt if stop_of is None else stop_of(entry)
-        try:
-            stream = snapshots(
-                entry.backend, entry.name, make_plan(entry), clock=clock, sleep=sleep, stop=stop
-            )
-            for snapshot in stream:
-                events.put(("snapshot", entry, snapshot))
-        except WaitTimeout as error:
-            events.put(("timeout", entry, error))
-        except Error as error:
-            if halt.is_set():
-                return  # abandoned: nobody is listening any more
-            if not stop.is_set():  # (a stopped entry was abandoned on purpose)
-                events.put(("failed", entry, error))
-        except BaseException as error:  # a bug must not hang the collector
-            events.put(("crash", entry, error))
+        context = None if context_of is None else context_of(entry)
+        args = (entry, events, make_plan, halt, stop, clock, sleep)
+        going_on = _follow(*args) if context is None else context.run(_follow, *args)
+        if not going_on:
             return
+
+
+def _follow(
+    entry: Entry,
+    events: Sink,
+    make_plan: Callable[[Entry], WaitPlan],
+    halt: threading.Event,
+    stop: threading.Event,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None] | None,
+) -> bool:
+    """Wait for one entry of a pool thread, reporting; False when the thread must end."""
+    try:
+        stream = snapshots(
+            entry.backend, entry.name, make_plan(entry), clock=clock, sleep=sleep, stop=stop
+        )
+        for snapshot in stream:
+            events.put(("snapshot", entry, snapshot))
+    except WaitTimeout as error:
+        events.put(("timeout", entry, error))
+    except Error as error:
+        if halt.is_set():
+            return False  # abandoned: nobody is listening any more
+        if not stop.is_set():  # (a stopped entry was abandoned on purpose)
+            events.put(("failed", entry, error))
+    except BaseException as error:  # a bug must not hang the collector
+        events.put(("crash", entry, error))
+        return False
+    return True
 
 
 def _sync_pool(
@@ -161,8 +183,13 @@ def _sync_pool(
         )
 
     args = (jobs, events, make_plan, halt, options["clock"], options["sleep"])
-    threads = [
-        threading.Thread(target=_worker, args=args, name=f"lro-wait-{i}", daemon=True)
+    threads = [  # each in a copy of the caller's context: its span parents their requests
+        threading.Thread(
+            target=contextvars.copy_context().run,
+            args=(_worker, *args),
+            name=f"lro-wait-{i}",
+            daemon=True,
+        )
         for i in range(min(max_concurrency, len(pending)))
     ]
     for thread in threads:
@@ -277,11 +304,19 @@ def wait_all(
         asynchronous=False,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
-    for _ in _sync_completions(
-        board, engine, via, chosen, deadline, max_concurrency, on_progress, options
-    ):
-        pass
-    return board.results()
+    completions = (board, engine, via, chosen, deadline, max_concurrency, on_progress, options)
+    traced = tracing()
+    if traced is None:
+        for _ in _sync_completions(*completions):
+            pass
+        return board.results()
+    count = {"lro.operation.count": len(board.order)}
+    with traced.waiting("lro.wait_all", count, mode_of(engine, via)) as parent:
+        for _ in _sync_completions(*completions):
+            pass
+        results = board.results()
+        parent.end("error" if any(op.error for op in results) else "response")
+    return results
 
 
 def as_completed(

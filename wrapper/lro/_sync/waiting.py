@@ -28,6 +28,7 @@ from lro._core.waits import (
     remember_long_poll,
     timed_out,
 )
+from lro._tracing import outcome_of, tracing
 
 __all__ = ["interruptible_sleep", "snapshots", "wait", "watch"]
 
@@ -164,6 +165,28 @@ def wait(
         stoppable=stop is not None,
         watching=on_progress is not None,
     )
+    args = (on_progress, on_done, stop, cancel_on_timeout, clock, sleep)
+    traced = tracing()
+    if traced is None:
+        return _wait(backend, name, plan, *args)
+    with traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll") as parent:
+        parent.plan = plan
+        final = _wait(backend, name, plan, *args)
+        parent.end(outcome_of(final, None), final.error)
+        return final
+
+
+def _wait(
+    backend: WaitBackend,
+    name: str,
+    plan: WaitPlan,
+    on_progress: OnProgress | None,
+    on_done: OnDone | None,
+    stop: threading.Event | None,
+    cancel_on_timeout: bool,
+    clock: Callable[[], float],
+    sleep: Callable[[float], None] | None,
+) -> Operation:
     tracker = SnapshotTracker()
     last: Operation | None = None
     try:
