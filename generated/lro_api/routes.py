@@ -17,8 +17,7 @@ view mounted elsewhere on the same host) carries that URL in ``server``.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 __all__ = ["ROUTES", "SERVER", "SERVER_VARIABLES", "Param", "Route", "ValueType"]
 
@@ -35,9 +34,8 @@ SERVER_VARIABLES: dict[str, str] = {
 ValueType = Literal["string", "integer", "number", "boolean", "object"]
 
 
-@dataclass(frozen=True)
-class Param:
-    """One parameter of an operation."""
+class Param(NamedTuple):
+    """One parameter of an operation (a NamedTuple: cheaper to define than a dataclass)."""
 
     #: The name on the wire: the path's ``{placeholder}``, the query key or the header.
     #: For a request body, the name of its schema.
@@ -53,8 +51,7 @@ class Param:
     enum: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
-class Route:
+class Route(NamedTuple):
     """One operation of the spec: how to call it over HTTP."""
 
     #: The operationId, as in the spec.

@@ -28,8 +28,8 @@ import importlib
 import json
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from types import MappingProxyType
+from typing import Any, NamedTuple
 from urllib.parse import quote, urlsplit
 
 from lro_api import __version__ as API_VERSION
@@ -62,8 +62,7 @@ STANDARD_ROOT = urlsplit(SERVER).path
 DEFAULT_VERSION = SERVER_VARIABLES["version"]
 
 
-@dataclass(frozen=True)
-class Prepared:
+class Prepared(NamedTuple):
     """One request built from a route: everything but the base URL and the credentials.
 
     ``query`` holds the decoded ``(wire name, value)`` pairs; ``target`` is the encoded
@@ -77,7 +76,7 @@ class Prepared:
     path: str
     query: tuple[tuple[str, str], ...]
     target: str
-    headers: Mapping[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = MappingProxyType({})
     body: bytes | None = None
 
 
