@@ -173,17 +173,7 @@ def test_bound_operation_waits(side: Side) -> None:
 
 
 @parity("operation.watch")
-def test_watching_a_done_snapshot_makes_no_request(
-    side: Side, request: pytest.FixtureRequest
-) -> None:
-    if side.is_async:
-        request.applymarker(
-            pytest.mark.xfail(
-                strict=True,
-                reason="wrapper bug: AsyncOperation.watch() of a done snapshot asks the "
-                "server again, where Operation.watch() yields it without a request",
-            )
-        )
+def test_watching_a_done_snapshot_makes_no_request(side: Side) -> None:
     c = side.client()
     done = c.finalize(c.create(META).name, response=RESULT)
     before = side.server.requests

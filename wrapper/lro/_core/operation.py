@@ -745,6 +745,8 @@ class AsyncOperation(Operation):
         wait_kwargs = _wait_kwargs(
             timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
         )
+        if self.done:  # as Operation.watch: a done snapshot yields itself, no request
+            return _only(self)
         client = self._require_client("watch")
         return cast("AsyncIterator[Operation]", client.watch(self.name, **wait_kwargs))
 
@@ -836,3 +838,8 @@ class AsyncOperation(Operation):
         the running event loop."""
         client = self._require_client("track")
         return cast("AsyncTracked", client.track(self.name, on_progress=on_progress))
+
+
+async def _only(snapshot: Operation) -> AsyncIterator[Operation]:
+    """An async iterator over one snapshot (what watching a done operation yields)."""
+    yield snapshot
