@@ -59,6 +59,12 @@ TESTS = [
     "tests/parity",
 ]
 
+#: Tests mutmut cannot select again by the node id it recorded (explicit non-ASCII ids:
+#: "not found" in its clean run, which then stops the whole run).
+DESELECT = [
+    "--deselect=tests/unit/test_routes.py::test_path_params_use_the_one_encoder",
+]
+
 #: Support modules and conftests the selected tests import.
 SUPPORT = [
     "tests/client/conftest.py",
@@ -106,7 +112,7 @@ def config() -> str:
             f"only_mutate = {toml_list(MUTATE)}",
             f"do_not_mutate = {toml_list(DO_NOT_MUTATE)}",
             f"pytest_add_cli_args_test_selection = {toml_list(TESTS)}",
-            'pytest_add_cli_args = ["-p", "no:cacheprovider"]',
+            f"pytest_add_cli_args = {toml_list(['-p', 'no:cacheprovider', *DESELECT])}",
             "",
         ]
     )

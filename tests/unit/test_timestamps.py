@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import time
+from typing import Any
 
 import pytest
 
@@ -348,3 +349,33 @@ def test_duration_operators() -> None:
         a.seconds = 3  # type: ignore[misc]
     with pytest.raises(TypeError):
         _ = a + 1  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("compare", "mixed_is_valid"),
+    [
+        (lambda a, b: a < b, False),
+        (lambda a, b: a <= b, False),
+        (lambda a, b: a > b, False),
+        (lambda a, b: a >= b, False),
+        (lambda a, b: a + b, True),  # duration + timestamp is a timestamp
+        (lambda a, b: a - b, False),
+    ],
+    ids=["<", "<=", ">", ">=", "+", "-"],
+)
+def test_other_types_are_refused_not_misread(compare: Any, mixed_is_valid: bool) -> None:
+    """A Timestamp or Duration beside a plain number (or a duration beside a timestamp,
+    where that means nothing) is a TypeError, as for datetime: never a silent answer."""
+    stamp = Timestamp.parse("2024-01-01T00:00:00.5Z")
+    span = Duration.parse("1.5s")
+    pairs = [(stamp, 1), (span, 1)] + ([] if mixed_is_valid else [(span, stamp)])
+    for left, right in pairs:
+        with pytest.raises(TypeError):
+            compare(left, right)
+
+
+def test_duration_attributes_cannot_be_deleted() -> None:
+    span = Duration.parse("1.5s")
+    with pytest.raises(AttributeError, match="immutable"):
+        del span.seconds  # type: ignore[misc]
+    assert span == Duration.parse("1.5s")
