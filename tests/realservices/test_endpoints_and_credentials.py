@@ -9,8 +9,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from conftest import Side
 from loopback import GoogleFrontend
+from realservices_support import Side
 
 import lro
 from lro_server import serve

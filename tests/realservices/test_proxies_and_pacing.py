@@ -8,8 +8,8 @@ import time
 from collections.abc import Callable
 
 import pytest
-from conftest import Side
 from loopback import ForwardProxy, GoogleFrontend
+from realservices_support import Side
 
 import lro
 from lro._core.proxies import bypassed, parse_proxy, proxy_for
