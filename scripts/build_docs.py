@@ -18,6 +18,8 @@ and mkdocs runs in strict mode, so a broken internal link fails the build.
 
 from __future__ import annotations
 
+import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -61,15 +63,41 @@ def assemble() -> None:
     (SOURCE / "index.md").write_text((ROOT / "README.md").read_text(encoding="utf-8"))
 
 
-def config() -> str:
+def config(site: Path = SITE) -> str:
+    """The mkdocs configuration: Material, offline (no web fonts, no plugin that fetches)."""
     nav = "\n".join(f"  - {title}: {path}" for entry in NAV for title, path in entry.items())
     return f"""site_name: lro-sdk
 docs_dir: {SOURCE}
-site_dir: {SITE}
+site_dir: {site}
 strict: true
 use_directory_urls: false
 theme:
-  name: readthedocs
+  name: material
+  # No Google Fonts: the system's fonts, so the site builds and reads offline.
+  font: false
+  features:
+    - content.code.copy
+    - navigation.sections
+    - navigation.top
+    - search.highlight
+    - toc.follow
+  palette:
+    - scheme: default
+      primary: indigo
+      accent: indigo
+extra_css:
+  - docs/css/extra.css
+markdown_extensions:
+  - tables
+  - admonition
+  - attr_list
+  - md_in_html
+  - toc:
+      permalink: true
+  - pymdownx.highlight:
+      anchor_linenums: false
+  - pymdownx.inlinehilite
+  - pymdownx.superfences
 validation:
   omitted_files: ignore
   absolute_links: info
@@ -88,25 +116,40 @@ plugins:
           paths: [{ROOT / "wrapper"}, {ROOT / "generated"}]
           options:
             show_source: false
+            # Each object under its full name (lro.Client), its members under it.
+            show_root_heading: true
+            show_root_full_path: true
+            show_symbol_type_heading: true
+            show_symbol_type_toc: true
+            heading_level: 3
             inherited_members: true
             members_order: source
             docstring_style: google
             show_signature_annotations: true
             separate_signature: true
+            # The docstrings' reST roles (:class:, :meth:, ...) become cross-references.
+            extensions:
+              - {ROOT / "scripts" / "rest_roles.py"}:RestRoles
 """
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description="Build the documentation site offline.")
+    parser.add_argument("--site-dir", type=Path, default=SITE, help="default: site/")
+    site = parser.parse_args().site_dir.resolve()
     assemble()
     config_file = ROOT / "build" / "mkdocs.yml"
-    config_file.write_text(config(), encoding="utf-8")
+    config_file.write_text(config(site), encoding="utf-8")
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file)],
         cwd=ROOT,
+        # Material's banner about MkDocs 2 (printed on every build) says nothing about ours.
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     if result.returncode != 0:
         sys.exit("docs build failed (strict mode: a broken link or a warning fails it)")
-    print(f"docs built into {SITE.relative_to(ROOT)}/ (open site/index.html)")
+    shown = site.relative_to(ROOT) if site.is_relative_to(ROOT) else site
+    print(f"docs built into {shown}/ (open {shown}/index.html)")
 
 
 if __name__ == "__main__":
