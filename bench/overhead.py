@@ -72,6 +72,52 @@ def _lro(url: str, name: str) -> Call:
     return call
 
 
+def _lro_tracing(mode: str) -> Callable[[str, str], Call]:
+    """``lro.Client.get`` with tracing (lro._tracing) off as without the ``[otel]`` extra,
+    with opentelemetry-api but no tracer provider (non-recording spans), or recording
+    every span into the SDK's in-memory exporter (a provider of its own, not the global
+    one: the other sections must not record)."""
+
+    def build(url: str, name: str) -> Call:
+        from lro._sync.client import Client
+        from lro._tracing import Tracing
+
+        client = Client(url)
+        exporter: Any = None
+        if mode == "off":
+            client._tracing = None  # what a process without opentelemetry-api has
+        else:
+            try:
+                from opentelemetry import propagate, trace
+            except ImportError as exc:
+                raise NotMeasured("opentelemetry-api is not installed (extra [otel])") from exc
+            tracing = Tracing(trace, propagate)
+            if mode == "recorded":
+                try:
+                    from opentelemetry.sdk.trace import TracerProvider
+                    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+                    from opentelemetry.sdk.trace.export.in_memory_span_exporter import (
+                        InMemorySpanExporter,
+                    )
+                except ImportError as exc:
+                    raise NotMeasured("opentelemetry-sdk is not installed (extra [dev])") from exc
+                exporter = InMemorySpanExporter()
+                provider = TracerProvider()
+                provider.add_span_processor(SimpleSpanProcessor(exporter))
+                tracing._tracer = provider.get_tracer("lro")
+            client._tracing = tracing
+
+        def call() -> object:
+            op = client.get(name)
+            if exporter is not None:
+                exporter.clear()  # (memory stays flat)
+            return (op.name, op.done)
+
+        return call
+
+    return build
+
+
 def _generated(url: str, name: str) -> Call:
     from lro_api import ApiClient, Configuration, OperationsApi
 
@@ -118,6 +164,9 @@ def _api_core(url: str, name: str) -> Call:
 BUILDERS: list[tuple[str, str, Callable[[str, str], Call]]] = [
     ("floor", "urllib3 GET + json.loads", _floor),
     ("lro", "`lro.Client.get`", _lro),
+    ("lro-off", "`lro.Client.get`, tracing off (no opentelemetry-api)", _lro_tracing("off")),
+    ("lro-api", "`lro.Client.get`, opentelemetry-api, no tracer provider", _lro_tracing("api")),
+    ("lro-rec", "`lro.Client.get`, every span recorded (SDK)", _lro_tracing("recorded")),
     ("gen", "generated `lro_api` `get_operation`", _generated),
     ("core", "google-api-core `AbstractOperationsClient.get_operation` (REST)", _api_core),
 ]

@@ -332,3 +332,23 @@ def test_import_lro_does_not_import_opentelemetry() -> None:
         "print('opentelemetry.trace' in sys.modules)"
     )
     assert _run(code) == "False True"  # looked for (and found) by the first client only
+
+
+def test_without_a_provider_no_span_is_made_but_the_context_is_propagated(
+    recorder: str,
+) -> None:
+    code = f"""
+from opentelemetry import trace
+from opentelemetry.trace import NonRecordingSpan, SpanContext, TraceFlags
+import lro, lro._tracing
+client = lro.Client({recorder!r}, retry=None)
+client.get("operations/plain")  # no provider, no current span: nothing added
+remote = SpanContext(0xABC, 0xDEF, is_remote=True, trace_flags=TraceFlags(1))
+with trace.use_span(NonRecordingSpan(remote)):  # e.g. extracted from an incoming request
+    client.get("operations/continued")
+print(lro._tracing.tracing()._idle())
+"""
+    assert _run(code) == "True"
+    plain, continued = Recorder.seen
+    assert "traceparent" not in {key.lower() for key in plain}
+    assert continued["traceparent"] == f"00-{0xABC:032x}-{0xDEF:016x}-01"

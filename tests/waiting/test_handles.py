@@ -224,3 +224,67 @@ def test_async_progress_callbacks_may_be_coroutines(srv: RunningServer) -> None:
 
     asyncio.run(main())
     assert seen and seen[-1] == 1.0
+
+
+def test_handles_of_one_name_share_its_waiter(srv: RunningServer) -> None:
+    (job,) = srv.simulate(1, 0.5)
+    with lro.Client(srv.url, retry=FAST_RETRY) as client:
+        kept, dropped = client.track(job["name"]), client.track(job["name"])
+        audited, other = client.audit.track(job["name"]), client.audit.track(job["name"])
+        assert dropped.cancel() and other.cancel()  # the others still watch the operation
+        assert kept.result(10) == audited.result(10) is not None
+        assert kept.latest is not None and kept.latest.done
+        assert len(_tracker_threads()) <= 2  # one waiter for the name, one batch thread
+
+
+def test_a_bug_in_the_backend_fails_the_handle_and_is_logged(
+    srv: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    (job,) = srv.simulate(1, 5)
+
+    def broken(*args: Any) -> Any:
+        raise ZeroDivisionError("backend bug")
+
+    with lro.Client(srv.url, retry=FAST_RETRY) as client, caplog.at_level(logging.ERROR, "lro"):
+        client.wait_once = broken  # type: ignore[method-assign]
+        with pytest.raises(ZeroDivisionError):
+            client.track(job["name"]).result(10)
+        client.audit.get_many = broken  # type: ignore[method-assign]
+        with pytest.raises(ZeroDivisionError):
+            client.audit.track(job["name"]).result(10)
+    assert "tracking " in caplog.text and "backend bug" in caplog.text
+
+
+def test_async_failures_end_the_handles_they_concern(
+    srv: RunningServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    names = [op["name"] for op in srv.simulate(2, 60)]
+
+    def broken(*args: Any) -> Any:
+        raise ZeroDivisionError("backend bug")
+
+    async def main() -> None:
+        async with lro.AsyncClient(srv.url, retry=FAST_RETRY, audit_prefix="/nowhere") as client:
+            for handle in [client.audit.track(name) for name in names]:
+                with pytest.raises(lro.NotFound, match="audited view"):
+                    await asyncio.wait_for(handle, 10)
+            shared = client.track(names[0]), client.track(names[0])
+            assert shared[1].cancel()
+            assert not shared[0].done()
+            gone = client.track("operations/never-made")
+            with pytest.raises(lro.NotFound):
+                await asyncio.wait_for(gone, 10)
+            assert client.track(names[1]).cancel(server=True)  # fine: cancelled
+            assert client.track(names[0] + "-x").cancel(server=True)  # NotFound: logged
+            client.wait_once = broken  # type: ignore[method-assign]
+            with pytest.raises(ZeroDivisionError):
+                await asyncio.wait_for(client.track(names[1]), 10)
+            client.audit.get_many = broken  # type: ignore[method-assign]
+            with pytest.raises(ZeroDivisionError):
+                await asyncio.wait_for(client.audit.track(names[1]), 10)
+        with pytest.raises(lro.Cancelled, match="closed"):
+            await shared[0]
+
+    with caplog.at_level(logging.WARNING, "lro"):
+        asyncio.run(main())
+    assert "cancelling" in caplog.text and "backend bug" in caplog.text

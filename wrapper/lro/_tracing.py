@@ -194,6 +194,10 @@ class Tracing:
         self._internal = trace.SpanKind.INTERNAL
         self._status = trace.Status
         self._error = trace.StatusCode.ERROR
+        self._provider = trace.get_tracer_provider
+        self._proxy_provider = trace.ProxyTracerProvider
+        self._live = False
+        trace.get_tracer_provider()  # (sets up a provider the environment names, if any)
 
     def error_status(self, description: str) -> Any:
         return self._status(self._error, description)
@@ -225,6 +229,30 @@ class Tracing:
         parent.end("response")
 
     # -- requests -----------------------------------------------------------------------
+
+    def _idle(self) -> bool:
+        """Whether no tracer provider is set (the API's no-op one: nothing is recorded, so
+        a request makes no span; this keeps an installed but unused API nearly free).
+
+        A provider once set stays set (the API allows one), so that is remembered; until
+        then the API's global is read directly (``get_tracer_provider()`` reads the
+        environment on every call), falling back to the public call if it moved."""
+        if self._live:
+            return False
+        provider = getattr(self.trace, "_TRACER_PROVIDER", self._provider)
+        if provider is self._provider:
+            provider = self._provider()
+        self._live = provider is not None and not isinstance(provider, self._proxy_provider)
+        return not self._live
+
+    def _propagated(self, request: Request) -> Request:
+        """``request`` with the current context's ``traceparent``, if there is one (a
+        context extracted from an incoming request, with no provider set)."""
+        if not self.trace.get_current_span().get_span_context().is_valid:
+            return request
+        headers = dict(request.headers)
+        self._inject(headers)
+        return replace(request, headers=headers)
 
     def _start(self, request: Request, template: str, attempt: int) -> tuple[Any, Request]:
         parts = urlsplit(request.url)
@@ -270,6 +298,8 @@ class Tracing:
         attempt: int,
     ) -> Response:
         """``exchange(request)`` inside a client span (``attempt`` 0 is the first)."""
+        if self._idle():
+            return exchange(self._propagated(request))
         span, request = self._start(request, template, attempt)
         try:
             response = exchange(request)
@@ -287,6 +317,8 @@ class Tracing:
         attempt: int,
     ) -> Response:
         """Async :meth:`send`."""
+        if self._idle():
+            return await exchange(self._propagated(request))
         span, request = self._start(request, template, attempt)
         try:
             response = await exchange(request)

@@ -219,11 +219,11 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
                         if traced is None:
                             outcome = await self._exchange(step)
                         else:  # a client span around the attempt (lro._tracing)
+                            sent += 1
                             send = traced.send_async
-                            outcome = await send(self._exchange, step, call.template, sent)
+                            outcome = await send(self._exchange, step, call.template, sent - 1)
                     except Error as error:
                         outcome = error
-                    sent += 1
                 else:
                     await asyncio.sleep(step)
                 step = steps.send(outcome)

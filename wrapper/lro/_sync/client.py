@@ -252,10 +252,10 @@ class Client(ClientBase, WaitMethods):
                         if traced is None:
                             outcome = self._exchange(step)
                         else:  # a client span around the attempt (lro._tracing)
-                            outcome = traced.send(self._exchange, step, call.template, sent)
+                            sent += 1
+                            outcome = traced.send(self._exchange, step, call.template, sent - 1)
                     except Error as error:
                         outcome = error
-                    sent += 1
                 elif retry is not None:
                     retry.sleep(step)
                 step = steps.send(outcome)
