@@ -7,10 +7,15 @@ same code as the console script), talking HTTP to a reference server started in-
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
+import re
+import struct
 import subprocess
 import sys
+import termios
+import time
 from collections.abc import Callable
 from typing import Any
 from unittest import mock
@@ -69,3 +74,49 @@ def make_inprocess_runner(base_url: str) -> Runner:
         return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
     return run
+
+
+#: Terminal control sequences (and carriage returns), replaced by newlines on a screen.
+ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
+
+
+class PtyRun:
+    """``lro ARGS`` with stdin, stdout and stderr on a 120x40 pseudo-terminal."""
+
+    def __init__(self, base_url: str, *args: str) -> None:
+        master, slave = os.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+        env = clean_env(LRO_BASE_URL=base_url, TERM="xterm-256color")
+        self.child = subprocess.Popen(
+            lro_command(*args), stdin=slave, stdout=slave, stderr=slave, env=env
+        )
+        os.close(slave)
+        self.master = master
+        self.raw = b""
+
+    @property
+    def screen(self) -> str:
+        """Everything written so far, control sequences replaced by newlines."""
+        return ANSI.sub("\n", self.raw.decode("utf-8", "replace"))
+
+    def _read(self) -> bool:
+        """Read one chunk; False once the child has closed the terminal."""
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # EIO: the child is gone
+            return False
+        self.raw += chunk
+        return bool(chunk)
+
+    def expect(self, pattern: str, timeout: float = 20) -> None:
+        """Read until ``pattern`` shows up on the screen."""
+        deadline = time.monotonic() + timeout
+        while not re.search(pattern, self.screen):
+            assert time.monotonic() < deadline and self._read(), (pattern, self.screen)
+
+    def close(self) -> tuple[int, str]:
+        """Read to the end; the exit code and the whole screen."""
+        while self._read():
+            pass
+        os.close(self.master)
+        return self.child.wait(timeout=20), self.screen

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from ._commands import cancel, delete, get, list_, wait
+from ._commands import cancel, delete, get, list_, wait, watch
 from ._exit import EXIT_CODE_TABLE, ExitCode
 from ._options import DEFAULT_BASE_URL, DEFAULT_TIMEOUT, Settings, examples, headers_from_env
 from ._worker import create, finish, seen, unseen, update
@@ -148,7 +148,8 @@ def serve(ctx: click.Context, /, server_args: tuple[str, ...]) -> None:
     raise click.exceptions.Exit(code)
 
 
-for _command in (get, list_, wait, cancel, delete, create, update, finish, seen, unseen, serve):
+_COMMANDS = (get, list_, wait, watch, cancel, delete, create, update, finish, seen, unseen, serve)
+for _command in _COMMANDS:
     cli.add_command(_command)
 
 

@@ -1,9 +1,9 @@
-"""Commands for users of operations: get, list, wait, cancel, delete."""
+"""Commands for users of operations: get, list, wait, watch, cancel, delete."""
 
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -21,9 +21,9 @@ from ._options import (
 )
 
 if TYPE_CHECKING:
-    from lro import Client, Operation, Page, Pager
+    from lro import Client, Operation, Page, Pager, WaitPolicy
 
-__all__ = ["cancel", "delete", "get", "list_", "show_pages", "wait"]
+__all__ = ["cancel", "delete", "get", "list_", "show_pages", "wait", "watch"]
 
 
 @click.command(
@@ -132,11 +132,12 @@ def list_(
         "lro wait operations/123",
         "lro wait operations/123 --timeout 600 --json > result.json",
         "lro wait operations/123 --progress plain   # one line per change, e.g. in CI",
+        "lro wait operations/1 operations/2 operations/3   # a bar each",
         "",
-        "Exit code 0: succeeded; 1: finished with an error; 3: --timeout passed.",
+        "Exit code 0: all succeeded; 1: one finished with an error; 3: --timeout passed.",
     ),
 )
-@click.argument("name")
+@click.argument("names", metavar="NAME...", nargs=-1, required=True)
 @click.option(
     "--timeout",
     "deadline",
@@ -150,7 +151,8 @@ def list_(
     type=click.Choice(["auto", "bar", "plain", "none"]),
     default="auto",
     show_default=True,
-    help="Progress display: a live bar on a terminal, else a line per change.",
+    help="Progress display: a live bar per operation on a terminal; elsewhere a line per "
+    "change (one operation) or a line each as it finishes (several).",
 )
 @click.option(
     "--interval",
@@ -165,38 +167,186 @@ def list_(
 @client_options(request_timeout=False)
 @click.pass_context
 def wait(
-    ctx: click.Context, /, name: str, deadline: float | None, mode: str, interval: float, **_: Any
+    ctx: click.Context,
+    /,
+    names: tuple[str, ...],
+    deadline: float | None,
+    mode: str,
+    interval: float,
+    **_: Any,
 ) -> None:
-    """Wait for the operation NAME to finish, showing its progress.
+    """Wait for the operations NAME... to finish, showing their progress.
 
-    Progress goes to stdout (to stderr with --json, so stdout stays one JSON document).
+    Progress goes to stdout (to stderr with --json, so stdout stays JSON: one line per
+    operation, in the order given). One operation is then shown in full; several, one
+    line each.
     """
     settings = settings_of(ctx)
     as_json = bool(ctx.params["json"])
+    stream = sys.stderr if as_json else sys.stdout
     with settings.client() as client:
-        stream = sys.stderr if as_json else sys.stdout
-        op = _wait_showing(client, name, deadline, mode, interval, stream)
-        if settings.audited:
-            op = client.audit.get(name)
-    show_operation(op, as_json=as_json)
-    if op.error is not None:
+        if len(names) == 1:
+            ops = [_wait_showing(client, names[0], deadline, mode, interval, stream)]
+        else:
+            ops = _wait_all_showing(client, names, deadline, mode, interval, stream, as_json)
+        if settings.audited and len(ops) == 1:
+            ops = [client.audit.get(ops[0].name)]
+        elif settings.audited:
+            ops = client.audit.get_many([op.name for op in ops])
+    if len(ops) == 1 or as_json:
+        for op in ops:
+            show_operation(op, as_json=as_json)
+    elif mode == "none":  # no display showed them: one line each now
+        from ._render import table_lines
+
+        echo("\n".join(table_lines(ops, audited=False)))
+    failed = [op for op in ops if op.error is not None]
+    for op in failed:
         _report_failed(op, as_json=as_json)
+    if failed:
         raise click.exceptions.Exit(ExitCode.OPERATION_FAILED)
+
+
+def _policy(mode: str, interval: float) -> WaitPolicy | None:
+    """Long-polls of ``interval`` seconds while a display shows progress."""
+    from lro import WaitPolicy
+
+    if mode == "none":
+        return None
+    return WaitPolicy(wait_window=interval, progress_interval=interval)
 
 
 def _wait_showing(
     client: Client, name: str, deadline: float | None, mode: str, interval: float, stream: TextIO
 ) -> Operation:
-    """Wait with the chosen display; long-polls last ``interval`` seconds while one shows."""
-    from lro import WaitPolicy
+    """Wait for one operation with the chosen display."""
+    from ._display import make_display
+
+    with make_display(mode, stream, [name]) as display:
+        op = client.wait(
+            name, timeout=deadline, policy=_policy(mode, interval), on_progress=display.update
+        )
+        display.finish(op)
+    return op
+
+
+def _wait_all_showing(
+    client: Client,
+    names: Sequence[str],
+    deadline: float | None,
+    mode: str,
+    interval: float,
+    stream: TextIO,
+    as_json: bool,
+) -> list[Operation]:
+    """Wait for several operations at once (``lro.wait_all``) with the chosen display.
+
+    At the deadline the operations are shown as they last were (each done one as final)
+    before the timeout is reported (exit 3).
+    """
+    from lro import WaitAllTimeout, wait_all
 
     from ._display import make_display
 
-    policy = None if mode == "none" else WaitPolicy(wait_window=interval)
-    with make_display(mode, stream, name) as display:
-        op = client.wait(name, timeout=deadline, policy=policy, on_progress=display.update)
-        display.finish(op)
-    return op
+    with make_display(mode, stream, names) as display:
+        try:
+            ops = wait_all(
+                list(names),
+                client=client,
+                timeout=deadline,
+                policy=_policy(mode, interval),
+                on_progress=display.update,
+            )
+        except WaitAllTimeout as timeout:
+            last = [op for op in timeout.operations if op is not None]
+            if as_json:
+                for op in last:
+                    show_operation(op, as_json=True)
+            raise
+        for op in ops:
+            display.finish(op)
+    return ops
+
+
+@click.command(
+    cls=LroCommand,
+    epilog=examples(
+        "lro watch operations/123",
+        "lro watch operations/123 | jq -r '.metadata.progressPercent // empty'",
+        "lro watch operations/1 operations/2 --timeout 600 > snapshots.jsonl",
+        "",
+        "Exit code 0: all succeeded; 1: one finished with an error; 3: --timeout passed.",
+    ),
+)
+@click.argument("names", metavar="NAME...", nargs=-1, required=True)
+@click.option(
+    "--timeout",
+    "deadline",
+    type=click.FloatRange(min=0, min_open=True),
+    metavar="SECONDS",
+    help="Give up (exit 3) after this long [default: no limit].",
+)
+@click.option(
+    "--interval",
+    type=click.FloatRange(min=0.1),
+    default=1.0,
+    show_default=True,
+    metavar="SECONDS",
+    help="How often progress is looked at (finishing is noticed at once).",
+)
+# stdout is JSON Lines whatever: so are errors on stderr (--json accepted, and the default).
+@click.option("--json", "json", is_flag=True, default=True, hidden=True)
+@view_option
+@client_options(request_timeout=False)
+@click.pass_context
+def watch(
+    ctx: click.Context,
+    /,
+    names: tuple[str, ...],
+    deadline: float | None,
+    interval: float,
+    **_: Any,
+) -> None:
+    """Stream the snapshots of the operations NAME... as JSON Lines until they finish.
+
+    Each time an operation changes (progress, metadata, done), its whole snapshot is
+    printed as one line of JSON on stdout and flushed: for scripts, `jq` and logs. The
+    first line of each operation is its state when the watch starts, its last the
+    finished operation. Errors are one line of JSON on stderr.
+    """
+    from ._render import compact_json
+
+    settings = settings_of(ctx)
+    policy = _policy("plain", interval)
+    last: dict[str, str] = {}
+
+    def emit(op: Operation) -> None:
+        line = compact_json(op.to_dict())
+        if last.get(op.name) != line:  # a snapshot already printed is not printed again
+            last[op.name] = line
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+
+    with settings.client() as client:
+        view = client.audit if settings.audited else client
+        if len(names) == 1:
+            final = None
+            for final in view.watch(names[0], timeout=deadline, policy=policy):
+                emit(final)
+            ops = [final] if final is not None else []
+        else:
+            from lro import wait_all
+
+            # Each one's state now first, then every change until all are done.
+            started = [view.get(name) for name in dict.fromkeys(names)]
+            for op in started:
+                emit(op)
+            ops = wait_all(started, client=view, timeout=deadline, policy=policy, on_progress=emit)
+    failed = [op for op in ops if op is not None and op.error is not None]
+    for op in failed:
+        _report_failed(op, as_json=True)
+    if failed:
+        raise click.exceptions.Exit(ExitCode.OPERATION_FAILED)
 
 
 def _report_failed(op: Operation, *, as_json: bool) -> None:

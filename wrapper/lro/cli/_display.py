@@ -1,9 +1,11 @@
-"""How ``lro wait`` shows an operation's progress while it waits.
+"""How ``lro wait`` shows the progress of the operations it waits for.
 
-- On a terminal: a live rich progress bar. It shows the percentage when the operation's
-  metadata reports progress, and a pulsing bar with a spinner and the elapsed time when
-  it does not.
-- Otherwise (a pipe, a file, a CI log): one plain line per change of state or percentage.
+- On a terminal: a live rich progress bar per operation. It shows the percentage when
+  the operation's metadata reports progress, and a pulsing bar with a spinner and the
+  elapsed time when it does not.
+- Otherwise (a pipe, a file, a CI log): for one operation, one plain line per change of
+  state or percentage; for several, one summary line each as it finishes
+  (``--progress plain``: a line per change of any of them).
 - ``--progress none``: nothing.
 
 rich is imported only when a bar is actually drawn.
@@ -12,11 +14,11 @@ rich is imported only when a bar is actually drawn.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
-from ._render import percent, state
+from ._render import percent, state, summary_line
 
 if TYPE_CHECKING:
     from lro import Operation
@@ -51,31 +53,39 @@ class Display:
 
 
 class LineDisplay(Display):
-    """One plain line per change: ``<elapsed>s <name> <STATE> <percent>``."""
+    """One plain line per change of an operation: ``<elapsed>s <name> <STATE> <percent>``."""
 
     def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
         """Write to ``stream``; elapsed time is measured with ``clock``."""
         self._stream = stream
         self._clock = clock
         self._start = clock()
-        self._last: tuple[str, str] | None = None
+        self._last: dict[str, tuple[str, str]] = {}
 
     def update(self, op: Operation) -> None:
         """Print a line if the state or the percentage changed since the last one."""
         shown = (state(op), percent(op))
-        if shown == self._last:
+        if self._last.get(op.name) == shown:
             return
-        self._last = shown
-        elapsed = self._clock() - self._start
-        self._stream.write(f"{elapsed:.1f}s {op.name} {shown[0]} {shown[1]}\n")
+        self._last[op.name] = shown
+        self._stream.write(summary_line(op, self._clock() - self._start) + "\n")
         self._stream.flush()
 
 
-class BarDisplay(Display):
-    """A live rich progress bar (percentage when known, else a pulse and a spinner)."""
+class SummaryDisplay(LineDisplay):
+    """One line per operation, when it finishes (several operations, off a terminal)."""
 
-    def __init__(self, stream: TextIO, name: str) -> None:
-        """Draw on ``stream`` for the operation ``name``."""
+    def update(self, op: Operation) -> None:
+        """Print the operation's line the first time it is seen done."""
+        if op.done:
+            super().update(op)
+
+
+class BarDisplay(Display):
+    """A live rich progress bar per operation (percentage when known, else a pulse)."""
+
+    def __init__(self, stream: TextIO, names: Sequence[str]) -> None:
+        """Draw on ``stream``, one bar for each of ``names`` (in that order)."""
         from rich.console import Console
         from rich.progress import (
             BarColumn,
@@ -95,7 +105,10 @@ class BarDisplay(Display):
             console=Console(file=stream, highlight=False),
             refresh_per_second=10,
         )
-        self._task = self._progress.add_task(f"{name} RUNNING", total=None)
+        self._tasks: dict[str, Any] = {}
+        for name in names:
+            if name not in self._tasks:
+                self._tasks[name] = self._progress.add_task(f"{name} RUNNING", total=None)
 
     def __enter__(self) -> BarDisplay:
         """Start the live display."""
@@ -111,25 +124,38 @@ class BarDisplay(Display):
         """Draw the last frame and stop."""
         self._progress.stop()
 
+    def _task(self, op: Operation) -> Any:
+        if op.name not in self._tasks:  # a name the server spells differently
+            self._tasks[op.name] = self._progress.add_task(op.name, total=None)
+        return self._tasks[op.name]
+
     def update(self, op: Operation) -> None:
-        """Move the bar to the operation's progress (if it reports one)."""
+        """Move the operation's bar to its progress (if it reports one)."""
         fields: dict[str, Any] = {"description": f"{op.name} {state(op)}"}
         if op.progress is not None:
             fields.update(total=100, completed=round(op.progress * 100, 1))
-        self._progress.update(self._task, **fields)
+        self._progress.update(self._task(op), **fields)
+        if op.done:
+            self._done(op)
+
+    def _done(self, op: Operation) -> None:
+        """Fill the bar if the operation succeeded; freeze its clock either way."""
+        task = self._task(op)
+        if op.error is None:
+            self._progress.update(task, total=100, completed=100)
+        self._progress.stop_task(task)
 
     def finish(self, op: Operation) -> None:
-        """Fill the bar if the operation succeeded; freeze the clock either way."""
+        """Show the final snapshot of ``op``."""
         self.update(op)
-        if op.done and op.error is None:
-            self._progress.update(self._task, total=100, completed=100)
-        self._progress.stop_task(self._task)
 
 
-def make_display(mode: str, stream: TextIO, name: str) -> Display:
-    """The display for ``--progress mode`` writing to ``stream``."""
+def make_display(mode: str, stream: TextIO, names: Sequence[str]) -> Display:
+    """The display for ``--progress mode`` of the operations ``names``, on ``stream``."""
     if mode == "none":
         return Display()
     if mode == "bar" or (mode == "auto" and stream.isatty()):
-        return BarDisplay(stream, name)
+        return BarDisplay(stream, names)
+    if mode == "auto" and len(set(names)) > 1:
+        return SummaryDisplay(stream)
     return LineDisplay(stream)

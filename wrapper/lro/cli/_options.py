@@ -275,10 +275,14 @@ def echo(text: str) -> None:
 
 
 def show_operation(op: Operation, *, as_json: bool) -> None:
-    """Print one operation as JSON or as a ``label: value`` block."""
-    from ._render import dump_json, operation_lines
+    """Print one operation: with ``as_json`` as one line of JSON (a JSON Lines record),
+    else as a ``label: value`` block, its metadata and response indented on a terminal."""
+    from ._render import compact_json, operation_lines
 
-    echo(dump_json(op.to_dict()) if as_json else "\n".join(operation_lines(op)))
+    if as_json:
+        echo(compact_json(op.to_dict()))
+    else:
+        echo("\n".join(operation_lines(op, pretty=sys.stdout.isatty())))
 
 
 def parse_json_object(text: str, option: str) -> dict[str, Any]:

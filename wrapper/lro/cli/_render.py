@@ -18,6 +18,7 @@ __all__ = [
     "operations_json",
     "percent",
     "state",
+    "summary_line",
     "table_lines",
 ]
 
@@ -68,20 +69,31 @@ def _audit_lines(op: Operation) -> list[tuple[str, str]]:
     return rows
 
 
-def operation_lines(op: Operation) -> list[str]:
-    """A ``label: value`` block describing one operation."""
+def operation_lines(op: Operation, *, pretty: bool = False) -> list[str]:
+    """A ``label: value`` block describing one operation.
+
+    ``pretty`` (on a terminal): metadata and response as indented JSON, their lines
+    aligned under the value column; otherwise each on one line (for grep and logs).
+    """
+    as_json = dump_json if pretty else compact_json
     rows: list[tuple[str, str]] = [("name", op.name), ("state", state(op))]
     if op.progress is not None:
         rows.append(("progress", percent(op)))
     if op.metadata is not None:
-        rows.append(("metadata", compact_json(op.metadata)))
+        rows.append(("metadata", as_json(op.metadata)))
     if op.response is not None:
-        rows.append(("response", compact_json(op.response)))
+        rows.append(("response", as_json(op.response)))
     if op.error is not None:
         rows.append(("error", error_text(op.error)))
     rows.extend(_audit_lines(op))
     width = max(len(label) for label, _ in rows) + 1
-    return [f"{label + ':':<{width}} {value}" for label, value in rows]
+    margin = "\n" + " " * (width + 1)
+    return [f"{label + ':':<{width}} {value.replace(chr(10), margin)}" for label, value in rows]
+
+
+def summary_line(op: Operation, elapsed: float) -> str:
+    """``<elapsed>s <name> <STATE> <percent>``: one operation on one line."""
+    return f"{elapsed:.1f}s {op.name} {state(op)} {percent(op)}"
 
 
 def table_lines(ops: Sequence[Operation], *, audited: bool) -> list[str]:

@@ -1,0 +1,225 @@
+"""`lro get` on a terminal and with --json, `lro wait` of several operations, `lro watch`.
+
+All against the real reference server, running the real `lro` process: on a pipe (as
+scripts and CI logs see it) and, where the point is what a person sees, on a
+pseudo-terminal.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import time
+from typing import Any
+
+from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command
+
+from lro._sync.client import Client
+from lro_server import RunningServer
+
+JOB = "type.googleapis.com/test.Job"
+SUMMARY = re.compile(r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)$")
+
+
+def progress(percent: int) -> dict[str, Any]:
+    return {"@type": JOB, "progressPercent": percent}
+
+
+def json_lines(text: str) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def finished(srv: RunningServer, **response: Any) -> str:
+    """The name of an operation that succeeded with ``response``."""
+    with Client(srv.url) as client:
+        name = client.create(progress(100)).name
+        client.finalize(name, response={"@type": JOB, **response})
+    return name
+
+
+# -- get ----------------------------------------------------------------------------------
+
+
+def test_get_on_a_terminal_indents_metadata_and_response(srv: RunningServer) -> None:
+    name = finished(srv, rows=42, files=["a.csv", "b.csv"])
+    code, screen = PtyRun(srv.url, "get", name).close()
+    assert code == 0, screen
+    lines = screen.replace("\n\n", "\n").strip().splitlines()
+    assert lines[0] == f"name:     {name}"
+    assert lines[1] == "state:    SUCCEEDED"
+    start = lines.index("metadata: {")
+    assert lines[start + 1] == f'            "@type": "{JOB}",'  # under the value column
+    assert lines[start + 2] == '            "progressPercent": 100'
+    assert lines[start + 3] == "          }"
+    response = screen[screen.index("response: {") + len("response: ") :]
+    assert json.loads(response) == {"@type": JOB, "rows": 42, "files": ["a.csv", "b.csv"]}
+
+
+def test_get_off_a_terminal_keeps_one_line_per_field(lro: Runner, srv: RunningServer) -> None:
+    name = finished(srv, rows=42)
+    result = lro("get", name)
+    assert result.returncode == 0, result.stderr
+    assert f'response: {{"@type":"{JOB}","rows":42}}' in result.stdout.splitlines()
+
+
+def test_get_json_is_one_compact_line(lro: Runner, srv: RunningServer) -> None:
+    name = finished(srv, rows=7)
+    result = lro("get", name, "--json")
+    assert result.returncode == 0, result.stderr
+    (line,) = result.stdout.splitlines()
+    assert ": " not in line and ", " not in line  # compact separators
+    with Client(srv.url) as client:
+        assert json.loads(line) == client.get(name).to_dict()
+
+
+# -- wait NAME... -------------------------------------------------------------------------
+
+
+def test_wait_several_off_a_terminal_prints_a_line_each(lro: Runner, srv: RunningServer) -> None:
+    ops = srv.simulate(count=3, duration=0.3, steps=3)
+    names = [op["name"] for op in ops]
+    result = lro("wait", *names, "--interval", "0.2")
+    assert result.returncode == 0, result.stderr
+    matches = [SUMMARY.match(line) for line in result.stdout.splitlines()]
+    assert all(matches), result.stdout
+    assert sorted(m.group(1) for m in matches if m) == sorted(names)  # one line each
+    assert {m.group(2) for m in matches if m} == {"SUCCEEDED"}
+    assert "\x1b" not in result.stdout
+
+
+def test_wait_several_json_is_one_line_each_in_order(lro: Runner, srv: RunningServer) -> None:
+    names = [op["name"] for op in srv.simulate(count=3, duration=0.2)]
+    result = lro("wait", *reversed(names), "--json", "--interval", "0.2")
+    assert result.returncode == 0, result.stderr
+    shown = json_lines(result.stdout)
+    assert [op["name"] for op in shown] == list(reversed(names))
+    assert all(op["done"] and "response" in op for op in shown)
+    assert len(result.stderr.splitlines()) == 3  # the progress went to stderr
+
+
+def test_wait_several_with_plain_progress_shows_every_change(
+    lro: Runner, srv: RunningServer
+) -> None:
+    names = [op["name"] for op in srv.simulate(count=2, duration=0.6, steps=3)]
+    result = lro("wait", *names, "--progress", "plain", "--interval", "0.1")
+    assert result.returncode == 0, result.stderr
+    seen = [m.groups() for m in map(SUMMARY.match, result.stdout.splitlines()) if m]
+    for name in names:
+        states = [state for shown, state, _ in seen if shown == name]
+        assert states[0] == "RUNNING" and states[-1] == "SUCCEEDED", seen
+
+
+def test_wait_several_without_progress_prints_a_table(lro: Runner, srv: RunningServer) -> None:
+    names = [op["name"] for op in srv.simulate(count=2, duration=0.1)]
+    result = lro("wait", *names, "--progress", "none")
+    assert result.returncode == 0, result.stderr
+    header, *rows = result.stdout.splitlines()
+    assert header.split() == ["NAME", "STATE", "PROGRESS"]
+    assert [row.split()[:2] for row in rows] == [[name, "SUCCEEDED"] for name in names]
+
+
+def test_wait_several_exits_1_when_one_fails(lro: Runner, srv: RunningServer) -> None:
+    (good,) = srv.simulate(count=1, duration=0.2)
+    (bad,) = srv.simulate(count=1, duration=0.2, outcome="error")
+    result = lro("wait", good["name"], bad["name"], "--json")
+    assert result.returncode == 1
+    shown = {op["name"]: op for op in json_lines(result.stdout)}
+    assert "response" in shown[good["name"]] and shown[bad["name"]]["error"]["code"] == 13
+    assert json.loads(result.stderr.splitlines()[-1])["exitCode"] == 1
+
+
+def test_wait_several_timeout_exits_3_showing_where_they_are(
+    lro: Runner, srv: RunningServer
+) -> None:
+    (quick,) = srv.simulate(count=1, duration=0.1)
+    (slow,) = srv.simulate(count=1, duration=60, steps=60)
+    started = time.monotonic()
+    result = lro("wait", quick["name"], slow["name"], "--timeout", "1.5", "--json")
+    assert result.returncode == 3, result.stderr
+    assert time.monotonic() - started < 15
+    shown = {op["name"]: op for op in json_lines(result.stdout)}
+    assert shown[quick["name"]]["done"] is True
+    assert "done" not in shown[slow["name"]]
+    assert json.loads(result.stderr.splitlines()[-1])["exitCode"] == 3
+
+
+def test_wait_several_on_a_terminal_draws_a_bar_each(srv: RunningServer) -> None:
+    with Client(srv.url) as client:
+        names = [client.create(progress(0)).name for _ in range(3)]
+        run = PtyRun(srv.url, "wait", *names, "--interval", "0.2")
+        run.expect(r" 0%")
+        for percent, name in zip((30, 60, 90), names, strict=True):
+            client.update(name, progress(percent))
+            run.expect(rf" {percent}%")
+        for name in names:
+            client.finalize(name, response={"@type": JOB})
+        code, screen = run.close()
+    assert code == 0, screen
+    for name in names:
+        assert f"{name} SUCCEEDED" in screen
+    last_frame = screen[screen.rindex(names[0]) - 200 :]
+    assert last_frame.count("100%") >= 3 and "━" in last_frame
+
+
+# -- watch --------------------------------------------------------------------------------
+
+
+def test_watch_streams_each_change_as_a_json_line(srv: RunningServer) -> None:
+    with Client(srv.url) as client:
+        name = client.create(progress(0)).name
+        child = subprocess.Popen(
+            lro_command("watch", name, "--interval", "0.2"),
+            env=clean_env(LRO_BASE_URL=srv.url),
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        assert child.stdout is not None
+        first = json.loads(child.stdout.readline())  # before anything changes: streamed
+        assert first["name"] == name and first["metadata"]["progressPercent"] == 0
+        for percent in (50, 90):
+            client.update(name, progress(percent))
+            assert json.loads(child.stdout.readline())["metadata"]["progressPercent"] == percent
+        client.finalize(name, response={"@type": JOB, "rows": 3})
+        rest, _ = child.communicate(timeout=20)
+    assert child.returncode == 0
+    (last,) = json_lines(rest)
+    assert last["done"] is True and last["response"]["rows"] == 3
+
+
+def test_watch_of_a_failing_operation_exits_1(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=0.3, steps=2, outcome="error")
+    result = lro("watch", op["name"], "--interval", "0.1")
+    assert result.returncode == 1
+    lines = json_lines(result.stdout)
+    assert lines[-1]["done"] is True and lines[-1]["error"]["code"] == 13
+    assert all(not line.get("done") for line in lines[:-1])
+    error = json.loads(result.stderr)
+    assert error["exitCode"] == 1 and error["name"] == op["name"]
+
+
+def test_watch_several_interleaves_their_snapshots(lro: Runner, srv: RunningServer) -> None:
+    names = [op["name"] for op in srv.simulate(count=2, duration=0.4, steps=2)]
+    result = lro("watch", *names, "--interval", "0.1")
+    assert result.returncode == 0, result.stderr
+    lines = json_lines(result.stdout)
+    assert {line["name"] for line in lines} == set(names)
+    for name in names:
+        mine = [line for line in lines if line["name"] == name]
+        assert mine[-1]["done"] is True and not mine[0].get("done")
+
+
+def test_watch_timeout_exits_3_with_a_json_error(lro: Runner, srv: RunningServer) -> None:
+    (op,) = srv.simulate(count=1, duration=60, steps=60)
+    result = lro("watch", op["name"], "--timeout", "1", "--interval", "0.2")
+    assert result.returncode == 3
+    assert json_lines(result.stdout)[0]["name"] == op["name"]
+    assert json.loads(result.stderr)["exitCode"] == 3
+
+
+def test_watch_audited_shows_audit_fields(lro: Runner, srv: RunningServer) -> None:
+    name = finished(srv)
+    result = lro("watch", name, "--audited")
+    assert result.returncode == 0, result.stderr
+    (line,) = json_lines(result.stdout)
+    assert "createTime" in line and line["done"] is True
