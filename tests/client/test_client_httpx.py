@@ -365,8 +365,8 @@ def test_stalled_server_times_out(loopback: Callable[..., Loopback]) -> None:
     error = run(get(server.url, timeout=0.3))
     elapsed = time.monotonic() - started
     assert isinstance(error, TransportTimeout), error
-    assert "read timeout" in str(error)
-    assert isinstance(error.__cause__, httpx.ReadTimeout)
+    # httpx's read timeout and the request's deadline are both 0.3 s: either may win.
+    assert "read timeout" in str(error) or "request deadline of 0.3 s passed" in str(error)
     assert 0.25 < elapsed < 0.9
 
 
@@ -376,8 +376,8 @@ def test_trickling_server_hits_the_deadline(loopback: Callable[..., Loopback]) -
     error = run(get(server.url, timeout=0.3))
     elapsed = time.monotonic() - started
     assert isinstance(error, TransportTimeout), error
-    assert "twice the timeout" in str(error)
-    assert 0.55 < elapsed < 1.2  # the deadline is 2 x 0.3 s
+    assert "request deadline of 0.3 s passed" in str(error)
+    assert 0.25 < elapsed < 0.9  # the whole request's deadline is the timeout itself
 
 
 def test_cancelled_request_never_lends_its_answer(loopback: Callable[..., Loopback]) -> None:

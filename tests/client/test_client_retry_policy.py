@@ -78,10 +78,10 @@ def test_invalid_policy(changes: dict[str, Any]) -> None:
 
 def test_server_delay_wins_over_the_maximum_while_it_fits_the_deadline() -> None:
     policy = Retry(maximum=2.0, deadline=30.0)
-    assert policy.delay_for(ResourceExhausted(retry_delay=0.0), 1) == 0.0
+    assert 0.05 <= policy.delay_for(ResourceExhausted(retry_delay=0.0), 1) <= 0.1  # floor
     assert policy.delay_for(ResourceExhausted(retry_delay=1.5), 1) == 1.5
     assert policy.delay_for(ResourceExhausted(retry_delay=20), 1) == 20.0
-    assert policy.delay_for(ResourceExhausted(retry_delay=-3), 1) == 0.0
+    assert 0.05 <= policy.delay_for(ResourceExhausted(retry_delay=-3), 1) <= 0.1
 
     def state() -> RetryState:
         made = RetryState(policy, idempotent=True, method="GET", path="/x")
@@ -93,6 +93,19 @@ def test_server_delay_wins_over_the_maximum_while_it_fits_the_deadline() -> None
     with call_budget(10.0):  # inside a wait with 10 s left: 20 s no longer fits
         assert state().next_delay(ResourceExhausted(retry_delay=20)) is None
         assert state().next_delay(ResourceExhausted(retry_delay=5)) == 5.0
+
+
+def test_a_server_delay_of_zero_is_raised_to_a_floor_that_grows() -> None:
+    """Retry-After: 0 (or RetryInfo 0s) must not make a tight loop: the sleep is at least
+    half the backoff cap of that retry (equal jitter), doubling like the backoff."""
+    zero = ResourceExhausted(retry_delay=0.0)
+    low, high = Retry(random=lambda: 0.0), Retry(random=lambda: 1.0 - 1e-12)
+    assert [low.delay_for(zero, n) for n in (1, 2, 3, 4)] == [0.05, 0.1, 0.2, 0.4]
+    assert [round(high.delay_for(zero, n), 6) for n in (1, 2, 3, 4)] == [0.1, 0.2, 0.4, 0.8]
+    assert Retry(jitter="none").delay_for(zero, 3) == 0.4
+    assert Retry(maximum=0.3, random=lambda: 0.0).delay_for(zero, 9) == 0.15  # capped too
+    # A server delay above the floor is honoured as it is.
+    assert low.delay_for(ResourceExhausted(retry_delay=0.3), 1) == 0.3
 
 
 def _http(status: int, body: bytes = b"", **headers: str) -> Error:

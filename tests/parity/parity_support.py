@@ -91,13 +91,14 @@ class Side:
 
     # -- building -------------------------------------------------------------------------
 
-    def client(self, **options: Any) -> Any:
-        """A client of the server (fast retries, alice's token unless told otherwise)."""
+    def client(self, base_url: str | None = None, **options: Any) -> Any:
+        """A client of the server, or of ``base_url`` (fast retries, alice's token unless
+        told otherwise)."""
         options.setdefault("token", TOKEN)
         options.setdefault("retry", FAST_RETRY)
         options.setdefault("timeout", 10.0)
         cls = lro.AsyncClient if self.is_async else lro.Client
-        made = cls(self.server.url, **options)
+        made = cls(base_url or self.server.url, **options)
         self._clients.append(made)
         return self.wrap(made)
 

@@ -351,7 +351,8 @@ def test_pager_stops_when_the_server_repeats_a_page_token(side: Side) -> None:
         list(side.pager(fetch))
     assert tokens == [None, "t1", "same"]
     assert info.value.message == (
-        "the server returned the same nextPageToken again; stopping to avoid a loop"
+        "the server returned the same nextPageToken again (a page token this listing "
+        "already sent, after 3 pages); stopping to avoid a loop"
     )
     assert info.value.raw == "same"  # what the server sent, for the bug report
 

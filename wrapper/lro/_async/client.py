@@ -27,6 +27,7 @@ from lro._core.handles import check_track
 from lro._core.http import AsyncTransportLike, Request, Response
 from lro._core.names import validate_name
 from lro._core.operation import AsyncOperation, Operation
+from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._core.waits import check_wait_options
@@ -183,12 +184,13 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         proxy: str | None = None,
         trust_env: bool = True,
         wait_policy: WaitPolicy | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
         transport: AsyncTransportLike | None = None,
     ) -> None:
         self.audit = AsyncAuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
-            api_key=api_key, headers=headers, asynchronous=True,
+            api_key=api_key, headers=headers, asynchronous=True, max_pages=max_pages,
         )  # fmt: skip
         self._transport: AsyncTransportLike = transport or AsyncTransport(
             timeout=timeout,
@@ -261,7 +263,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         return auth.checked(value)
 
     def _pager(self, fetch: PageFetch) -> AsyncPager[Operation]:
-        return AsyncPager(lambda token: self._run(fetch(token)))
+        return AsyncPager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)
 
     async def close(self) -> None:
         """Close every connection. Idempotent.

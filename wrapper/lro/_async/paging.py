@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Generic, TypeVar
 
-from lro._core.paging import Page, check_next_token
+from lro._core.paging import DEFAULT_MAX_PAGES, Page, PageTokens
 
 __all__ = ["AsyncPager"]
 
@@ -17,12 +17,20 @@ class AsyncPager(Generic[T]):
 
     ``async for item in pager``; ``async for page in pager.pages()``;
     ``await pager.total_size`` and ``await pager.unreachable`` read the first page
-    (fetched once, then cached), like the sync :class:`lro.Pager`'s properties.
+    (fetched once, then cached), like the sync :class:`lro.Pager`'s properties. A
+    repeated page token, or a listing past ``max_pages`` pages, raises
+    :class:`lro.InvalidResponse`, as for :class:`lro.Pager`.
     """
 
-    def __init__(self, fetch: Callable[[str | None], Awaitable[Page[T]]]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[str | None], Awaitable[Page[T]]],
+        *,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
         self._fetch = fetch
         self._first: Page[T] | None = None
+        self._max_pages = max_pages
 
     async def first_page(self) -> Page[T]:
         """The first page (fetched once, then cached)."""
@@ -33,10 +41,10 @@ class AsyncPager(Generic[T]):
     async def pages(self) -> AsyncIterator[Page[T]]:
         """Iterate over the pages, fetching each one when it is reached."""
         page = await self.first_page()
-        token: str | None = None
+        tokens = PageTokens(self._max_pages)  # every token this listing sends
         while True:
             yield page
-            token = check_next_token(page, token)
+            token = tokens.next(page)
             if token is None:
                 return
             page = await self._fetch(token)

@@ -14,9 +14,11 @@ httpx's behaviour and failures onto it, as ``lro._sync.transport`` does for urll
   ``Proxy-Authorization`` and never shown. Nothing else is read from the environment
   (httpx's own ``trust_env`` stays False: no netrc, no ``SSL_CERT_FILE``); TLS uses
   :func:`lro._net.make_ssl_context`, like the sync transport.
-* Timeouts: connecting, each write and each read take at most the request's timeout (httpx's
-  per-phase timeouts), and the whole request at most twice that (a wall-clock deadline:
-  connect, then the exchange), so a server trickling bytes cannot hold a request forever.
+* Deadlines are wall-clock: the whole exchange (connect, send, the headers, interim ``1xx``
+  responses, the whole body) ends by the request's deadline (:meth:`Request.deadline
+  <lro._core.http.Request.deadline>`: its timeout, or the transport's, shortened to its
+  ``time_left``), so a server trickling bytes cannot hold a request past it; then
+  :class:`~lro.errors.TransportTimeout`.
 * The body is streamed: a ``Content-Length`` over ``max_response_bytes`` is refused before
   reading, any other body as soon as it passes the cap. ``Accept-Encoding: identity`` is
   asked for; ``gzip``/``deflate`` bodies are decoded here, the cap applying to the decoded
@@ -95,9 +97,8 @@ class AsyncTransport:
     """Asynchronous transport over ``httpx.AsyncClient`` (see the module docstring).
 
     Args:
-        timeout: default per-request timeout in seconds for requests without their own
-            (connect, each write and each read; the whole request at most twice it);
-            None waits without limit (not advised).
+        timeout: default deadline in seconds of a request without its own (the whole
+            exchange, wall-clock); None waits without limit (not advised).
         verify: check TLS certificates (default True).
         ca_certs: PEM bundle or directory to trust instead of the system store.
         max_connections: kept-alive connections per host; more are opened when needed
@@ -202,16 +203,14 @@ class AsyncTransport:
         """Send one request and read the whole response; see the module docstring."""
         if self._closed:
             raise FailedPrecondition("the client is closed")
-        seconds = request.timeout if request.timeout is not None else self.timeout
+        seconds = request.deadline(self.timeout)
         client = self._client(request.url)  # a bad proxy variable: InvalidArgument, here
         if seconds is None:
             return await self._exchange(client, request, None)
         try:
-            return await _within(2 * seconds, self._exchange(client, request, seconds))
+            return await _within(seconds, self._exchange(client, request, seconds))
         except (TimeoutError, asyncio.TimeoutError):
-            raise TransportTimeout(
-                f"no complete response within {2 * seconds:g} s (twice the timeout)"
-            ) from None
+            raise TransportTimeout(f"request deadline of {seconds:g} s passed") from None
 
     async def _exchange(
         self, client: httpx.AsyncClient, request: Request, seconds: float | None

@@ -128,6 +128,9 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
     while True:
         state.begin()
         request = call.build()
+        left = state.time_left()
+        if left is not None:  # inside a wait: the request ends by the wait's deadline
+            request = dataclasses.replace(request, time_left=left)
         outcome = yield request
         try:
             if isinstance(outcome, Error):

@@ -7,9 +7,10 @@ from typing import Any
 
 from .auth import Auth, TokenArgument
 from .calls import Calls, View, normalise_base_url, normalise_prefix
-from .checks import check_instance
+from .checks import check_instance, check_positive_int
 from .errors import InvalidArgument
 from .operation import Operation
+from .paging import DEFAULT_MAX_PAGES
 from .plan import WaitPolicy
 from .retry import Retry
 
@@ -26,6 +27,7 @@ class ClientBase:
     retry: Retry | None
     wait_policy: WaitPolicy | None
     audit_prefix: str
+    max_pages: int
     _calls: Calls
     _auth: Auth
 
@@ -43,6 +45,7 @@ class ClientBase:
         api_key: str | None = None,
         headers: Mapping[str, str] | None = None,
         asynchronous: bool = False,
+        max_pages: int = DEFAULT_MAX_PAGES,
     ) -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             # Every request has a timeout: a dead connection must never hang the caller.
@@ -53,6 +56,7 @@ class ClientBase:
             )
         check_instance(retry, Retry, "retry", "an lro.Retry")
         check_instance(wait_policy, WaitPolicy, "wait_policy", "an lro.WaitPolicy")
+        self.max_pages = check_positive_int(max_pages, "max_pages") or DEFAULT_MAX_PAGES
         self.base_url = normalise_base_url(base_url)
         self.timeout = timeout
         self.retry = retry

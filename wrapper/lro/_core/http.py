@@ -12,7 +12,12 @@ Every failure to get a complete response is a :class:`lro.errors.TransportError`
   request was never sent.
 * :class:`~lro.errors.ConnectionDropped`: reset, protocol error, or the peer closed the
   connection before a complete response.
-* :class:`~lro.errors.TransportTimeout`: a connect or read timeout.
+* :class:`~lro.errors.TransportTimeout`: the request's deadline passed.
+
+A request's deadline is wall-clock: ``Request.timeout`` (or the transport's default)
+bounds the whole exchange, from connecting to the last byte of the body, whatever the
+server sends meanwhile (a byte at a time, interim ``1xx`` responses), and
+``Request.time_left`` (the time left of the wait the request is part of) shortens it.
 * :class:`~lro.errors.TLSError`: the handshake or certificate verification failed.
 """
 
@@ -107,8 +112,10 @@ def credentials(headers: Mapping[str, str]) -> list[str]:
 class Request:
     """One HTTP request, fully built (absolute URL, encoded body).
 
-    ``timeout`` (seconds) applies to connecting and to each read; None means the
-    transport's default. ``repr()`` never shows credentials.
+    ``timeout`` (seconds) bounds the whole exchange (connect, send, every read of
+    headers and body); None means the transport's default. ``time_left`` (seconds), when
+    set, is what is left of the wait (or other deadline) the request is part of: the
+    exchange then ends by ``min(timeout, time_left)``. ``repr()`` never shows credentials.
     """
 
     method: str
@@ -116,6 +123,15 @@ class Request:
     headers: Mapping[str, str] = field(default_factory=dict)
     body: bytes | None = None
     timeout: float | None = None
+    time_left: float | None = None
+
+    def deadline(self, default: float | None) -> float | None:
+        """Seconds the whole exchange may take: ``timeout`` (else ``default``, the
+        transport's), shortened to ``time_left``; None: no limit."""
+        seconds = self.timeout if self.timeout is not None else default
+        if self.time_left is None:
+            return seconds
+        return self.time_left if seconds is None else min(seconds, self.time_left)
 
     @property
     def path(self) -> str:

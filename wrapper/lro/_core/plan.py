@@ -486,7 +486,8 @@ class WaitPlan:
         self._mark_deadline_check()
         self._sleep = self._retry_delay(error)
         left = self.deadline.remaining()
-        if error.retry_delay is not None and left is not None and self._sleep > max(0.0, left):
+        hint = error.retry_delay
+        if hint is not None and left is not None and hint > max(0.0, left):
             # The server's own pace does not fit the wait: its error, now, not a retry that
             # it asked us not to make (nor a sleep to the deadline and a doomed last check).
             raise error
@@ -497,10 +498,12 @@ class WaitPlan:
             self._checked_at_deadline = True
 
     def _retry_delay(self, error: Error) -> float:
-        """Backoff, or the server's delay (Retry-After / RetryInfo), which wins over
-        ``max_delay`` (the caller checks that it fits the deadline)."""
+        """Backoff, or the server's delay (Retry-After / RetryInfo) when longer: it wins
+        over ``max_delay`` (the caller checks that it fits the deadline), but a shorter one
+        (``Retry-After: 0``) never makes the wait poll faster than its own backoff, which
+        grows on every failure in a row."""
         computed = self._backoff.next()
         hint = error.retry_delay
         if hint is None:
             return computed
-        return max(0.0, hint)
+        return max(hint, computed)

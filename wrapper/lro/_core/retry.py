@@ -18,13 +18,16 @@ What is retried (:func:`is_retryable`):
 * never CANCELLED, DEADLINE_EXCEEDED (from a service), INVALID_ARGUMENT, DATA_LOSS, or any
   other code.
 
-A server's delay (``Retry-After`` or ``RetryInfo``) is honoured exactly, 0 included, and
-wins over the policy's ``maximum`` as long as it fits the time left for the call (its
-``deadline``, and the time left of the wait it is part of: :func:`call_budget`). When it
-does not fit, the call fails at once with the server's own error (``retry_delay`` set)
-instead of retrying early. Without a server delay the sleep before retry *n* is
-``min(maximum, initial * multiplier**(n-1))`` with jitter. No retry starts when its sleep
-would end past the call's deadline.
+Without a server delay the sleep before retry *n* is ``min(maximum, initial *
+multiplier**(n-1))`` with jitter. A server's delay (``Retry-After`` or ``RetryInfo``) is
+honoured, and wins over the policy's ``maximum`` as long as it fits the time left for the
+call (its ``deadline``, and the time left of the wait it is part of: :func:`call_budget`).
+When it does not fit, the call fails at once with the server's own error
+(``retry_delay`` set) instead of retrying early. A server delay shorter than the policy's
+own pace (``Retry-After: 0``, ``RetryInfo 0s``) is raised to it: at least half of the
+backoff cap of that retry, with jitter (:meth:`Retry.floor`), so a server cannot make a
+client retry in a tight loop. No retry starts when its sleep would end past the call's
+deadline.
 
 Every attempt is logged at DEBUG on the ``lro`` logger: method, path, attempt, outcome and
 the delay before the next one. Headers, query strings and bodies are never logged.
@@ -53,6 +56,7 @@ from .errors import (
 
 __all__ = [
     "DEFAULT_RETRY",
+    "LAST_CHECK_SECONDS",
     "NO_RETRY",
     "Retry",
     "RetryState",
@@ -70,12 +74,20 @@ _NEVER = frozenset({Code.CANCELLED, Code.INVALID_ARGUMENT, Code.DATA_LOSS})
 # Seconds left for what the calls made now are part of (a wait), or None.
 _BUDGET: ContextVar[float | None] = ContextVar("lro_call_budget", default=None)
 
+#: How long past the end of its :func:`call_budget` a request may still be answered: a
+#: long-poll whose window ends at the wait's deadline is answered right then, and the
+#: wait's last check at its deadline needs a moment too. A wait so overruns its
+#: ``timeout`` by at most this much (plus scheduling noise).
+LAST_CHECK_SECONDS = 0.5
+
 
 @contextlib.contextmanager
 def call_budget(seconds: float | None) -> Iterator[None]:
-    """Calls started inside the block retry only within ``seconds`` (None: no limit):
-    the waiters wrap each request in the time left of the wait, so that a call's retry
-    (and a server's ``Retry-After``) never runs past the wait's deadline."""
+    """Calls started inside the block retry only within ``seconds`` (None: no limit),
+    and each of their requests must end by then (:attr:`Request.time_left
+    <lro._core.http.Request.time_left>`, plus :data:`LAST_CHECK_SECONDS`): the waiters
+    wrap each request in the time left of the wait, so that neither a call's retry (and a
+    server's ``Retry-After``) nor a request in flight runs past the wait's deadline."""
     token = _BUDGET.set(seconds)
     try:
         yield
@@ -135,14 +147,23 @@ class Retry:
             return cap / 2 + cap / 2 * self.random()
         return cap
 
+    def floor(self, retry_number: int) -> float:
+        """The shortest sleep before retry ``retry_number`` after a server's delay: the
+        backoff cap of that retry with equal jitter (``cap/2`` to ``cap``; the cap itself
+        with ``jitter="none"``), growing as the backoff does."""
+        cap = min(self.maximum, self.initial * self.multiplier ** max(0, retry_number - 1))
+        if self.jitter == "none":
+            return cap
+        return cap / 2 + cap / 2 * self.random()
+
     def delay_for(self, error: Error, retry_number: int) -> float:
         """The sleep before retry ``retry_number`` after ``error``: the server's delay
-        (``Retry-After`` / ``RetryInfo``; never negative, and not capped by ``maximum``:
-        :class:`RetryState` gives up when it does not fit the deadline), else
+        (``Retry-After`` / ``RetryInfo``; not capped by ``maximum``: :class:`RetryState`
+        gives up when it does not fit the deadline) but at least :meth:`floor`, else
         :meth:`backoff`."""
         server = error.retry_delay
         if server is not None:
-            return max(0.0, server)
+            return max(server, self.floor(retry_number))
         return self.backoff(retry_number)
 
 
@@ -208,9 +229,19 @@ class RetryState:
         self._clock = policy.clock if policy is not None else time.monotonic
         start = self._clock()
         self.start = start
-        given = (budget, policy.deadline if policy else None, _BUDGET.get())
+        outer = _BUDGET.get()
+        given = (budget, policy.deadline if policy else None, outer)
         limits = [max(0.0, b) for b in given if b is not None]
         self.deadline: float | None = start + min(limits) if limits else None
+        # When the enclosing wait ends: every request must be answered by then.
+        self.outer: float | None = None if outer is None else start + outer
+
+    def time_left(self) -> float | None:
+        """The ``time_left`` of the next request: what is left of the enclosing
+        :func:`call_budget` plus :data:`LAST_CHECK_SECONDS`, or None outside one."""
+        if self.outer is None:
+            return None
+        return max(0.0, self.outer - self._clock()) + LAST_CHECK_SECONDS
 
     def begin(self) -> int:
         """Count a new attempt; returns its number (1-based)."""

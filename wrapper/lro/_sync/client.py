@@ -31,6 +31,7 @@ from lro._core.handles import check_track
 from lro._core.http import Request, Response, SyncTransport
 from lro._core.names import validate_name
 from lro._core.operation import Operation
+from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._core.waits import check_wait_options
@@ -179,7 +180,8 @@ class Client(ClientBase, WaitMethods):
         headers: headers added to every request (e.g. ``{"x-goog-user-project": "p"}``);
             values of names like credentials (``*-key``, ``*-token``, ``cookie``) are
             never shown.
-        timeout: per-HTTP-request timeout in seconds (connect, and each read).
+        timeout: per-HTTP-request deadline in seconds, wall-clock: connecting, sending and
+            every read of the response (interim ``1xx`` included) end by then.
         retry: the :class:`~lro._core.retry.Retry` policy; None disables retries.
         user_agent: prepended to the SDK's own ``User-Agent``.
         audit_prefix: where the audited view is mounted (``"/audit"``; ``""`` for a service
@@ -193,6 +195,9 @@ class Client(ClientBase, WaitMethods):
         trust_env: honour ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``
             (either case) as curl and httpx do (default True); False ignores them.
         wait_policy: default policy for :meth:`wait` (see :mod:`lro._sync.waiting`).
+        max_pages: most pages one listing (a :class:`lro.Pager`) fetches; one more raises
+            :class:`lro.InvalidResponse`, as does a page token the listing already sent
+            (default 10,000).
         transport: a custom transport (tests); by default a :class:`lro._sync.transport.Transport`.
 
     Use it as a context manager (or call :meth:`close`) to release connections.
@@ -215,12 +220,13 @@ class Client(ClientBase, WaitMethods):
         proxy: str | None = None,
         trust_env: bool = True,
         wait_policy: WaitPolicy | None = None,
+        max_pages: int = DEFAULT_MAX_PAGES,
         transport: SyncTransport | None = None,
     ) -> None:
         self.audit = AuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
-            api_key=api_key, headers=headers,
+            api_key=api_key, headers=headers, max_pages=max_pages,
         )  # fmt: skip
         self._transport: SyncTransport = transport or Transport(
             timeout=timeout,
@@ -275,7 +281,7 @@ class Client(ClientBase, WaitMethods):
         return response
 
     def _pager(self, fetch: PageFetch) -> Pager[Operation]:
-        return Pager(lambda token: self._run(fetch(token)))
+        return Pager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)
 
     def close(self) -> None:
         """Close the pooled connections. Idempotent.

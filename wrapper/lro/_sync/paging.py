@@ -3,7 +3,7 @@
 A :class:`Pager` fetches a page only when it is needed: iterating it yields every item of
 every page, ``pager.pages()`` yields :class:`lro.Page` objects, ``pager.total_size`` and
 ``pager.unreachable`` read the first page (fetching it if needed). The end-of-list and
-loop checks are :func:`lro._core.paging.check_next_token`, shared with ``AsyncPager``.
+loop checks are :class:`lro._core.paging.PageTokens`, shared with ``AsyncPager``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Generic, TypeVar
 
-from lro._core.paging import Page, check_next_token
+from lro._core.paging import DEFAULT_MAX_PAGES, Page, PageTokens
 
 __all__ = ["Pager"]
 
@@ -23,12 +23,20 @@ class Pager(Generic[T]):
 
     ``fetch(token)`` gets one page (``token`` None for the first). The first page is
     cached: ``total_size`` then iteration costs one request for it, not two. Iterating again
-    starts over from the first page (cached) and refetches the rest.
+    starts over from the first page (cached) and refetches the rest. A server that
+    returns a page token this listing already sent, or a listing past ``max_pages``
+    pages, ends it with :class:`lro.InvalidResponse` (so a bad server cannot loop it).
     """
 
-    def __init__(self, fetch: Callable[[str | None], Page[T]]) -> None:
+    def __init__(
+        self,
+        fetch: Callable[[str | None], Page[T]],
+        *,
+        max_pages: int = DEFAULT_MAX_PAGES,
+    ) -> None:
         self._fetch = fetch
         self._first: Page[T] | None = None
+        self._max_pages = max_pages
 
     def first_page(self) -> Page[T]:
         """The first page (fetched once, then cached)."""
@@ -39,10 +47,10 @@ class Pager(Generic[T]):
     def pages(self) -> Iterator[Page[T]]:
         """Iterate over the pages, fetching each one when it is reached."""
         page = self.first_page()
-        token: str | None = None
+        tokens = PageTokens(self._max_pages)  # every token this listing sends
         while True:
             yield page
-            token = check_next_token(page, token)
+            token = tokens.next(page)
             if token is None:
                 return
             page = self._fetch(token)

@@ -9,13 +9,23 @@ transport is made. ``http://`` requests go to the proxy in absolute form; ``http
 ones through a ``CONNECT`` tunnel, with the service's certificate verified end to end
 (the proxy sees only ciphertext). Proxy credentials are sent as ``Proxy-Authorization``
 and never shown.
+
+Deadlines are wall-clock (:meth:`Request.deadline <lro._core.http.Request.deadline>`:
+the request's timeout, or the transport's, shortened to its ``time_left``). urllib3 times
+each socket operation on its own, so this transport reads every response, the interim
+``1xx`` ones and a proxy's ``CONNECT`` answer included, through a reader that gives each
+read only the time left before the deadline: a server that drips one byte at a time, or
+sends ``100 Continue`` forever, is cut off at the deadline with
+:class:`~lro.errors.TransportTimeout`. Connecting (TCP, then the TLS handshake) and
+sending are bounded by the whole timeout each.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.errors import (
     ConnectError,
@@ -45,7 +55,74 @@ if TYPE_CHECKING:
 
 __all__ = ["Transport"]
 
+M = TypeVar("M", bound="urllib3.PoolManager")
+
 _CHUNK = 256 * 1024
+
+# The monotonic deadline of the request this thread is sending (read by _pool_classes's
+# response class when urllib3 makes it), or None.
+_sending = threading.local()
+_CLASSES: dict[str, Any] | None = None
+
+
+def _pool_classes() -> dict[str, Any]:
+    """urllib3's pool classes, with connections whose responses read through a reader
+    bounded by the request's deadline (made once: urllib3 is imported on first use)."""
+    global _CLASSES
+    if _CLASSES is not None:
+        return _CLASSES
+    import http.client
+    import io
+    import socket
+
+    from urllib3.connection import HTTPConnection, HTTPSConnection
+    from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
+
+    class DeadlineReader(io.RawIOBase):
+        """The socket reader of one response: each read gets the time left, then fails."""
+
+        def __init__(self, inner: Any, sock: socket.socket, deadline: float) -> None:
+            super().__init__()
+            self._inner, self._sock, self._deadline = inner, sock, deadline
+
+        def readable(self) -> bool:
+            return True
+
+        def readinto(self, buffer: Any) -> int:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request deadline passed")
+            self._sock.settimeout(left)
+            read: int = self._inner.readinto(buffer)
+            return read
+
+        def close(self) -> None:
+            if not self.closed:
+                self._inner.close()  # the socket's own reader: releases its reference
+            super().close()
+
+    class DeadlineResponse(http.client.HTTPResponse):
+        def __init__(self, sock: socket.socket, *args: Any, **kwargs: Any) -> None:
+            super().__init__(sock, *args, **kwargs)
+            deadline = getattr(_sending, "deadline", None)
+            if deadline is not None:
+                inner = self.fp.detach()  # detached: dropping the old reader closes nothing
+                self.fp = io.BufferedReader(DeadlineReader(inner, sock, deadline))
+
+    class Connection(HTTPConnection):
+        response_class = DeadlineResponse
+
+    class TLSConnection(HTTPSConnection):
+        response_class = DeadlineResponse
+
+    class Pool(HTTPConnectionPool):
+        ConnectionCls = Connection
+
+    class TLSPool(HTTPSConnectionPool):
+        ConnectionCls = TLSConnection
+
+    _CLASSES = {"http": Pool, "https": TLSPool}
+    return _CLASSES
 
 
 def _map_urllib3_error(exc: BaseException) -> Error:
@@ -87,8 +164,9 @@ class Transport:
     """Synchronous transport: one thread-safe ``urllib3.PoolManager`` for all requests.
 
     Args:
-        timeout: default per-request timeout in seconds (connect and each read) for
-            requests without their own; None waits without limit (not advised).
+        timeout: default deadline in seconds of a request without its own (the whole
+            exchange, wall-clock; see the module docstring); None waits without limit
+            (not advised).
         verify: check TLS certificates (default True).
         ca_certs: PEM bundle or directory to trust instead of the system store.
         max_connections: kept-alive connections per host; more are opened when needed
@@ -137,9 +215,15 @@ class Transport:
             "block": False,
             "retries": self._no_retries,
         }
-        self._pool = urllib3.PoolManager(**self._options)
+        self._pool = self._bounded(urllib3.PoolManager(**self._options))
         # Made on the first https request: loading the trust store costs ~20 ms.
         self._tls_pool: urllib3.PoolManager | None = None
+
+    @staticmethod
+    def _bounded(manager: M) -> M:
+        """``manager`` with connections that read within the request's deadline."""
+        manager.pool_classes_by_scheme = _pool_classes()
+        return manager
 
     def _proxy_of(self, url: str) -> Proxy | None:
         if self.proxy is not None:
@@ -173,7 +257,7 @@ class Transport:
                 if not self._verify:
                     options.update(cert_reqs="CERT_NONE", assert_hostname=False)
                 context = make_ssl_context(self._verify, self._ca_certs)
-                self._tls_pool = urllib3.PoolManager(ssl_context=context, **options)
+                self._tls_pool = self._bounded(urllib3.PoolManager(ssl_context=context, **options))
             return self._tls_pool
 
     def _proxy_pool(self, proxy: Proxy, tls: bool) -> urllib3.ProxyManager:
@@ -198,7 +282,9 @@ class Transport:
                     headers = {"Proxy-Authorization": authorization}
                     secrets = (authorization, authorization.split()[-1], proxy.password)
                     self._proxy_secrets += [s for s in secrets if s]
-                pool = urllib3.ProxyManager(proxy.url, proxy_headers=headers, **options)
+                pool = self._bounded(
+                    urllib3.ProxyManager(proxy.url, proxy_headers=headers, **options)
+                )
                 self._proxy_pools[(proxy, tls)] = pool
             return pool
 
@@ -208,9 +294,11 @@ class Transport:
 
         if self._closed:
             raise FailedPrecondition("the client is closed")
-        seconds = request.timeout if request.timeout is not None else self.timeout
+        seconds = request.deadline(self.timeout)
         timeout = urllib3.Timeout(connect=seconds, read=seconds)
         pool = self._pool_for(request.url)  # a bad proxy variable: InvalidArgument, here
+        deadline = None if seconds is None else time.monotonic() + seconds
+        _sending.deadline = deadline
         try:
             raw = pool.urlopen(
                 request.method,
@@ -237,10 +325,16 @@ class Transport:
             else:
                 raw.release_conn()
                 return Response(raw.status, Headers(list(raw.headers.items())), body)
+        finally:
+            _sending.deadline = None
+        mapped = _map_urllib3_error(failure)
+        late = deadline is not None and time.monotonic() >= deadline - 0.001
+        if isinstance(mapped, TransportTimeout) and late:  # cut off by the deadline itself
+            mapped = TransportTimeout(f"request deadline of {seconds:g} s passed")
         # Raised here, outside the except blocks, so that the cause is chained only when
         # its text shows no credential (see chain()); inside, Python would chain it anyway.
         secrets = credentials(request.headers) + self._proxy_secrets
-        raise chain(_map_urllib3_error(failure), failure, secrets)
+        raise chain(mapped, failure, secrets)
 
     def _read(self, raw: urllib3.BaseHTTPResponse) -> bytes:
         limit = self.max_response_bytes
