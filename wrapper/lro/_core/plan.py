@@ -90,7 +90,8 @@ class WaitPolicy:
         max_delay: largest sleep between polls, seconds (default 10). A server's
             ``Retry-After`` / ``RetryInfo`` after a transient error may be longer: it is
             honoured while it fits the time left for the wait; when it does not, the wait
-            fails at once with the server's error (its ``retry_delay`` set).
+            fails at once with the server's error (its ``retry_delay`` set). A shorter
+            one (``Retry-After: 0``) never makes the wait retry faster than this backoff.
         jitter: each sleep is multiplied by a uniform factor in
             ``[1 - jitter, 1 + jitter]`` (default 0.15), so many waiters do not poll in
             lockstep. 0 disables it.
