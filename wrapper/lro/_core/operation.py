@@ -16,15 +16,15 @@ from __future__ import annotations
 
 import enum
 import json
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import Mapping
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from . import anys, progress
+from .bound import BoundCalls, checked_wait_kwargs, expect_operation
 from .defaults import DEFAULT
 from .errors import (
     Error,
-    FailedPrecondition,
     InvalidResponse,
     NotDone,
     UnexpectedState,
@@ -34,9 +34,8 @@ from .jsonvalues import copy_json
 from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
-    from .handles import AsyncTracked, Tracked
     from .plan import WaitPolicy
-    from .waits import AsyncStopEvent, OnDone, OnProgress, StopEvent
+    from .waits import OnDone, OnProgress, StopEvent
 
 __all__ = ["Operation", "ResultCase"]
 
@@ -77,53 +76,7 @@ def _restore_operation(cls: type[Operation], raw: dict[str, Any]) -> Operation:
     return cls.from_dict(raw)
 
 
-#: "No timeout given": the waiter then uses its policy's default (distinct from None,
-#: which deliberately waits forever). The SDK's one sentinel, plan.DEFAULT, by another name.
-_UNSET: Any = DEFAULT
-
-
-def _timeout_kwargs(timeout: Any, wait_kwargs: dict[str, Any]) -> dict[str, Any]:
-    return wait_kwargs if timeout is _UNSET else {**wait_kwargs, "timeout": timeout}
-
-
-def _wait_kwargs(
-    timeout: Any,
-    policy: Any,
-    on_progress: Any,
-    on_done: Any,
-    stop: Any,
-    cancel_on_timeout: Any,
-    *,
-    asynchronous: bool,
-) -> dict[str, Any]:
-    """Check a bound wait's arguments (even when no wait is needed: the snapshot is done)
-    and return the ones given, for the bound client's ``wait`` / ``watch``."""
-    from .waits import check_wait_options  # waits imports this module
-
-    check_wait_options(
-        timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=asynchronous
-    )
-    given = {
-        "policy": policy,
-        "on_progress": on_progress,
-        "on_done": on_done,
-        "stop": stop,
-        "cancel_on_timeout": cancel_on_timeout or None,
-    }
-    return _timeout_kwargs(timeout, {key: v for key, v in given.items() if v is not None})
-
-
-def _expect_operation(value: Any, client: Any, method: str) -> Operation:
-    """Check what a bound client returned (an async client bound here would return a
-    coroutine, which deserves a clear message rather than an AttributeError later)."""
-    if not isinstance(value, Operation):
-        raise TypeError(
-            f"{type(client).__name__}.{method}() returned {type(value).__name__}, not an Operation"
-        )
-    return value
-
-
-class Operation:
+class Operation(BoundCalls):
     """An immutable, lossless snapshot of one long-running operation.
 
     It wraps the JSON of either view (``google.longrunning.Operation`` or ``V1Operation``).
@@ -441,7 +394,7 @@ class Operation:
 
     def result(
         self,
-        timeout: float | None = _UNSET,
+        timeout: float | None = DEFAULT,
         *,
         as_type: Any = None,
         policy: WaitPolicy | None = None,
@@ -477,7 +430,7 @@ class Operation:
             NotDone: the snapshot is running and not bound to a client.
             Error: the operation's own error, or what ended the wait.
         """
-        wait_kwargs = _wait_kwargs(
+        wait_kwargs = checked_wait_kwargs(
             timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
         )
         if self.done:
@@ -489,7 +442,7 @@ class Operation:
                 operation_name=self._safe_name(),
             )
         final = self._client.wait(self.name, **wait_kwargs)
-        return _expect_operation(final, self._client, "wait")._final_result(as_type)
+        return expect_operation(final, self._client, "wait")._final_result(as_type)
 
     def _final_result(self, as_type: Any) -> Any:
         if not self.done:
@@ -509,112 +462,6 @@ class Operation:
                 operation_name=self._safe_name(),
             )
         return self.response if as_type is None else self.response_as(as_type)
-
-    # -- delegation to a bound client ---------------------------------------------------
-
-    def _require_client(self, action: str) -> Any:
-        if self._client is None:
-            raise FailedPrecondition(
-                f"cannot {action} operation {self.name or '(unnamed)'}: the snapshot is not "
-                "bound to a client (use a Client method, or Operation.bind(client))",
-                operation_name=self._safe_name(),
-            )
-        return self._client
-
-    def wait(
-        self,
-        timeout: float | None = _UNSET,
-        *,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: StopEvent | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Operation:
-        """Wait until done via the bound client and return the final snapshot.
-
-        A snapshot that is already done is returned as is, without a request (its
-        arguments are checked all the same).
-
-        Args:
-            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_progress: called with each snapshot that changed.
-            on_done: called once when the wait ends (see :meth:`lro.Client.wait`).
-            stop: a :class:`threading.Event` that abandons the wait when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-            FailedPrecondition: the snapshot is running and not bound to a client.
-            WaitTimeout: the deadline passed; see :meth:`lro.Client.wait` for the rest.
-        """
-        wait_kwargs = _wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        if self.done:
-            return self
-        client = self._require_client("wait for")
-        final = client.wait(self.name, **wait_kwargs)
-        return _expect_operation(final, client, "wait")
-
-    def watch(
-        self,
-        timeout: float | None = _UNSET,
-        *,
-        policy: WaitPolicy | None = None,
-        on_done: OnDone | None = None,
-        stop: StopEvent | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Iterator[Operation]:
-        """Yield each changed snapshot until done (the done one last), via the bound client.
-
-        A snapshot that is already done yields itself, without a request.
-
-        Args:
-            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called once when the watch ends (see :meth:`lro.Client.wait`).
-            stop: a :class:`threading.Event` that abandons the watch when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-        """
-        wait_kwargs = _wait_kwargs(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        if self.done:
-            return iter((self,))
-        client = self._require_client("watch")
-        return cast("Iterator[Operation]", client.watch(self.name, **wait_kwargs))
-
-    def refresh(self) -> Operation:
-        """Fetch the latest snapshot through the bound client."""
-        client = self._require_client("refresh")
-        return _expect_operation(client.get(self.name), client, "get")
-
-    def cancel(self) -> Operation | None:
-        """Ask the server to cancel the operation (best effort), via the bound client."""
-        return cast("Operation | None", self._require_client("cancel").cancel(self.name))
-
-    def delete(self) -> Operation | None:
-        """Delete the operation (it is not cancelled) via the bound client."""
-        return cast("Operation | None", self._require_client("delete").delete(self.name))
-
-    def mark_seen(self) -> Operation:
-        """Mark the result seen by its creator (audited view) via the bound client."""
-        client = self._require_client("mark seen")
-        return _expect_operation(client.mark_seen(self.name), client, "mark_seen")
-
-    def track(self, *, on_progress: OnProgress | None = None) -> Tracked:
-        """Track the operation in the background via the bound client: an
-        :class:`lro.Handle` (see :meth:`lro.Client.track`; a snapshot of the audited view
-        shares its batch rounds)."""
-        client = self._require_client("track")
-        return cast("Tracked", client.track(self.name, on_progress=on_progress))
 
     # -- output -------------------------------------------------------------------------
 
@@ -679,167 +526,3 @@ class Operation:
     def __reduce__(self) -> tuple[Any, ...]:
         # The client (sockets, pools) is not picklable; an unpickled snapshot is unbound.
         return (_restore_operation, (type(self), self._raw))
-
-
-class AsyncOperation(Operation):
-    """An :class:`Operation` bound to an :class:`lro.AsyncClient`: the same snapshot, but
-    the calls that talk to the server are coroutines (``await op.wait()``,
-    ``await op.result()``, ``async for snap in op.watch()``)."""
-
-    async def wait(  # type: ignore[override]
-        self,
-        timeout: float | None = _UNSET,
-        *,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: AsyncStopEvent | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Operation:
-        """Async :meth:`Operation.wait`: the same arguments, but ``stop`` is an
-        :class:`asyncio.Event` and the callbacks may be coroutine functions.
-
-        Args:
-            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_progress: called (or awaited) with each snapshot that changed.
-            on_done: called (or awaited) once when the wait ends.
-            stop: an :class:`asyncio.Event` that abandons the wait when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-        """
-        wait_kwargs = _wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
-        )
-        if self.done:
-            return self
-        client = self._require_client("wait for")
-        final = await client.wait(self.name, **wait_kwargs)
-        return _expect_operation(final, client, "wait")
-
-    def watch(  # type: ignore[override]
-        self,
-        timeout: float | None = _UNSET,
-        *,
-        policy: WaitPolicy | None = None,
-        on_done: OnDone | None = None,
-        stop: AsyncStopEvent | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> AsyncIterator[Operation]:
-        """Async :meth:`Operation.watch`: ``async for snapshot in op.watch(): ...``.
-
-        Args:
-            timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called (or awaited) once when the watch ends.
-            stop: an :class:`asyncio.Event` that abandons the watch when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (checked at the call).
-        """
-        wait_kwargs = _wait_kwargs(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
-        )
-        if self.done:  # as Operation.watch: a done snapshot yields itself, no request
-            return _only(self)
-        client = self._require_client("watch")
-        return cast("AsyncIterator[Operation]", client.watch(self.name, **wait_kwargs))
-
-    @overload  # type: ignore[override]
-    async def result(
-        self,
-        timeout: float | None = ...,
-        *,
-        as_type: type[T],
-        policy: WaitPolicy | None = ...,
-        on_progress: OnProgress | None = ...,
-        on_done: OnDone | None = ...,
-        stop: AsyncStopEvent | None = ...,
-        cancel_on_timeout: bool = ...,
-    ) -> T: ...
-
-    @overload
-    async def result(
-        self,
-        timeout: float | None = ...,
-        *,
-        as_type: None = None,
-        policy: WaitPolicy | None = ...,
-        on_progress: OnProgress | None = ...,
-        on_done: OnDone | None = ...,
-        stop: AsyncStopEvent | None = ...,
-        cancel_on_timeout: bool = ...,
-    ) -> dict[str, Any]: ...
-
-    async def result(
-        self,
-        timeout: float | None = _UNSET,
-        *,
-        as_type: Any = None,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: AsyncStopEvent | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Any:
-        """Async :meth:`Operation.result`: the same arguments, as for :meth:`wait`.
-
-        Args:
-            timeout: wall-clock seconds to wait; None waits forever; omitted: the wait
-                policy's ``default_timeout``.
-            as_type: a type to unpack the response into (see :meth:`response_as`).
-            policy: the :class:`lro.WaitPolicy` of the wait (default: the client's).
-            on_progress: called (or awaited) with each changed snapshot while waiting.
-            on_done: called (or awaited) once when the wait ends.
-            stop: an :class:`asyncio.Event` that abandons the wait when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: a wait argument of the wrong type or value.
-            NotDone: the snapshot is running and not bound to a client.
-            Error: the operation's own error, or what ended the wait.
-        """
-        wait_kwargs = _wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
-        )
-        if self.done or self._client is None:
-            return Operation.result(self, as_type=as_type)
-        client = self._client
-        final = _expect_operation(await client.wait(self.name, **wait_kwargs), client, "wait")
-        return Operation.result(final, as_type=as_type)
-
-    async def refresh(self) -> Operation:  # type: ignore[override]
-        """Async :meth:`Operation.refresh`."""
-        client = self._require_client("refresh")
-        return _expect_operation(await client.get(self.name), client, "get")
-
-    async def cancel(self) -> Operation | None:  # type: ignore[override]
-        """Async :meth:`Operation.cancel`."""
-        return cast("Operation | None", await self._require_client("cancel").cancel(self.name))
-
-    async def delete(self) -> Operation | None:  # type: ignore[override]
-        """Async :meth:`Operation.delete`."""
-        return cast("Operation | None", await self._require_client("delete").delete(self.name))
-
-    async def mark_seen(self) -> Operation:  # type: ignore[override]
-        """Async :meth:`Operation.mark_seen`."""
-        client = self._require_client("mark seen")
-        return _expect_operation(await client.mark_seen(self.name), client, "mark_seen")
-
-    def track(  # type: ignore[override]
-        self, *, on_progress: OnProgress | None = None
-    ) -> AsyncTracked:
-        """Async :meth:`Operation.track`: an :class:`lro.AsyncHandle` (awaitable), made on
-        the running event loop."""
-        client = self._require_client("track")
-        return cast("AsyncTracked", client.track(self.name, on_progress=on_progress))
-
-
-async def _only(snapshot: Operation) -> AsyncIterator[Operation]:
-    """An async iterator over one snapshot (what watching a done operation yields)."""
-    yield snapshot
