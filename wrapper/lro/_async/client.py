@@ -26,13 +26,14 @@ from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.handles import check_track
 from lro._core.http import AsyncTransportLike, Request, Response
 from lro._core.names import validate_name
-from lro._core.operation import AsyncOperation, Operation
+from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._core.waits import check_wait_options
 from lro._tracing import tracing
 
+from .operation import AsyncOperation
 from .paging import AsyncPager
 from .transport import AsyncTransport
 
