@@ -76,6 +76,35 @@ def test_invalid_policy(changes: dict[str, Any]) -> None:
         Retry().replace(**changes)
 
 
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"maximum": -0.5}, "initial and maximum must be >= 0 and multiplier >= 1"),
+        ({"max_attempts": 0}, "max_attempts must be >= 1"),
+        ({"deadline": -0.5}, "deadline must be >= 0 or None"),
+        ({"jitter": "half"}, "jitter must be 'full', 'equal' or 'none'"),
+    ],
+)
+def test_invalid_policy_says_which_rule(changes: dict[str, Any], message: str) -> None:
+    with pytest.raises(ValueError) as info:
+        Retry().replace(**changes)
+    assert str(info.value) == message
+
+
+def test_the_edges_of_a_valid_policy() -> None:
+    """Zero sleeps, no growth, a single attempt and a zero deadline are all valid."""
+    edge = Retry(initial=0, maximum=0, multiplier=1, max_attempts=1, deadline=0)
+    assert (edge.maximum, edge.multiplier, edge.max_attempts, edge.deadline) == (0, 1, 1, 0)
+    assert edge.backoff(3) == 0
+    assert Retry(deadline=0.5).deadline == 0.5 and Retry(max_attempts=1).max_attempts == 1
+
+
+def test_equal_jitter_spans_half_the_cap_to_the_cap() -> None:
+    for draw, expected in [(0.0, [0.5, 1, 2]), (1.0, [1, 2, 4]), (0.5, [0.75, 1.5, 3])]:
+        equal = Retry(initial=1, maximum=5, jitter="equal", random=lambda d=draw: d)
+        assert [equal.backoff(n) for n in (1, 2, 3)] == expected
+
+
 def test_server_delay_wins_over_the_maximum_while_it_fits_the_deadline() -> None:
     policy = Retry(maximum=2.0, deadline=30.0)
     assert 0.05 <= policy.delay_for(ResourceExhausted(retry_delay=0.0), 1) <= 0.1  # floor

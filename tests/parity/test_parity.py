@@ -15,6 +15,8 @@ import asyncio
 import concurrent.futures
 import functools
 import inspect
+import logging
+import re
 import sys
 import types
 import uuid
@@ -319,7 +321,10 @@ def test_lists_page_lazily_and_completely(side: Side) -> None:
     before = side.server.requests
     pager = c.list_operations(page_size=2)
     assert side.server.requests == before  # nothing fetched yet
+    kind = "AsyncPager" if side.is_async else "Pager"
+    assert repr(pager) == f"{kind}(not fetched)"
     first = pager.first_page()
+    assert repr(pager) == f"{kind}(first page fetched)"
     assert len(first.items) == 2 and first.next_page_token
     assert pager.unreachable == [] and side.server.requests == before + 1  # cached
     pages = list(pager.pages())
@@ -445,6 +450,39 @@ def test_retries_stop_after_max_attempts(side: Side) -> None:
     assert c.create(META).name  # a create survives two 503s: same requestId, one op
     assert side.server.requests - before == 3
     assert c.audit.list_operations().total_size == 2
+
+
+@parity("client.get", "client.delete")
+def test_debug_log_tells_each_attempt(side: Side, caplog: pytest.LogCaptureFixture) -> None:
+    """With DEBUG logging on, each attempt is one line: what came back and what the
+    client does next, in both clients (one log format, in the core)."""
+    policy = lro.Retry(initial=0.01, maximum=0.01, jitter="none", max_attempts=2)
+    c = side.client(retry=policy)
+    op = c.create(META)
+    path = f"/v1/{op.name}"
+    caplog.set_level(logging.DEBUG, logger="lro")
+
+    side.server.faults.add(kind="unavailable", count=1)
+    c.get(op.name)
+    side.server.faults.add(kind="drop_before", count=2)
+    with pytest.raises(lro.ConnectionDropped):
+        c.get(op.name)
+    side.server.faults.add(kind="drop_after", method="DELETE")
+    c.delete(op.name)  # the retry's 404 proves the lost attempt deleted it
+    lines = [r.getMessage() for r in caplog.records if r.name == "lro" and path in r.getMessage()]
+    assert (
+        lines[0] == f"GET {path} attempt 1: HTTP 503 UNAVAILABLE (Unavailable): retrying in 0.010 s"
+    )
+    took = re.fullmatch(rf"GET {re.escape(path)} attempt 2: HTTP 200 after (\d+\.\d) ms", lines[1])
+    assert took is not None, lines[1]
+    assert 0 <= float(took.group(1)) < BOUND_SECONDS * 1000  # the time this call took
+    assert lines[2:4] == [
+        f"GET {path} attempt 1: no response UNAVAILABLE (ConnectionDropped): retrying in 0.010 s",
+        f"GET {path} attempt 2: no response UNAVAILABLE (ConnectionDropped): giving up",
+    ]
+    assert lines[-1] == (
+        f"DELETE {path} attempt 2: NOT_FOUND after an unanswered attempt: treated as success"
+    )
 
 
 @parity("client.close", "client.get")

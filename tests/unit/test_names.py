@@ -123,3 +123,21 @@ def test_encode_path_validates() -> None:
 )
 def test_is_list_path(name: str, listing: bool) -> None:
     assert is_list_path(name) is listing
+
+
+def test_a_long_name_is_shown_shortened_in_the_error() -> None:
+    """The message quotes the name (repr, so control characters stay escaped), cut to
+    80 characters: 77 and an ellipsis."""
+    long = "operations/" + "a" * 100 + "/"
+    with pytest.raises(InvalidName) as info:
+        validate_name(long)
+    shown = repr(long)[:77] + "..."
+    assert str(info.value).startswith(f"INVALID_ARGUMENT: operation name {shown} has an empty")
+    exact = "operations//" + "b" * 66  # its repr is exactly 80 characters
+    assert len(repr(exact)) == 80
+    with pytest.raises(InvalidName) as info:
+        validate_name(exact)
+    assert f"operation name {exact!r} has an empty segment" in str(info.value)
+    with pytest.raises(InvalidName) as info:
+        validate_name(exact + "c")  # 81 characters: shortened
+    assert f"operation name {repr(exact + 'c')[:77]}... has an empty" in str(info.value)
