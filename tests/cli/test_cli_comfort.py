@@ -30,6 +30,22 @@ def json_lines(text: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in text.splitlines()]
 
 
+def spawn(srv: RunningServer, *args: str) -> Any:
+    """``lro ARGS`` running, its stdout a pipe read line by line."""
+    child = subprocess.Popen(
+        lro_command(*args), env=clean_env(LRO_BASE_URL=srv.url), stdout=subprocess.PIPE, text=True
+    )
+    assert child.stdout is not None
+    return child
+
+
+def summary(line: str) -> tuple[str, ...]:
+    """(name, STATE, percent) of a summary line."""
+    match = SUMMARY.match(line.rstrip("\n"))
+    assert match, line
+    return match.groups()
+
+
 def finished(srv: RunningServer, **response: Any) -> str:
     """The name of an operation that succeeded with ``response``."""
     with Client(srv.url) as client:
@@ -98,16 +114,21 @@ def test_wait_several_json_is_one_line_each_in_order(lro: Runner, srv: RunningSe
     assert len(result.stderr.splitlines()) == 3  # the progress went to stderr
 
 
-def test_wait_several_with_plain_progress_shows_every_change(
-    lro: Runner, srv: RunningServer
-) -> None:
-    names = [op["name"] for op in srv.simulate(count=2, duration=0.6, steps=3)]
-    result = lro("wait", *names, "--progress", "plain", "--interval", "0.1")
-    assert result.returncode == 0, result.stderr
-    seen = [m.groups() for m in map(SUMMARY.match, result.stdout.splitlines()) if m]
-    for name in names:
-        states = [state for shown, state, _ in seen if shown == name]
-        assert states[0] == "RUNNING" and states[-1] == "SUCCEEDED", seen
+def test_wait_several_with_plain_progress_shows_every_change(srv: RunningServer) -> None:
+    with Client(srv.url) as client:
+        names = [client.create(progress(0)).name for _ in range(2)]
+        child = spawn(srv, "wait", *names, "--progress", "plain", "--interval", "0.1")
+        first = {summary(child.stdout.readline())[0] for _ in names}  # each one, running
+        client.update(names[0], progress(50))
+        assert summary(child.stdout.readline()) == (names[0], "RUNNING", "50%")
+        for name in names:
+            client.finalize(name, response={"@type": JOB})
+        rest, _ = child.communicate(timeout=20)
+    assert child.returncode == 0
+    assert first == set(names)
+    assert sorted(summary(line) for line in rest.splitlines()) == sorted(
+        [(names[0], "SUCCEEDED", "50%"), (names[1], "SUCCEEDED", "0%")]
+    )
 
 
 def test_wait_several_without_progress_prints_a_table(lro: Runner, srv: RunningServer) -> None:
@@ -198,15 +219,22 @@ def test_watch_of_a_failing_operation_exits_1(lro: Runner, srv: RunningServer) -
     assert error["exitCode"] == 1 and error["name"] == op["name"]
 
 
-def test_watch_several_interleaves_their_snapshots(lro: Runner, srv: RunningServer) -> None:
-    names = [op["name"] for op in srv.simulate(count=2, duration=0.4, steps=2)]
-    result = lro("watch", *names, "--interval", "0.1")
-    assert result.returncode == 0, result.stderr
-    lines = json_lines(result.stdout)
-    assert {line["name"] for line in lines} == set(names)
-    for name in names:
-        mine = [line for line in lines if line["name"] == name]
-        assert mine[-1]["done"] is True and not mine[0].get("done")
+def test_watch_several_interleaves_their_snapshots(srv: RunningServer) -> None:
+    with Client(srv.url) as client:
+        names = [client.create(progress(0)).name for _ in range(2)]
+        child = spawn(srv, "watch", *names, "--interval", "0.1")
+        firsts = [json.loads(child.stdout.readline()) for _ in names]  # each one's state now
+        client.update(names[1], progress(70))
+        assert json.loads(child.stdout.readline())["metadata"]["progressPercent"] == 70
+        for name in names:
+            client.finalize(name, response={"@type": JOB})
+        rest, _ = child.communicate(timeout=20)
+    assert child.returncode == 0
+    assert [line["name"] for line in firsts] == names
+    assert not any(line.get("done") for line in firsts)
+    last = json_lines(rest)
+    assert sorted(line["name"] for line in last) == sorted(names)
+    assert all(line["done"] for line in last)
 
 
 def test_watch_timeout_exits_3_with_a_json_error(lro: Runner, srv: RunningServer) -> None:
