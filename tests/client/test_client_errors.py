@@ -11,7 +11,7 @@ import pytest
 from client_support import FAST_RETRY, job, out
 
 import lro
-import lro._core.calls
+import lro._core.decode
 from lro._core.retry import Retry
 from lro._sync.transport import Transport
 from lro.errors import (
@@ -400,7 +400,7 @@ def test_method_not_allowed_is_unimplemented(srv: Any) -> None:
     with lro.Client(srv.url, transport=Transport()) as c:
         response = c._transport.send(lro.Request("PUT", srv.url + "/v1/operations/x"))
     with pytest.raises(Unimplemented):
-        lro._core.calls._load(response, None)
+        lro._core.decode.load(response, None)
 
 
 def test_every_public_error_is_an_lro_error(srv: Any) -> None:

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 import lro
-import lro._core.calls
+import lro._core.attempts
+import lro._core.decode
 from lro import Page, Pager
 from lro._core.http import Headers, Request, Response
 from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, call_budget, is_retryable
@@ -242,13 +243,13 @@ def test_no_policy_never_retries() -> None:
 def test_attempts_generator_drives_retries() -> None:
     responses = [Unavailable("a"), Response(503, {}, b""), Response(200, {}, b'{"x": 1}')]
     policy = Retry(initial=0.5, jitter="none")
-    call = lro._core.calls.Call(
+    call = lro._core.attempts.Call(
         "GET",
         "/x",
         lambda: Request("GET", "http://h/x"),
-        lambda r: lro._core.calls._load(r, None),
+        lambda r: lro._core.decode.load(r, None),
     )
-    steps = lro._core.calls.attempts(call, policy)
+    steps = lro._core.attempts.attempts(call, policy)
     trace: list[Any] = [next(steps)]
     try:
         for outcome in responses:

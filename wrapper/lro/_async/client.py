@@ -3,7 +3,7 @@
 Same methods, as coroutines, over :class:`lro._async.transport.AsyncTransport` (httpx,
 extra ``[async]``). Requests are built, responses parsed and retries
 decided by exactly the same code as the sync client (:class:`lro._core.calls.Calls` and
-:func:`lro._core.calls.attempts`); only the I/O and the sleeping are asynchronous.
+:func:`lro._core.attempts.attempts`); only the I/O and the sleeping are asynchronous.
 
 List calls return an :class:`AsyncPager` (``async for op in client.list_operations()``).
 
@@ -20,7 +20,8 @@ import inspect
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
+from lro._core.attempts import Call, PageFetch, attempts
+from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.handles import check_track
@@ -209,7 +210,8 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
     # -- plumbing -----------------------------------------------------------------------
 
     async def _run(self, call: Call[R]) -> R:
-        """Drive one call's attempts: send, sleep, retry (see :func:`lro._core.calls.attempts`)."""
+        """Drive one call's attempts: send, sleep, retry (see
+        :func:`lro._core.attempts.attempts`)."""
         steps = attempts(call, self.retry)
         traced = self._tracing
         sent = 0

@@ -1,59 +1,33 @@
 """What each API call sends and how its answer is read, shared by both clients.
 
-A :class:`Call` is one request recipe: how to build its :class:`~lro._core.http.Request`
-(from the generated route table, through :mod:`lro._core.routes`: paths, query encoding,
-headers), how to parse the :class:`~lro._core.http.Response` (``json.loads`` into
-:class:`lro.Operation` snapshots), and whether it is idempotent. :class:`Calls` makes one
-per API method; :func:`attempts` drives a call's retries without doing any I/O, so
-:class:`lro.Client` and :class:`lro.AsyncClient` differ only in how they send and sleep.
+:class:`Calls` makes the :class:`~lro._core.attempts.Call` of every API method: how to
+build its :class:`~lro._core.http.Request` (from the generated route table, through
+:mod:`lro._core.routes`: paths, query encoding, headers), how to parse the
+:class:`~lro._core.http.Response` (:mod:`lro._core.decode`, then :class:`lro.Operation`
+snapshots), and whether it is idempotent. :func:`lro._core.attempts.attempts` drives a
+call's retries without doing any I/O, so :class:`lro.Client` and :class:`lro.AsyncClient`
+differ only in how they send and sleep.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
-import json
-import re
-import sys
-from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any, Literal, TypeVar
 from urllib.parse import urlsplit
 
+from .attempts import Call, PageFetch
 from .auth import check_header_value
 from .checks import check_bool, check_positive_int, check_str, check_timeout
-from .errors import (
-    ConnectionDropped,
-    Error,
-    InvalidArgument,
-    InvalidName,
-    InvalidResponse,
-    NotFound,
-    TransportTimeout,
-    error_from_http,
-)
+from .decode import json_object_of, load, total_size, wrong_shape
+from .endpoints import AUDIT_ROOT, agent_string, split_version
+from .errors import Error, InvalidArgument, InvalidName, NotFound
 from .http import Request, Response
-from .jsonvalues import int64
 from .names import is_list_path, validate_name
 from .operation import Operation
 from .paging import Page
-from .retry import Retry, RetryState
 
-if TYPE_CHECKING:
-    pass
-
-
-__all__ = [
-    "MAX_BATCH",
-    "Call",
-    "Calls",
-    "PageFetch",
-    "View",
-    "attempts",
-    "chunked",
-    "normalise_base_url",
-    "normalise_prefix",
-]
+__all__ = ["MAX_BATCH", "Calls", "View", "chunked", "new_request_id"]
 
 R = TypeVar("R")
 
@@ -67,132 +41,11 @@ WAIT_MARGIN = 5.0
 #: Wait window used by :meth:`Client.wait_once` when neither it nor the client has a timeout.
 DEFAULT_WAIT_WINDOW = 60.0
 
-_EXCERPT = 1000
-#: The spec's mount of the audited view (its server's path); ``audit_prefix`` replaces it.
-_AUDIT_ROOT = "/audit"
-#: An API version path segment, as Google-style services name them: ``v1``, ``v2``,
-#: ``v1beta1``, ``v1alpha``, ``v2beta3``, ``v1p1beta1``.
-_VERSION = re.compile(r"v[0-9]+(?:p[0-9]+)?(?:(?:alpha|beta)[0-9]*)?")
 _VIEW_NAMES = {
     "unspecified": "OPERATION_VIEW_UNSPECIFIED",
     "basic": "OPERATION_VIEW_BASIC",
     "full": "OPERATION_VIEW_FULL",
 }
-
-
-# ---------------------------------------------------------------------------------------
-# One call: how to build its request and parse its response (shared with the async client)
-
-
-@dataclass(frozen=True)
-class Call(Generic[R]):
-    """One API call: builds a fresh :class:`Request` per attempt and parses the response.
-
-    ``parse`` raises the typed error of a non-2xx response. ``budget`` (seconds from the
-    first attempt) bounds retries in addition to the retry policy's own deadline.
-    """
-
-    method: str
-    path: str
-    build: Callable[[], Request]
-    parse: Callable[[Response], R]
-    idempotent: bool = True
-    budget: float | None = None
-    #: After an attempt whose fate is unknown (dropped connection, read timeout), the error
-    #: of a later attempt may prove that the first one succeeded (a DELETE retried into a
-    #: 404): ``settle(error)`` then returns the call's result, or re-raises.
-    settle: Callable[[Error], R] | None = None
-    #: The route's path template on the host (``/v1/{name}:wait``): OpenTelemetry's
-    #: ``url.template`` of the call's requests (low-cardinality: no name, no query).
-    template: str = ""
-
-
-#: Builds the Call of one page of a List, given the page token (None for the first).
-PageFetch = Callable[[str | None], "Call[Page[Operation]]"]
-
-Step = Request | float  # what attempts() asks the I/O loop to do: send, or sleep seconds
-
-
-def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | Error | None, R]:
-    """The retry loop of one call, without I/O (shared by the sync and async clients).
-
-    Yields a :class:`Request` to send (the loop sends back the :class:`Response`, or the
-    :class:`~lro.errors.Error` the transport raised) or a float: seconds to sleep (the
-    loop sends back None). Returns the parsed result or raises the last error.
-    """
-    state = RetryState(
-        policy, idempotent=call.idempotent, method=call.method, path=call.path,
-        budget=call.budget,
-    )  # fmt: skip
-    unknown_fate = False  # an earlier attempt may have been processed
-    while True:
-        state.begin()
-        request = call.build()
-        left = state.time_left()
-        if left is not None:  # inside a wait: the request ends by the wait's deadline
-            request = dataclasses.replace(request, time_left=left)
-        outcome = yield request
-        try:
-            if isinstance(outcome, Error):
-                raise outcome
-            if outcome is None:  # pragma: no cover - protocol misuse
-                raise InvalidResponse("no response")
-            result = call.parse(outcome)
-        except Error as error:
-            if error.request is None:  # "GET /v1beta1/...": what was asked, and where
-                error.request = f"{request.method} {request.path}"
-            if unknown_fate and call.settle is not None:
-                with contextlib.suppress(Error):
-                    settled = call.settle(error)
-                    state.settled(error)
-                    return settled
-            unknown_fate = unknown_fate or isinstance(error, ConnectionDropped | TransportTimeout)
-            delay = state.next_delay(error)
-            if delay is None:
-                raise
-            yield delay
-            continue
-        state.succeeded(outcome.status)
-        return result
-
-
-def _user_agent(extra: str | None, version: str) -> str:
-    python = ".".join(map(str, sys.version_info[:3]))  # platform costs ~3 ms to import
-    ours = f"lro-sdk/{version} python/{python}"
-    return f"{extra} {ours}" if extra else ours
-
-
-def normalise_base_url(base_url: str) -> str:
-    if not isinstance(base_url, str):
-        raise InvalidArgument("base_url must be a string")
-    parts = urlsplit(base_url)
-    if parts.query or parts.fragment or "@" in parts.netloc:
-        # Credentials in the URL would show up in repr() and logs: use token= instead.
-        raise InvalidArgument("base_url must not have credentials, a query or a fragment")
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise InvalidArgument(f"base_url must be an http(s) URL, got {base_url!r}")
-    return base_url.rstrip("/")
-
-
-def split_version(base_url: str, default: str) -> tuple[str, str]:
-    """``(service root, API version)`` of a normalised base URL.
-
-    A last path segment that is an API version (``/v1``, ``/v1beta1``, ...) is the
-    standard view's version, and the rest the service's root; otherwise the base URL is
-    the root and the version is ``default`` (the spec's: ``v1``).
-    """
-    head, _, last = base_url.rpartition("/")
-    if _VERSION.fullmatch(last) and "://" not in last and head.count("/") >= 2:
-        return head, last
-    return base_url, default
-
-
-def normalise_prefix(prefix: str) -> str:
-    if not isinstance(prefix, str) or (prefix and not prefix.startswith("/")):
-        raise InvalidArgument(f"audit_prefix must be '' or start with '/', got {prefix!r}")
-    if any(c in prefix for c in "?#") or any(ord(c) < 33 for c in prefix):
-        raise InvalidArgument(f"audit_prefix must be a plain path, got {prefix!r}")
-    return prefix.rstrip("/")
 
 
 def _check_name(name: str) -> str:
@@ -227,61 +80,6 @@ def _duration(seconds: float) -> str:
     return Duration.from_seconds(seconds).to_json()
 
 
-def _raw_excerpt(body: bytes) -> str:
-    text = body[: _EXCERPT * 4].decode("utf-8", errors="replace")
-    return text if len(text) <= _EXCERPT else text[: _EXCERPT - 3] + "..."
-
-
-_MISSING_ROUTE = frozenset({404, 405, 501})
-
-
-def _load(
-    response: Response, name: str | None, hint: str | None = None, names: Sequence[str] = ()
-) -> Any:
-    """The decoded JSON of a 2xx response; the typed error of any other.
-
-    ``hint`` is added to the message of a 404/405/501 that looks like a missing route: one
-    whose message names none of the request's operation ``names``.
-    """
-    if not response.ok:
-        error = error_from_http(response.status, response.body, response.headers, name)
-        if (
-            hint
-            and response.status in _MISSING_ROUTE
-            and not any(n in error.message for n in names)
-        ):
-            error.message = f"{error.message} ({hint})"
-            error.args = (error.message,)
-        raise error
-    body = response.body
-    if not body.strip():
-        return {}
-    try:
-        return json.loads(body)
-    except (ValueError, RecursionError) as exc:
-        raise InvalidResponse(
-            f"HTTP {response.status} response is not valid JSON ({exc})",
-            raw=_raw_excerpt(body),
-            http_status=response.status,
-            operation_name=name,
-        ) from None
-
-
-def _wrong_shape(what: str, value: Any, response: Response, name: str | None) -> InvalidResponse:
-    return InvalidResponse(
-        f"HTTP {response.status} response: {what} (got {type(value).__name__})",
-        raw=_raw_excerpt(response.body),
-        http_status=response.status,
-        operation_name=name,
-    )
-
-
-def _object(doc: Any, response: Response, name: str | None) -> dict[str, Any]:
-    if not isinstance(doc, dict):
-        raise _wrong_shape("expected a JSON object", doc, response, name)
-    return doc
-
-
 def _gone(error: Error) -> None:
     """``Call.settle`` of a delete: NOT_FOUND means an earlier attempt deleted it."""
     if not isinstance(error, NotFound):
@@ -293,14 +91,6 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, Mapping):
         raise InvalidArgument(f"{what} must be a mapping (JSON object), got {type(value).__name__}")
     return dict(value)
-
-
-def _total_size(value: Any, response: Response) -> int | None:
-    """A page's ``totalSize``: None when absent; InvalidResponse unless an int64."""
-    number = int64(value)
-    if number is None and value is not None:
-        raise _wrong_shape("totalSize is not an int64", value, response, None)
-    return number
 
 
 # ---------------------------------------------------------------------------------------
@@ -342,13 +132,13 @@ class Calls:
         root, self.version = split_version(base_url, routes.DEFAULT_VERSION)
         self.standard_root = f"{root}/{self.version}"
         self.audit_root = root + audit_prefix
-        self._roots = {routes.STANDARD_ROOT: self.standard_root, _AUDIT_ROOT: self.audit_root}
+        self._roots = {routes.STANDARD_ROOT: self.standard_root, AUDIT_ROOT: self.audit_root}
         self._service_root = root
         self._no_audit_hint = (
             f"is the audited view served under {self.audit_root!r}? "
             "Set the client's audit_prefix, or use only the standard view"
         )
-        self._user_agent = {"User-Agent": _user_agent(user_agent, routes.API_VERSION)}
+        self._user_agent = {"User-Agent": agent_string(user_agent, routes.API_VERSION)}
         # Credentials are not added here: the I/O halves sign each request as they send it
         # (lro._core.auth), so a token can be asked for afresh per request.
         self._route_table = routes.ROUTES
@@ -397,12 +187,12 @@ class Calls:
 
     def _operation(self, data: Any, response: Response, name: str | None, bind: Any) -> Operation:
         if not isinstance(data, dict) or not isinstance(data.get("name", ""), str):
-            raise _wrong_shape("expected an operation object", data, response, name)
+            raise wrong_shape("expected an operation object", data, response, name)
         return self._operation_class.from_dict(data, client=bind)
 
     def _standard_op(self, name: str | None) -> Callable[[Response], Operation]:
         def parse(response: Response) -> Operation:
-            return self._operation(_load(response, name), response, name, self._standard)
+            return self._operation(load(response, name), response, name, self._standard)
 
         return parse
 
@@ -410,14 +200,14 @@ class Calls:
         hint = None if name else self._no_audit_hint
 
         def parse(response: Response) -> Operation:
-            doc = _object(_load(response, name, hint), response, name)
+            doc = json_object_of(load(response, name, hint), response, name)
             return self._operation(doc.get("operation"), response, name, self._audited)
 
         return parse
 
     def _empty(self, name: str) -> Callable[[Response], None]:
         def parse(response: Response) -> None:
-            _object(_load(response, name), response, name)
+            json_object_of(load(response, name), response, name)
 
         return parse
 
@@ -426,12 +216,12 @@ class Calls:
         if items is None:
             return []
         if not isinstance(items, list):
-            raise _wrong_shape("'operations' must be an array", items, response, None)
+            raise wrong_shape("'operations' must be an array", items, response, None)
         operations = []
         make = self._operation_class
         for item in items:  # the hot loop of a 1000-operation page: keep it lean
             if not isinstance(item, dict) or not isinstance(item.get("name", ""), str):
-                raise _wrong_shape("expected operation objects", item, response, None)
+                raise wrong_shape("expected operation objects", item, response, None)
             operations.append(make(item, bind))
         return operations
 
@@ -440,18 +230,18 @@ class Calls:
         hint = self._no_audit_hint if audited else None
 
         def parse(response: Response) -> Page[Operation]:
-            doc = _object(_load(response, None, hint), response, None)
+            doc = json_object_of(load(response, None, hint), response, None)
             token = doc.get("nextPageToken", doc.get("next_page_token")) or ""
             unreachable = doc.get("unreachable") or []
             if not isinstance(token, str) or not isinstance(unreachable, list):
-                raise _wrong_shape("bad nextPageToken or unreachable", doc, response, None)
+                raise wrong_shape("bad nextPageToken or unreachable", doc, response, None)
             total = doc.get("totalSize", doc.get("total_size"))
             if total is None and audited:
                 total = 0  # int32 field of the audited lists: proto3 JSON omits zero
             return Page(
                 self._operations(doc, response, bind),
                 next_page_token=token,
-                total_size=_total_size(total, response),
+                total_size=total_size(total, response),
                 unreachable=[str(u) for u in unreachable],
             )
 
@@ -459,7 +249,7 @@ class Calls:
 
     def _batch(self, names: Sequence[str]) -> Callable[[Response], list[Operation]]:
         def parse(response: Response) -> list[Operation]:
-            doc = _object(_load(response, None, self._no_audit_hint, names), response, None)
+            doc = json_object_of(load(response, None, self._no_audit_hint, names), response, None)
             return _in_order(names, self._operations(doc, response, self._audited))
 
         return parse

@@ -6,8 +6,9 @@ from collections.abc import Mapping
 from typing import Any
 
 from .auth import Auth, TokenArgument
-from .calls import Calls, View, normalise_base_url, normalise_prefix
+from .calls import Calls, View
 from .checks import check_instance, check_positive_int
+from .endpoints import normalise_base_url, normalise_prefix
 from .errors import InvalidArgument
 from .operation import Operation
 from .paging import DEFAULT_MAX_PAGES

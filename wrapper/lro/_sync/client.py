@@ -24,7 +24,8 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from lro._core.calls import Call, Calls, PageFetch, View, attempts, chunked
+from lro._core.attempts import Call, PageFetch, attempts
+from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.handles import check_track
