@@ -16,9 +16,10 @@ from collections.abc import Iterator
 
 import pytest
 from hostile_peer import HostilePeer
-from parity_support import BOUND_SECONDS, Side
+from parity_support import BOUND_SECONDS, Side, unwrap
 
 import lro
+import lro.aio
 
 parity = pytest.mark.parity
 
@@ -146,3 +147,21 @@ def test_a_listing_stops_at_the_page_cap(side: Side) -> None:
 def test_max_pages_is_checked(side: Side, value: object) -> None:
     with pytest.raises(lro.InvalidArgument, match="max_pages"):
         side.client(max_pages=value)
+
+
+@parity()
+def test_wait_all_batch_rounds_end_at_the_timeout(side: Side, drip: HostilePeer) -> None:
+    """``wait_all`` over batchGet rounds hands each round's requests the time left too."""
+    target = unwrap(side.client(drip.url, timeout=2.0))
+    names = ["operations/a", "operations/b"]
+
+    def action() -> object:
+        if side.is_async:
+            waiting = lro.aio.async_wait_all(names, client=target, timeout=3.0, via="batch")
+            return side._run(waiting)
+        return lro.wait_all(names, client=target, timeout=3.0, via="batch")
+
+    error, elapsed = _timed(side, action, "wait_all on a drip")
+    assert isinstance(error, lro.WaitTimeout)
+    assert 2.9 <= elapsed < 3.0 + 0.5 + SLACK
+    assert 1 <= drip.requests <= 4

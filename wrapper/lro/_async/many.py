@@ -28,6 +28,7 @@ from lro._core.board import (
 from lro._core.errors import Error, WaitTimeout
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
+from lro._core.retry import call_budget
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import mode_of, tracing
 
@@ -76,7 +77,8 @@ async def _async_batch(
             await sleep(action.seconds)
             continue
         started = clock()
-        seen = await _async_round(board)
+        with call_budget(plan.deadline.remaining()):  # each request ends by the deadline
+            seen = await _async_round(board)
         for snapshot in seen.changed:
             await call_callback(on_progress, snapshot)
         for entry in seen.done:

@@ -32,6 +32,7 @@ from lro._core.board import (
 from lro._core.errors import Error, WaitTimeout
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
+from lro._core.retry import call_budget
 from lro._core.waits import SLICE, OnProgress, known_long_poll
 from lro._tracing import mode_of, tracing
 
@@ -79,7 +80,8 @@ def _sync_batch(
             sleep(action.seconds)
             continue
         started = clock()
-        seen = _sync_round(board)
+        with call_budget(plan.deadline.remaining()):  # each request ends by the deadline
+            seen = _sync_round(board)
         for snapshot in seen.changed:
             if on_progress is not None:
                 on_progress(snapshot)
