@@ -17,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts
 from lro._core.calls import Calls, View, chunked
@@ -26,136 +26,25 @@ from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.handles import check_track
 from lro._core.http import AsyncTransportLike, Request, Response
-from lro._core.names import validate_name
 from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
-from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
-from lro._core.waits import check_wait_options
 from lro._tracing import tracing
 
 from .operation import AsyncOperation
 from .paging import AsyncPager
 from .transport import AsyncTransport
+from .waiting import AsyncWaitMethods
 
 if TYPE_CHECKING:
     from lro._core.plan import WaitPolicy
-    from lro._core.waits import AsyncWaitBackend, OnDone, OnProgress
+    from lro._core.waits import OnProgress
 
     from .handles import AsyncHandle, AsyncTracker
 
 __all__ = ["AsyncAuditedView", "AsyncClient"]
 
 R = TypeVar("R")
-
-
-class AsyncWaitMethods:
-    """``wait()`` and ``watch()`` for an :class:`AsyncClient` or its
-    :class:`AsyncAuditedView` (see :class:`lro._sync.client.WaitMethods`)."""
-
-    def _backend(self) -> AsyncWaitBackend:
-        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
-        return cast("AsyncWaitBackend", self)
-
-    async def wait(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: asyncio.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Operation:
-        """Wait until the operation is done and return its final snapshot: the twin of
-        :meth:`lro.Client.wait` (same arguments, defaults, semantics and errors).
-
-        Callbacks may be plain functions or coroutine functions. Cancelling the task
-        (``asyncio.wait_for``, ``task.cancel()``) also stops waiting at once and cancels
-        the request in flight.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
-                the policy's ``default_timeout`` (900 s).
-            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
-                else the default policy.
-            on_progress: called (or awaited) with each snapshot that differs from the
-                previous one (the first and the final one included).
-            on_done: called (or awaited) once at the end, whatever the outcome:
-                ``(final, None)``, or ``(last snapshot or None, error)``.
-            stop: an :class:`asyncio.Event`; setting it abandons the wait at once with
-                :class:`lro.Cancelled`.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
-                the operation (best effort; a failure to cancel is logged, not raised).
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
-            Cancelled: ``stop`` was set.
-            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
-        """
-        from . import waiting
-
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
-        )
-        final: Operation = await waiting.async_wait(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_progress=on_progress,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
-        return final
-
-    def watch(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_done: OnDone | None = None,
-        stop: asyncio.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> AsyncIterator[Operation]:
-        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
-
-        The twin of :meth:`lro.Client.watch`; the arguments are those of :meth:`wait`,
-        checked now, at the call.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds; None waits forever; omitted: the policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called (or awaited) once at the end, as for :meth:`wait`.
-            stop: an :class:`asyncio.Event` that abandons the watch when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-        """
-        from . import waiting
-
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
-        )
-        return waiting.async_watch(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
 
 
 class AsyncClient(ClientBase, AsyncWaitMethods):

@@ -11,9 +11,10 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 from lro._core.errors import Error, WaitTimeout
+from lro._core.names import validate_name
 from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
@@ -22,6 +23,7 @@ from lro._core.waits import (
     OnDone,
     OnProgress,
     abandoned,
+    check_wait_options,
     last_of,
     log_cancel_failure,
     make_plan,
@@ -30,7 +32,7 @@ from lro._core.waits import (
 )
 from lro._tracing import outcome_of, tracing
 
-__all__ = ["async_snapshots", "async_wait", "async_watch", "call_callback"]
+__all__ = ["AsyncWaitMethods", "async_snapshots", "async_wait", "async_watch", "call_callback"]
 
 T = TypeVar("T")
 
@@ -238,3 +240,108 @@ async def async_watch(
     finally:
         await stream.aclose()
     await call_callback(on_done, last, None)
+
+
+class AsyncWaitMethods:
+    """``wait()`` and ``watch()`` for an :class:`AsyncClient` or its
+    :class:`AsyncAuditedView` (see :class:`lro._sync.waiting.WaitMethods`)."""
+
+    def _backend(self) -> AsyncWaitBackend:
+        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
+        return cast("AsyncWaitBackend", self)
+
+    async def wait(
+        self,
+        name: str,
+        timeout: float | None = DEFAULT,
+        *,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: asyncio.Event | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Operation:
+        """Wait until the operation is done and return its final snapshot: the twin of
+        :meth:`lro.Client.wait` (same arguments, defaults, semantics and errors).
+
+        Callbacks may be plain functions or coroutine functions. Cancelling the task
+        (``asyncio.wait_for``, ``task.cancel()``) also stops waiting at once and cancels
+        the request in flight.
+
+        Args:
+            name: the operation's name.
+            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
+                the policy's ``default_timeout`` (900 s).
+            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
+                else the default policy.
+            on_progress: called (or awaited) with each snapshot that differs from the
+                previous one (the first and the final one included).
+            on_done: called (or awaited) once at the end, whatever the outcome:
+                ``(final, None)``, or ``(last snapshot or None, error)``.
+            stop: an :class:`asyncio.Event`; setting it abandons the wait at once with
+                :class:`lro.Cancelled`.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
+                the operation (best effort; a failure to cancel is logged, not raised).
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
+            Cancelled: ``stop`` was set.
+            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
+        """
+        validate_name(name)
+        check_wait_options(
+            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+        )
+        final: Operation = await async_wait(
+            self._backend(),
+            name,
+            timeout,
+            policy=policy,
+            on_progress=on_progress,
+            on_done=on_done,
+            stop=stop,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+        return final
+
+    def watch(
+        self,
+        name: str,
+        timeout: float | None = DEFAULT,
+        *,
+        policy: WaitPolicy | None = None,
+        on_done: OnDone | None = None,
+        stop: asyncio.Event | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> AsyncIterator[Operation]:
+        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
+
+        The twin of :meth:`lro.Client.watch`; the arguments are those of :meth:`wait`,
+        checked now, at the call.
+
+        Args:
+            name: the operation's name.
+            timeout: wall-clock seconds; None waits forever; omitted: the policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_done: called (or awaited) once at the end, as for :meth:`wait`.
+            stop: an :class:`asyncio.Event` that abandons the watch when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+        """
+        validate_name(name)
+        check_wait_options(
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
+        )
+        return async_watch(
+            self._backend(),
+            name,
+            timeout,
+            policy=policy,
+            on_done=on_done,
+            stop=stop,
+            cancel_on_timeout=cancel_on_timeout,
+        )

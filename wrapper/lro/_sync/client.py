@@ -21,8 +21,8 @@ how its attempts are driven) live in :mod:`lro._core.calls`; the clients only do
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts
 from lro._core.calls import Calls, View, chunked
@@ -30,139 +30,24 @@ from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.handles import check_track
 from lro._core.http import Request, Response, SyncTransport
-from lro._core.names import validate_name
 from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
-from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
-from lro._core.waits import check_wait_options
 from lro._tracing import tracing
 
 from .paging import Pager
 from .transport import Transport
+from .waiting import WaitMethods
 
 if TYPE_CHECKING:
     from lro._core.plan import WaitPolicy
-    from lro._core.waits import OnDone, OnProgress, WaitBackend
+    from lro._core.waits import OnProgress
 
     from .handles import Handle, Tracker
 
 __all__ = ["AuditedView", "Client"]
 
 R = TypeVar("R")
-
-
-# ---------------------------------------------------------------------------------------
-# The synchronous client
-
-
-class WaitMethods:
-    """``wait()`` and ``watch()`` for what the waiter drives: a :class:`Client` (standard
-    snapshots) or its :class:`AuditedView` (audited snapshots, with the audit fields)."""
-
-    def _backend(self) -> WaitBackend:
-        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
-        return cast("WaitBackend", self)
-
-    def wait(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: threading.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Operation:
-        """Wait until the operation is done and return its final snapshot.
-
-        A done operation that failed is returned, not raised: ``.result()`` raises its
-        error. The strategy (long-poll first, polling fallback, deadlines) is described
-        in :mod:`lro._core.waits`; every argument is checked before the first request.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
-                the policy's ``default_timeout`` (900 s).
-            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
-                else the default policy.
-            on_progress: called with each snapshot that differs from the previous one
-                (the first and the final one included).
-            on_done: called once at the end, whatever the outcome: ``(final, None)``, or
-                ``(last snapshot or None, error)`` when the wait itself failed.
-            stop: a :class:`threading.Event`; setting it (from any thread) abandons the
-                wait within ``policy.stop_latency`` seconds with :class:`lro.Cancelled`.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
-                the operation (best effort; a failure to cancel is logged, not raised).
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
-            Cancelled: ``stop`` was set.
-            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
-        """
-        from . import waiting
-
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        final: Operation = waiting.wait(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_progress=on_progress,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
-        return final
-
-    def watch(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_done: OnDone | None = None,
-        stop: threading.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Iterator[Operation]:
-        """Yield each changed snapshot until the operation is done (the done one last).
-
-        The arguments are those of :meth:`wait` (checked now, at the call); the iterator
-        raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
-        waiting.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds; None waits forever; omitted: the policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called once at the end, as for :meth:`wait`.
-            stop: a :class:`threading.Event` that abandons the watch when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-        """
-        from . import waiting
-
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        return waiting.watch(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
 
 
 class Client(ClientBase, WaitMethods):
