@@ -71,3 +71,17 @@ def test_public_modules_are_the_documented_few() -> None:
 def test_every_public_name_resolves() -> None:
     missing = [name for name in lro.__all__ if getattr(lro, name, None) is None]
     assert missing == []
+
+
+#: "No hand-written module is over ~500 lines": one idea per module, readable in one pass.
+MAX_MODULE_LINES = 550
+
+
+def test_no_hand_written_module_is_long() -> None:
+    long = {
+        f"{path.relative_to(WRAPPER)}: {count} lines"
+        for root in ("lro", "lro_server")
+        for path in (WRAPPER / root).rglob("*.py")
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
+    assert long == set()
