@@ -328,10 +328,12 @@ def test_import_lro_does_not_import_opentelemetry() -> None:
     code = (
         "import sys, lro, lro.aio, lro.errors\n"
         "print(any(m.startswith('opentelemetry') for m in sys.modules), end=' ')\n"
-        "lro.Client('http://127.0.0.1:9')\n"
-        "print('opentelemetry.trace' in sys.modules)"
+        "print(lro.Client('http://127.0.0.1:9')._tracing, 'opentelemetry.trace' in sys.modules)\n"
+        "import opentelemetry.trace\n"  # what an application that traces has done
+        "print(lro.Client('http://127.0.0.1:9')._tracing is not None)"
     )
-    assert _run(code) == "False True"  # looked for (and found) by the first client only
+    # A client leaves the API alone until the application has loaded it, then uses it.
+    assert _run(code) == "False None False\nTrue"
 
 
 def test_without_a_provider_no_span_is_made_but_the_context_is_propagated(

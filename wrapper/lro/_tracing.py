@@ -1,10 +1,10 @@
 """OpenTelemetry tracing (extra ``[otel]``): a client span per HTTP request, a parent span
 per wait, ``wait_all`` and handle, and the W3C ``traceparent`` header sent along.
 
-Nothing here imports ``opentelemetry`` until a client is made, and then only if it is
-installed (:func:`tracing` tries once per process and remembers). Without it, it is
-None, the clients keep that in an attribute, and a request costs one ``is None``
-check more than it would without this module.
+Nothing here imports ``opentelemetry``: tracing is on once the application has loaded
+it (``opentelemetry.trace`` is in ``sys.modules`` when a client is made, as it is after
+setting a tracer provider; see :func:`tracing`). Until then a client keeps None, and a
+request costs one ``is None`` check more than it would without this module.
 
 With ``opentelemetry-api`` installed, spans go to the tracer provider the application
 set (none set: the API's no-op provider, and nothing is recorded). Each HTTP request is
@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import sys
 import threading
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import replace
@@ -56,15 +57,24 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def tracing() -> Tracing | None:
-    """The process's tracing, or None without ``opentelemetry-api`` (looked for once)."""
+    """The process's tracing; None until the application has loaded OpenTelemetry.
+
+    An application that traces has imported ``opentelemetry.trace`` (to set a tracer
+    provider, or through an instrumentation) before it makes a client; one that has not
+    would only pay the ~20 ms import of the API to produce no span. So the API is never
+    imported here: it is used once it is in ``sys.modules`` (checked per new client, a
+    dict lookup), and the :class:`Tracing` built then is kept for the process.
+    """
     global _state
     state = _state
     if state is _UNCHECKED:
+        if "opentelemetry.trace" not in sys.modules:
+            return None
         with _state_lock:
             if _state is _UNCHECKED:
                 try:
                     from opentelemetry import propagate, trace
-                except ImportError:
+                except ImportError:  # pragma: no cover - a half-installed API
                     _state = None
                 else:
                     _state = Tracing(trace, propagate)
