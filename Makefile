@@ -42,7 +42,7 @@ test: check-generated lint
 		--fail-under=$(CLIENT_COVERAGE)
 
 ## mutation testing (mutmut) of the I/O-free core, the errors and the pagers; not part of
-## CI (about an hour on two cores). MUTANTS='lro._core.retry*' narrows it; docs/testing.md
+## CI (about 80 minutes on two cores). MUTANTS="lro._core.retry*" narrows it; docs/testing.md
 mutation: install
 	$(PY) scripts/mutation.py $(MUTANTS)
 

@@ -36,6 +36,7 @@ NAV = [
     {"Testing with lro": "docs/testing-with-lro.md"},
     {"Architecture": "docs/architecture.md"},
     {"Reliability": "docs/reliability.md"},
+    {"Testing the SDK": "docs/testing.md"},
     {"Benchmarks": "docs/benchmarks.md"},
     {"Releasing": "docs/releasing.md"},
     {"Changelog": "CHANGELOG.md"},
