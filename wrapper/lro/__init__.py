@@ -52,12 +52,12 @@ from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry
 from lro._core.timestamps import Duration, Timestamp
 from lro._google import GoogleAuth
 from lro._sync.client import AuditedView, Client
-from lro._sync.handles import Handle
-from lro._sync.many import as_completed, wait_all
 from lro._sync.paging import Pager
 from lro._sync.transport import Transport
 
 if TYPE_CHECKING:
+    from lro._sync.handles import Handle
+    from lro._sync.many import as_completed, wait_all
     from lro.aio import (
         AsyncAuditedView,
         AsyncClient,
@@ -69,19 +69,21 @@ if TYPE_CHECKING:
         async_wait_all,
     )
 
-# asyncio costs ~30 ms to import: load the async names on first use only.
-_LAZY = frozenset(
-    {
-        "AsyncAuditedView",
-        "AsyncClient",
-        "AsyncHandle",
-        "AsyncOperation",
-        "AsyncPager",
-        "AsyncTransport",
-        "async_as_completed",
-        "async_wait_all",
-    }
-)
+# Names whose modules load on first use: asyncio costs ~30 ms to import (the async half),
+# and waiting for many operations or in the background is not every process's business.
+_LAZY = {
+    "AsyncAuditedView": "lro.aio",
+    "AsyncClient": "lro.aio",
+    "AsyncHandle": "lro.aio",
+    "AsyncOperation": "lro.aio",
+    "AsyncPager": "lro.aio",
+    "AsyncTransport": "lro.aio",
+    "async_as_completed": "lro.aio",
+    "async_wait_all": "lro.aio",
+    "Handle": "lro._sync.handles",
+    "as_completed": "lro._sync.many",
+    "wait_all": "lro._sync.many",
+}
 
 
 def _version() -> str:
@@ -97,11 +99,12 @@ def _version() -> str:
 def __getattr__(name: str) -> Any:
     if name == "__version__":  # importlib.metadata costs ~25 ms: only when asked
         return _version()
-    if name not in _LAZY:
+    module = _LAZY.get(name)
+    if module is None:
         raise AttributeError(f"module 'lro' has no attribute {name!r}")
-    from lro import aio
+    import importlib
 
-    value = getattr(aio, name)
+    value = getattr(importlib.import_module(module), name)
     globals()[name] = value
     return value
 

@@ -24,7 +24,6 @@ from lro._core.attempts import Call, PageFetch, attempts
 from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
-from lro._core.handles import check_track
 from lro._core.http import AsyncTransportLike, Request, Response
 from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
@@ -290,6 +289,8 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
             InvalidArgument: ``on_progress`` is not callable.
             FailedPrecondition: the client is closed, or no event loop is running.
         """
+        from lro._core.handles import check_track  # handles load on first use
+
         check_track(name, on_progress)
         return self._tracking().track(self, name, on_progress)
 
@@ -405,6 +406,8 @@ class AsyncAuditedView(AsyncWaitMethods):
             InvalidArgument: ``on_progress`` is not callable.
             FailedPrecondition: the client is closed, or no event loop is running.
         """
+        from lro._core.handles import check_track  # handles load on first use
+
         check_track(name, on_progress)
         return self.client._tracking().track(self, name, on_progress)
 

@@ -28,7 +28,6 @@ from lro._core.attempts import Call, PageFetch, attempts
 from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
-from lro._core.handles import check_track
 from lro._core.http import Request, Response, SyncTransport
 from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
@@ -311,6 +310,8 @@ class Client(ClientBase, WaitMethods):
             InvalidArgument: ``on_progress`` is not callable.
             FailedPrecondition: the client is closed.
         """
+        from lro._core.handles import check_track  # handles load on first use
+
         check_track(name, on_progress)
         return self._tracking().track(self, name, on_progress)
 
@@ -443,6 +444,8 @@ class AuditedView(WaitMethods):
             InvalidArgument: ``on_progress`` is not callable.
             FailedPrecondition: the client is closed.
         """
+        from lro._core.handles import check_track  # handles load on first use
+
         check_track(name, on_progress)
         return self.client._tracking().track(self, name, on_progress)
 
