@@ -73,7 +73,7 @@ def test_backoff_caps_and_jitter() -> None:
     [{"initial": -1}, {"multiplier": 0.5}, {"max_attempts": 0}, {"deadline": -1}, {"jitter": "x"}],
 )
 def test_invalid_policy(changes: dict[str, Any]) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(lro.InvalidArgument):
         Retry().replace(**changes)
 
 
@@ -87,9 +87,9 @@ def test_invalid_policy(changes: dict[str, Any]) -> None:
     ],
 )
 def test_invalid_policy_says_which_rule(changes: dict[str, Any], message: str) -> None:
-    with pytest.raises(ValueError) as info:
+    with pytest.raises(lro.InvalidArgument) as info:
         Retry().replace(**changes)
-    assert str(info.value) == message
+    assert info.value.message == message
 
 
 def test_the_edges_of_a_valid_policy() -> None:

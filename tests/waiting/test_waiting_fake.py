@@ -354,7 +354,9 @@ def test_policy_validation() -> None:
         {"multiplier": 0.5},
         {"jitter": 1.0},
         {"max_polls": 0},
+        {"initial_delay": "1"},
+        {"default_timeout": True},
     ):
-        with pytest.raises(ValueError):
+        with pytest.raises(InvalidArgument):  # never a bare ValueError or TypeError
             WaitPolicy(**bad)  # type: ignore[arg-type]
     assert WaitPolicy().replace(max_polls=3).max_polls == 3

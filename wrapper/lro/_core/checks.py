@@ -158,3 +158,21 @@ def check_stop(value: T, *, asynchronous: bool, name: str = "stop") -> T:
         what = "an asyncio.Event" if asynchronous else "a threading.Event"
         raise InvalidArgument(f"{name} must be {what} or None, got {_kind(value)}")
     return value
+
+
+def check_numbers(
+    owner: object, kind: str, *groups: tuple[str, ...], optional: tuple[str, ...] = ()
+) -> None:
+    """Every named attribute of a settings object (``WaitPolicy``, ``Retry``) is a number
+    (not a bool); those in ``optional`` may also be None.
+
+    Raises:
+        InvalidArgument: naming the first attribute that is not.
+    """
+    for name in (*(n for group in groups for n in group), *optional):
+        value = getattr(owner, name)
+        if value is None and name in optional:
+            continue
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            extra = " or None" if name in optional else ""
+            raise InvalidArgument(f"{kind}.{name} must be a number{extra}, got {shown(value)}")

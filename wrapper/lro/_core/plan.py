@@ -34,11 +34,12 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .checks import check_timeout
+from .checks import check_numbers, check_timeout
 from .defaults import DEFAULT
 from .errors import (
     Code,
     Error,
+    InvalidArgument,
     InvalidResponse,
     TLSError,
     TransportError,
@@ -127,22 +128,29 @@ class WaitPolicy:
     batch_max_delay: float = 1.0
 
     def __post_init__(self) -> None:
+        check_numbers(
+            self,
+            "WaitPolicy",
+            ("wait_window", "initial_delay", "multiplier", "max_delay", "jitter", "stop_latency"),
+            ("progress_interval", "batch_max_delay"),
+            optional=("max_polls", "default_timeout"),
+        )
         if self.long_poll not in (True, False, "auto"):
-            raise ValueError("long_poll must be True, False or 'auto'")
+            raise InvalidArgument("long_poll must be True, False or 'auto'")
         if min(self.wait_window, self.stop_latency, self.progress_interval) <= 0:
-            raise ValueError("wait_window, stop_latency and progress_interval must be > 0")
+            raise InvalidArgument("wait_window, stop_latency and progress_interval must be > 0")
         if self.batch_max_delay <= 0:
-            raise ValueError("batch_max_delay must be > 0")
+            raise InvalidArgument("batch_max_delay must be > 0")
         if not 0 < self.initial_delay <= self.max_delay:
-            raise ValueError("need 0 < initial_delay <= max_delay")
+            raise InvalidArgument("need 0 < initial_delay <= max_delay")
         if self.multiplier < 1:
-            raise ValueError("multiplier must be >= 1")
+            raise InvalidArgument("multiplier must be >= 1")
         if not 0 <= self.jitter < 1:
-            raise ValueError("jitter must be in [0, 1)")
+            raise InvalidArgument("jitter must be in [0, 1)")
         if self.max_polls is not None and self.max_polls < 1:
-            raise ValueError("max_polls must be >= 1 or None")
+            raise InvalidArgument("max_polls must be >= 1 or None")
         if self.default_timeout is not None and self.default_timeout < 0:
-            raise ValueError("default_timeout must be >= 0 or None")
+            raise InvalidArgument("default_timeout must be >= 0 or None")
 
     def replace(self, **changes: Any) -> WaitPolicy:
         """A copy with some fields changed."""

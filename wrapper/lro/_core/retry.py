@@ -45,10 +45,12 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Literal
 
+from .checks import check_numbers
 from .errors import (
     Code,
     ConnectError,
     Error,
+    InvalidArgument,
     InvalidResponse,
     TLSError,
     TransportError,
@@ -125,14 +127,20 @@ class Retry:
     random: Callable[[], float] = dataclasses.field(default=random.random, compare=False)
 
     def __post_init__(self) -> None:
+        check_numbers(
+            self,
+            "Retry",
+            ("initial", "maximum", "multiplier", "max_attempts"),
+            optional=("deadline",),
+        )
         if self.initial < 0 or self.maximum < 0 or self.multiplier < 1:
-            raise ValueError("initial and maximum must be >= 0 and multiplier >= 1")
+            raise InvalidArgument("initial and maximum must be >= 0 and multiplier >= 1")
         if self.max_attempts < 1:
-            raise ValueError("max_attempts must be >= 1")
+            raise InvalidArgument("max_attempts must be >= 1")
         if self.deadline is not None and self.deadline < 0:
-            raise ValueError("deadline must be >= 0 or None")
+            raise InvalidArgument("deadline must be >= 0 or None")
         if self.jitter not in ("full", "equal", "none"):
-            raise ValueError("jitter must be 'full', 'equal' or 'none'")
+            raise InvalidArgument("jitter must be 'full', 'equal' or 'none'")
 
     def replace(self, **changes: object) -> Retry:
         """A copy with some fields changed."""
