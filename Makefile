@@ -1,19 +1,30 @@
 # Every target runs from the repo root. `make install` builds .venv with everything the
-# project needs; the other targets create it on first use.
+# project needs, at the versions of requirements/dev.lock; the other targets create it on
+# first use.
 PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
+LOCK   := requirements/dev.lock
 
-.PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick build release mutation clean
+.PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick build release lock mutation clean
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The locked toolchain (hashes checked), then the project itself: editable, no dependencies,
+# built by the locked setuptools.
+$(VENV)/.installed: pyproject.toml $(LOCK)
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
-	$(PY) -m pip install -q -e '.[dev]'
+	$(PY) -m pip install -q --require-hashes -r $(LOCK)
+	$(PY) -m pip install -q --no-deps --no-build-isolation -e .
 	touch $@
+
+## refresh requirements/dev.lock after editing pyproject.toml's requirements (uv, every
+## Python from 3.10, every platform, hashes); UPGRADE=1 also moves every pin to the newest
+lock:
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) scripts/lock.py $(if $(UPGRADE),--upgrade)
 
 ## generated/ from openapi.yaml (deletes it first; byte-identical on every run)
 generate: install

@@ -53,32 +53,6 @@ CHECKS = (
 )
 
 
-def _hypothesis_jsonschema_compat() -> None:
-    """hypothesis-jsonschema 0.23.1 (the newest) drives ``hypothesis``'s private ``many``
-    with ``.more()``, which hypothesis 6.170 replaced by ``with many(...)`` + ``for _ in``:
-    every object schema then fails with AttributeError. Give ``many`` its old method back
-    (same choice sequence as the new iterator) until the two agree again."""
-    from hypothesis.internal.conjecture import utils
-
-    if hasattr(utils.many, "more"):
-        return
-
-    def more(self: Any) -> bool:
-        if self._depth is None:
-            self._depth = self.data.depth
-        self._finish_element()
-        if self._done or not self._decide():
-            return False
-        self.count += 1
-        self._in_element = True
-        self._rejected = False
-        return True
-
-    utils.many.more = more
-
-
-_hypothesis_jsonschema_compat()
-
 SCHEMA = schemathesis.from_path(str(ROOT / "openapi.yaml")).exclude(tag="Admin")
 OPERATIONS = sorted(
     (result.ok() for result in SCHEMA.get_all_operations()), key=lambda op: op.verbose_name
