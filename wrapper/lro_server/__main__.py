@@ -110,6 +110,14 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="a list page stops early (with a nextPageToken) past this size (default 1 MiB)",
     )
+    limits.add_argument(
+        "--max-batch-bytes",
+        type=int,
+        default=ServerConfig.max_batch_bytes,
+        metavar="N",
+        help="a batchGet or batchMarkSeenByCreator reply past this size is refused"
+        " (default 16 MiB)",
+    )
     parser.add_argument(
         "--simulate", type=int, default=0, metavar="N", help="start N demo operations"
     )
@@ -153,6 +161,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             simulate=args.simulate,
             simulate_duration=args.simulate_duration,
             max_page_bytes=args.max_page_bytes,
+            max_batch_bytes=args.max_batch_bytes,
             synchronous=args.synchronous,
             **{name: getattr(args, name) for name in limits},
         )

@@ -27,7 +27,7 @@ from .limits import Limits
 from .listener import HttpServer
 from .messages import Drop, Request, Response
 from .routes import ADMIN_PREFIX, Router
-from .service import DEFAULT_MAX_PAGE_BYTES, Operations
+from .service import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_PAGE_BYTES, Operations
 from .simulation import Simulator
 from .store import SYNCHRONOUS_MODES, Store
 from .wire import JsonObject
@@ -62,6 +62,7 @@ class ServerConfig:
     input_buffer_bytes: int = _LIMITS.input_buffer_bytes
     output_buffer_bytes: int = _LIMITS.output_buffer_bytes
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # a list page stops early past this size
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES  # a larger batch reply is refused (400)
     synchronous: str = "normal"  # SQLite's synchronous mode of a file store: normal or full
 
     def __post_init__(self) -> None:
@@ -70,6 +71,8 @@ class ServerConfig:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         if self.max_page_bytes < 1:
             raise ValueError("max_page_bytes must be at least 1")
+        if self.max_batch_bytes < 1:
+            raise ValueError("max_batch_bytes must be at least 1")
         self.limits()  # checks them
 
     def limits(self) -> Limits:
@@ -87,7 +90,10 @@ class Server:
         # sqlite3 connections belong to the thread that opened them: this is the loop's thread.
         self.store = Store(config.db, synchronous=config.synchronous)
         self.operations = Operations(
-            self.store, max_wait_seconds=config.max_wait, max_page_bytes=config.max_page_bytes
+            self.store,
+            max_wait_seconds=config.max_wait,
+            max_page_bytes=config.max_page_bytes,
+            max_batch_bytes=config.max_batch_bytes,
         )
         self.faults = Faults()
         self.simulator = Simulator(self.operations, self.store)

@@ -20,13 +20,16 @@ from .errors import ApiError, Code, error_info, invalid_argument, not_found
 from .filters import parse_filter
 from .names import new_name, validate_name
 from .paging import PageTokens, fingerprint, page_size
-from .store import RequestKey, Selection, Store
+from .store import RequestKey, Selection, Store, TooLarge
 from .wire import NANOS_PER_SECOND, JsonObject, format_timestamp
 
 MAX_BATCH = 1000
 MAX_REQUEST_ID_LENGTH = 256
 # A list page stops early (with a nextPageToken) before its operations' JSON passes this.
 DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
+# A batch (batchGet, batchMarkSeenByCreator) whose operations' JSON passes this is refused:
+# batches are atomic (AIP-231), so there is no partial answer to give instead.
+DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
 
 # Field order of a V1Operation on the wire; the standard view is its first-class subset.
 _AUDITED_FIELDS = (
@@ -84,10 +87,12 @@ class Operations:
         *,
         max_wait_seconds: float,
         max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
     ) -> None:
         self._store = store
         self._max_wait_ns = int(max_wait_seconds * NANOS_PER_SECOND)
         self._max_page_bytes = max_page_bytes
+        self._max_batch_bytes = max_batch_bytes
         self._tokens = PageTokens(store.secret("page-tokens"))
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
         self._last_ns = 0
@@ -299,16 +304,13 @@ class Operations:
                     op["name"], "is still running and cannot be marked seen", "OPERATION_RUNNING"
                 )
         now = self._now()
-        changed: dict[str, JsonObject] = {}
-        for op in ops:
-            if "seenByCreatorTime" not in op and op["name"] not in changed:
-                op["seenByCreatorTime"] = now
-                self._touch(op, principal, now)
-                changed[op["name"]] = op
+        changed = [op for op in ops if "seenByCreatorTime" not in op]
+        for op in changed:
+            op["seenByCreatorTime"] = now
+            self._touch(op, principal, now)
         if changed:
-            self._write(list(changed.values()))
-        # A name given twice gets the same (marked) operation both times.
-        return [_ordered(changed.get(op["name"], op)) for op in ops]
+            self._write(changed)
+        return [_ordered(op) for op in ops]
 
     def advance(self, principal: str, steps: Sequence[Step]) -> list[str]:
         """Apply simulation steps in one transaction, skipping operations no longer running
@@ -335,17 +337,27 @@ class Operations:
     # --- helpers --------------------------------------------------------------------------
 
     def _get_all(self, names: Sequence[str]) -> list[JsonObject]:
-        """The audited operations in request order; atomic like AIP-231's batch methods."""
+        """The audited operations in request order, each once (a name given again is
+        answered at its first place); atomic like AIP-231's batch methods."""
         if not 1 <= len(names) <= MAX_BATCH:
             raise invalid_argument(f"names must hold 1 to {MAX_BATCH} names, got {len(names)}")
-        for name in names:
+        unique = list(dict.fromkeys(names))
+        for name in unique:
             validate_name(name)
-        found = self._store.get_many(names)
-        for name in names:
+        try:
+            found = self._store.get_many(unique, self._max_batch_bytes)
+        except TooLarge:
+            raise ApiError(
+                Code.INVALID_ARGUMENT,
+                f"the operations named hold more than {self._max_batch_bytes} bytes of JSON;"
+                " ask for fewer at a time",
+                reason="BATCH_TOO_LARGE",
+                metadata={"maxBytes": str(self._max_batch_bytes)},
+            ) from None
+        for name in unique:
             if name not in found:
                 raise not_found(name)
-        # Copies: a name given twice must not alias one dict.
-        return [dict(found[name]) for name in names]
+        return [found[name] for name in unique]
 
     def _running(self, name: str, verb: str) -> JsonObject:
         op = self.get(name, include_deleted=True)
