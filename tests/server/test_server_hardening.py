@@ -5,14 +5,18 @@ in-process server (and `python -m lro_server` where start-up is what is tested).
 from __future__ import annotations
 
 import json
+import socket
+import struct
+import time
 import tracemalloc
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from hostile import Latency
-from server_http import RESULT, Api, Reply
+from hostile import Latency, close_all
+from server_http import RESULT, Api, Reply, body_of, status_of
 
-from lro_server import RunningServer, serve
+from lro_server import RunningServer, ServerConfig, serve
 from lro_server.wire import MAX_JSON_DEPTH
 
 # --- nesting and numbers (22.4) ------------------------------------------------------------
@@ -191,3 +195,126 @@ def test_other_requests_are_answered_during_batch_amplification(
     print(f"batch amplification: {latency.summary()}")
     assert latency.statuses == [200] * 10
     assert statuses == [200] * 20
+
+
+# --- long-polls cannot starve the server (22.3) ---------------------------------------------
+
+WAITERS = {"t-alice": "alice", "t-bob": "bob", "t-root": "root"}
+
+
+@pytest.fixture
+def capped() -> Iterator[RunningServer]:
+    """Held waits capped at 6 in all and 4 per principal (of 40 connections)."""
+    with serve(
+        port=0,
+        tokens=WAITERS,
+        admins=("root",),
+        max_connections=40,
+        max_held_waits=6,
+        max_held_waits_per_principal=4,
+    ) as running:
+        yield running
+
+
+def hold(port: int, name: str, token: str) -> socket.socket:
+    """A `:wait` of 30 s sent on a socket of its own (not read)."""
+    sock = socket.create_connection(("127.0.0.1", port), timeout=10)
+    body = b'{"timeout": "30s"}'
+    sock.sendall(
+        f"POST /v1/{name}:wait HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n".encode()
+        + body
+    )
+    return sock
+
+
+def until(predicate: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out waiting for a condition"
+        time.sleep(0.01)
+
+
+def test_one_principal_filling_its_wait_slots_locks_nobody_out(capped: RunningServer) -> None:
+    """64 waits held by one principal made everyone else's GET (the admin's too) a 503.
+    Now a principal holds at most its share; its next wait answers at once (best effort,
+    as operations.proto allows) and everyone else is served."""
+    alice, bob, root = (Api(capped.url, token=t) for t in ("t-alice", "t-bob", "t-root"))
+    op = alice.create()
+    held = [hold(capped.port, op["name"], "t-alice") for _ in range(4)]
+    try:
+        until(lambda: capped.held_waits == 4)
+        extra = alice.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "30s"})
+        assert extra["name"] == op["name"] and "done" not in extra  # at once, still running
+        assert bob.ok("GET", f"/v1/{op['name']}")["name"] == op["name"]
+        assert root.ok("GET", "/admin/v1/stats")["heldWaits"] == 4
+        # bob may hold two more, then the overall cap (6) answers his third at once.
+        bobs = [hold(capped.port, op["name"], "t-bob") for _ in range(2)]
+        until(lambda: capped.held_waits == 6)
+        assert "done" not in bob.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "30s"})
+        assert root.get("/admin/v1/stats").status == 200
+        assert bob.get("/audit/v1/operations").status == 200
+        alice.finish(op["name"])
+        for sock in held + bobs:  # every held wait answers when the operation finishes
+            reply = sock.recv(65536)
+            assert status_of(reply) == 200 and body_of(reply)["done"] is True
+        assert capped.held_waits == 0
+        close_all(bobs)
+    finally:
+        close_all(held)
+
+
+@pytest.mark.parametrize("how", ["close", "reset"])
+def test_a_client_that_hangs_up_frees_its_wait_slot(capped: RunningServer, how: str) -> None:
+    """A client that closed its socket kept its slot for the whole wait window (1,024
+    fire-and-forget waits per 30 s locked everyone out). Now the server notices the end
+    of the stream while it holds the wait and lets go at once."""
+    alice = Api(capped.url, token="t-alice")
+    op = alice.create()
+    socks = [hold(capped.port, op["name"], "t-alice") for _ in range(4)]
+    until(lambda: capped.held_waits == 4)
+    for sock in socks[:3]:
+        if how == "reset":
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.close()
+    until(lambda: capped.held_waits == 1)  # long before the 30 s window
+    replacement = hold(capped.port, op["name"], "t-alice")  # the freed slots are usable
+    until(lambda: capped.held_waits == 2)
+    alice.finish(op["name"])
+    for sock in (socks[3], replacement):
+        assert body_of(sock.recv(65536))["done"] is True
+        sock.close()
+    assert "done" in alice.audited(op["name"])
+
+
+def test_a_pipelined_request_behind_a_held_wait_is_not_mistaken_for_a_hang_up(
+    capped: RunningServer,
+) -> None:
+    alice = Api(capped.url, token="t-alice")
+    op = alice.create()
+    sock = hold(capped.port, op["name"], "t-alice")
+    sock.sendall(
+        f"GET /v1/{op['name']} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer t-alice\r\n"
+        "Connection: close\r\n\r\n".encode()
+    )
+    until(lambda: capped.held_waits == 1)
+    time.sleep(0.2)
+    assert capped.held_waits == 1  # still held
+    alice.finish(op["name"])
+    reply = b""
+    while chunk := sock.recv(65536):
+        reply += chunk
+    sock.close()
+    assert reply.count(b"HTTP/1.1 200 OK\r\n") == 2, reply[:300]
+
+
+def test_wait_caps_are_configured_below_the_connection_limit() -> None:
+    assert ServerConfig(max_connections=1024).wait_slots() == (512, 256)
+    assert ServerConfig(max_connections=100, max_held_waits=10).wait_slots() == (10, 10)
+    for bad in (
+        {"max_connections": 10, "max_held_waits": 10},
+        {"max_held_waits": 10, "max_held_waits_per_principal": 11},
+        {"max_held_waits_per_principal": -1},
+    ):
+        with pytest.raises(ValueError, match="max_held_waits"):
+            ServerConfig(**bad)  # type: ignore[arg-type]

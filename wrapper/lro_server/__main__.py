@@ -118,6 +118,20 @@ def _parser() -> argparse.ArgumentParser:
         help="a batchGet or batchMarkSeenByCreator reply past this size is refused"
         " (default 16 MiB)",
     )
+    limits.add_argument(
+        "--max-held-waits",
+        type=int,
+        metavar="N",
+        help=":wait calls held at once; past it a :wait answers at once"
+        " (default: half of --max-connections)",
+    )
+    limits.add_argument(
+        "--max-held-waits-per-principal",
+        type=int,
+        metavar="N",
+        help="the same, per principal (open mode: all callers are one principal;"
+        " default: a quarter of --max-connections)",
+    )
     parser.add_argument(
         "--simulate", type=int, default=0, metavar="N", help="start N demo operations"
     )
@@ -162,6 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             simulate_duration=args.simulate_duration,
             max_page_bytes=args.max_page_bytes,
             max_batch_bytes=args.max_batch_bytes,
+            max_held_waits=args.max_held_waits,
+            max_held_waits_per_principal=args.max_held_waits_per_principal,
             synchronous=args.synchronous,
             **{name: getattr(args, name) for name in limits},
         )

@@ -200,7 +200,32 @@ class HttpConnection:
                 if size > self._limits.max_body_bytes:
                     raise _body_too_large(self._limits.max_body_bytes)
                 body += event.data
-        return Request(head.method, head.target, head.headers, bytes(body), head.keep_alive)
+        return Request(
+            head.method,
+            head.target,
+            head.headers,
+            bytes(body),
+            head.keep_alive,
+            gone=self._client_gone,
+        )
+
+    async def _client_gone(self) -> None:
+        """Return once the client has closed the connection (end of stream, or a reset)
+        while its request is being handled. Looks without taking: a byte that arrives is
+        the next request's (pipelined), which says nothing about the client leaving, so
+        from then on (and where the loop cannot watch the socket) it never returns."""
+        if self._eof:
+            return
+        while True:
+            try:
+                if not self._sock.recv(1, socket.MSG_PEEK):
+                    return
+            except (BlockingIOError, InterruptedError):
+                if await self._io.readable():
+                    continue
+            except OSError:
+                return  # reset: gone
+            await self._loop.create_future()  # cancelled by the caller when it is done
 
     async def _recv(self) -> bytes:
         """At most one chunk from the socket, within the deadline and the input budget."""

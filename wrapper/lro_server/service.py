@@ -16,7 +16,8 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .errors import ApiError, Code, error_info, invalid_argument, not_found
+from .errors import ApiError, Code, client_gone, error_info, invalid_argument, not_found
+from .messages import Gone
 from .filters import parse_filter
 from .names import new_name, validate_name
 from .paging import PageTokens, fingerprint, page_size
@@ -30,6 +31,8 @@ DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
 # A batch (batchGet, batchMarkSeenByCreator) whose operations' JSON passes this is refused:
 # batches are atomic (AIP-231), so there is no partial answer to give instead.
 DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
+# Held `:wait`s when the caller does not say (a server derives its own from its connections).
+DEFAULT_MAX_HELD_WAITS = 256
 
 # Field order of a V1Operation on the wire; the standard view is its first-class subset.
 _AUDITED_FIELDS = (
@@ -63,6 +66,34 @@ def status(code: Code, message: str, reason: str, name: str) -> JsonObject:
     return {"code": int(code), "message": message, "details": [error_info(reason, {"name": name})]}
 
 
+class WaitSlots:
+    """How many `:wait`s may be held at once: in all (`limit`) and per principal
+    (`per_principal`; in open mode everyone is `anonymous`, one principal). Both are kept
+    below the connection limit, so ordinary requests always have connections left."""
+
+    def __init__(self, limit: int, per_principal: int) -> None:
+        self.limit = limit
+        self.per_principal = per_principal
+        self.held = 0
+        self._by_principal: dict[str, int] = {}
+
+    def take(self, principal: str) -> bool:
+        mine = self._by_principal.get(principal, 0)
+        if self.held >= self.limit or mine >= self.per_principal:
+            return False
+        self.held += 1
+        self._by_principal[principal] = mine + 1
+        return True
+
+    def give(self, principal: str) -> None:
+        self.held -= 1
+        left = self._by_principal[principal] - 1
+        if left:
+            self._by_principal[principal] = left
+        else:
+            del self._by_principal[principal]
+
+
 @dataclass(frozen=True)
 class Page:
     operations: list[JsonObject]
@@ -88,6 +119,7 @@ class Operations:
         max_wait_seconds: float,
         max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        slots: WaitSlots | None = None,
     ) -> None:
         self._store = store
         self._max_wait_ns = int(max_wait_seconds * NANOS_PER_SECOND)
@@ -95,8 +127,8 @@ class Operations:
         self._max_batch_bytes = max_batch_bytes
         self._tokens = PageTokens(store.secret("page-tokens"))
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._slots = slots or WaitSlots(DEFAULT_MAX_HELD_WAITS, DEFAULT_MAX_HELD_WAITS)
         self._last_ns = 0
-        self.held_waits = 0
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -151,32 +183,61 @@ class Operations:
 
     # --- waiting --------------------------------------------------------------------------
 
-    async def wait(self, name: str, timeout_ns: int | None) -> JsonObject:
-        """Hold until the operation is done or the (capped) timeout passes; never fail on time."""
+    async def wait(
+        self,
+        name: str,
+        timeout_ns: int | None,
+        *,
+        principal: str = "",
+        gone: Gone | None = None,
+    ) -> JsonObject:
+        """Hold until the operation is done or the (capped) timeout passes; never fail on time.
+
+        Held waits are capped overall and per principal (`WaitSlots`): past a cap the
+        operation is returned at once, as operations.proto allows ("best effort"; the
+        client polls). `gone` returning (the client closed its connection) lets go at once.
+        """
         if timeout_ns is not None and timeout_ns < 0:
             raise invalid_argument("timeout must not be negative", field="timeout")
         if timeout_ns is None or timeout_ns > self._max_wait_ns:
             timeout_ns = self._max_wait_ns
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ns / NANOS_PER_SECOND
-        while True:
-            op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
-            remaining = deadline - loop.time()
-            if op.get("done") or remaining <= 0:
-                return standard_view(op)
-            waiter: asyncio.Future[None] = loop.create_future()
-            waiters = self._waiters.setdefault(name, set())
-            waiters.add(waiter)
-            self.held_waits += 1
-            try:
-                await asyncio.wait_for(waiter, remaining)
-            except asyncio.TimeoutError:
-                pass
-            finally:
-                self.held_waits -= 1
-                waiters.discard(waiter)
-                if not waiters and self._waiters.get(name) is waiters:
-                    del self._waiters[name]
+        watching = None if gone is None else asyncio.ensure_future(gone())
+        try:
+            while True:
+                op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
+                remaining = deadline - loop.time()
+                if op.get("done") or remaining <= 0 or not self._slots.take(principal):
+                    return standard_view(op)
+                try:
+                    await self._hold(name, remaining, watching)
+                finally:
+                    self._slots.give(principal)
+        finally:
+            if watching is not None:
+                watching.cancel()
+
+    async def _hold(
+        self, name: str, seconds: float, watching: asyncio.Future[None] | None
+    ) -> None:
+        """Until `name` changes, `seconds` pass, or (ClientGone) the client leaves."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(name, set())
+        waiters.add(waiter)
+        try:
+            racing = {waiter} if watching is None else {waiter, watching}
+            await asyncio.wait(racing, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            if watching is not None and watching.done():
+                raise client_gone()
+        finally:
+            waiters.discard(waiter)
+            if not waiters and self._waiters.get(name) is waiters:
+                del self._waiters[name]
+
+    @property
+    def held_waits(self) -> int:
+        return self._slots.held
 
     def _wake(self, names: Iterable[str]) -> None:
         for name in names:
