@@ -318,3 +318,20 @@ def test_wait_caps_are_configured_below_the_connection_limit() -> None:
     ):
         with pytest.raises(ValueError, match="max_held_waits"):
             ServerConfig(**bad)  # type: ignore[arg-type]
+
+
+def test_a_connection_is_served_on_after_its_wait_was_held(capped: RunningServer) -> None:
+    """The hang-up watch ends before the connection reads its next request (it once
+    unregistered the connection's own read, and the next request was never read)."""
+    alice = Api(capped.url, token="t-alice")
+    op = alice.create()
+    conn = alice.connect(timeout=5)
+    headers = {"Authorization": "Bearer t-alice", "Content-Type": "application/json"}
+    try:
+        for _ in range(3):
+            conn.request("POST", f"/v1/{op['name']}:wait", b'{"timeout": "0.1s"}', headers)
+            assert json.loads(conn.getresponse().read())["name"] == op["name"]
+        conn.request("GET", f"/v1/{op['name']}", headers=headers)
+        assert conn.getresponse().status == 200
+    finally:
+        conn.close()

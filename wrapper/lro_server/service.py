@@ -203,20 +203,25 @@ class Operations:
             timeout_ns = self._max_wait_ns
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ns / NANOS_PER_SECOND
-        watching = None if gone is None else asyncio.ensure_future(gone())
+        watching: asyncio.Future[None] | None = None
         try:
             while True:
                 op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
                 remaining = deadline - loop.time()
                 if op.get("done") or remaining <= 0 or not self._slots.take(principal):
                     return standard_view(op)
+                if watching is None and gone is not None:
+                    watching = asyncio.ensure_future(gone())
                 try:
                     await self._hold(name, remaining, watching)
                 finally:
                     self._slots.give(principal)
         finally:
             if watching is not None:
+                # Wholly stopped before the connection reads its socket again: the watcher
+                # stops watching the socket as it ends, which must not undo the next read's.
                 watching.cancel()
+                await asyncio.wait({watching})
 
     async def _hold(
         self, name: str, seconds: float, watching: asyncio.Future[None] | None
