@@ -30,7 +30,16 @@ from .errors import ApiError, Code
 from .limits import FREE_INPUT_BYTES, FREE_OUTPUT_BYTES, READ_CHUNK, Budget, Limits
 from .messages import Admit, Drop, Handler, Request, Response, error_response, json_response
 from .sockio import Expired, SocketIO
-from .strict import Rejected, bad_request, check_framing, check_method, check_version, origin_form
+from .strict import (
+    ChunkLines,
+    Rejected,
+    bad_request,
+    body_too_large,
+    check_framing,
+    check_method,
+    check_version,
+    origin_form,
+)
 
 try:
     import h11
@@ -89,6 +98,7 @@ class HttpConnection:
         self._held = 0  # bytes of the current request held (the head counts twice: the copy)
         self._taken = 0  # of them, bytes taken from the shared input pool
         self._eof = False
+        self._chunks: ChunkLines | None = None  # the framing of a chunked body being read
 
     async def run(self) -> None:
         drop: Drop | None = Drop.CLOSE
@@ -138,6 +148,10 @@ class HttpConnection:
                 return None
             self._h11.start_next_cycle()
             self._release_input()
+            self._chunks = None
+            # A pipelined request that came with this one: its head is checked too.
+            self._raw_head = bytearray(self._h11.trailing_data[0])
+            self._held = 2 * len(self._raw_head)
             self._idle = self._fresh = self._in_head = True
             self._deadline = self._loop.time() + self._limits.idle_timeout
 
@@ -148,7 +162,10 @@ class HttpConnection:
             event = self._h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            self._h11.receive_data(await self._recv())
+            data = await self._recv()
+            if self._chunks is not None and not self._in_head:
+                self._chunks.feed(data)
+            self._h11.receive_data(data)
 
     async def _read_head(self) -> Request | None:
         try:
@@ -173,7 +190,7 @@ class HttpConnection:
         self._settle()
         length = headers.get("content-length")
         if length is not None and int(length) > self._limits.max_body_bytes:
-            raise _body_too_large(self._limits.max_body_bytes)
+            raise body_too_large(self._limits.max_body_bytes)
         target = origin_form(event.target.decode("ascii"), method)
         options = {option.strip() for option in headers.get("connection", "").lower().split(",")}
         keep_alive = event.http_version == b"1.1" and "close" not in options
@@ -182,6 +199,11 @@ class HttpConnection:
 
     async def _read_body(self, head: Request) -> Request:
         body = bytearray()
+        if "transfer-encoding" in head.headers:  # chunked: h11 refuses any other coding
+            # Its chunk lines are checked before h11 gets them, from the bytes that came
+            # with the head on; a chunk larger than the limit is refused at its line.
+            self._chunks = ChunkLines(self._limits.max_body_bytes)
+            self._chunks.feed(self._h11.trailing_data[0])
         while True:
             if self._h11.they_are_waiting_for_100_continue:
                 informational = h11.InformationalResponse(
@@ -192,13 +214,8 @@ class HttpConnection:
             if isinstance(event, h11.EndOfMessage):
                 break
             if isinstance(event, h11.Data):
-                # A chunk announced larger than the limit is refused at its header, not
-                # after its bytes arrive. h11 does not expose the announced size: its chunk
-                # reader's count is read if present (h11 0.14-0.16), else 0 (later refusal).
-                announced = getattr(getattr(self._h11, "_reader", None), "_bytes_in_chunk", 0)
-                size = len(body) + len(event.data) + (announced if type(announced) is int else 0)
-                if size > self._limits.max_body_bytes:
-                    raise _body_too_large(self._limits.max_body_bytes)
+                if len(body) + len(event.data) > self._limits.max_body_bytes:
+                    raise body_too_large(self._limits.max_body_bytes)
                 body += event.data
         return Request(
             head.method,
@@ -392,12 +409,6 @@ def _timed_out(in_head: bool, limits: Limits) -> ApiError:
         f"the request {what} did not arrive within {seconds:g} s",
         reason="REQUEST_TIMEOUT",
         http_status=408,
-    )
-
-
-def _body_too_large(limit: int) -> Rejected:
-    return bad_request(
-        f"request body larger than {limit} bytes", status=413, reason="BODY_TOO_LARGE"
     )
 
 
