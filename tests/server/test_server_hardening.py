@@ -5,15 +5,19 @@ in-process server (and `python -m lro_server` where start-up is what is tested).
 from __future__ import annotations
 
 import json
+import os
 import socket
 import struct
+import subprocess
+import sys
 import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
-from hostile import Latency, close_all
+from hostile import PACKAGE_ROOT, Latency, close_all, server_process
 from server_http import RESULT, Api, Reply, body_of, status_of
 
 from lro_server import RunningServer, ServerConfig, serve
@@ -335,3 +339,35 @@ def test_a_connection_is_served_on_after_its_wait_was_held(capped: RunningServer
         assert conn.getresponse().status == 200
     finally:
         conn.close()
+
+
+# --- open mode on a network address (22.7) --------------------------------------------------
+
+
+def run_server_command(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m lro_server` on an address of the documentation range (192.0.2.1, never
+    assigned to this machine): start-up runs up to binding, which fails; nothing listens."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [PACKAGE_ROOT, env.get("PYTHONPATH")]))
+    return subprocess.run(
+        [sys.executable, "-m", "lro_server", "--port", "0", "--db", ":memory:", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_open_mode_on_a_non_loopback_host_warns_at_start_up() -> None:
+    done = run_server_command("--host", "192.0.2.1")
+    assert "WARNING: open mode (no --token) on 192.0.2.1" in done.stderr, done.stderr
+    assert "/admin/v1" in done.stderr
+    with_tokens = run_server_command("--host", "192.0.2.1", "--token", "s3cret=alice")
+    assert "WARNING" not in with_tokens.stderr and "s3cret" not in with_tokens.stderr
+    assert with_tokens.returncode == done.returncode == 1  # the address is not ours
+
+
+def test_open_mode_on_loopback_starts_without_a_warning(tmp_path: Path) -> None:
+    with server_process(tmp_path, "--db", ":memory:") as server:
+        Latency().get(server.port)
+    assert "WARNING" not in server.log()

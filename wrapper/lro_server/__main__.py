@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import signal
 import sys
@@ -146,6 +147,23 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+OPEN_MODE_WARNING = (
+    "lro-server: WARNING: open mode (no --token) on {host}, which is not a loopback"
+    " address: anyone who can reach it may read, change and delete every operation and"
+    " use /admin/v1 (faults, simulations). Give --token TOKEN=PRINCIPAL (and --admin),"
+    " or bind 127.0.0.1."
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
@@ -183,6 +201,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
     except ValueError as e:
         parser.error(str(e))
+    if not tokens and not _is_loopback(args.host):
+        # Before binding, so the warning is there even when binding then fails.
+        print(OPEN_MODE_WARNING.format(host=args.host), file=sys.stderr, flush=True)
     try:
         asyncio.run(_run(config))
     except (OSError, ImportError) as e:  # address in use; the [server] extra missing
