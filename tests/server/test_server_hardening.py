@@ -106,9 +106,7 @@ def test_durations_too_long_to_convert_are_invalid_argument(
         ("/audit/v1/operations", b'{"metadata": {"@type": "a/b", "n": -' + HUGE.encode() + b"}}"),
     ],
 )
-def test_numbers_too_long_to_convert_are_invalid_argument(
-    api: Api, path: str, body: bytes
-) -> None:
+def test_numbers_too_long_to_convert_are_invalid_argument(api: Api, path: str, body: bytes) -> None:
     op = api.create()
     reply = api.post(path.format(op=op["name"]), raw=body)
     assert (reply.status, reply.code) == (400, 3), reply.body[:300]

@@ -160,7 +160,7 @@ def test_well_formed_chunk_lines_are_still_accepted(api: Api) -> None:
     raw = (
         b"POST /audit/v1/operations HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n"
         b"Connection: close\r\n\r\n"
-        b"0000000000000000000a;name=value ; q=\"a b\";flag\r\n" + body[:10] + b"\r\n"
+        b'0000000000000000000a;name=value ; q="a b";flag\r\n' + body[:10] + b"\r\n"
         b"%x\r\n" % (len(body) - 10) + body[10:] + b"\r\n0\r\nX-Trailer: t\r\n\r\n"
     )
     reply = raw_exchange(api, raw)

@@ -17,8 +17,8 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from .errors import ApiError, Code, client_gone, error_info, invalid_argument, not_found
-from .messages import Gone
 from .filters import parse_filter
+from .messages import Gone
 from .names import new_name, validate_name
 from .paging import PageTokens, fingerprint, page_size
 from .store import RequestKey, Selection, Store, TooLarge
@@ -223,9 +223,7 @@ class Operations:
                 watching.cancel()
                 await asyncio.wait({watching})
 
-    async def _hold(
-        self, name: str, seconds: float, watching: asyncio.Future[None] | None
-    ) -> None:
+    async def _hold(self, name: str, seconds: float, watching: asyncio.Future[None] | None) -> None:
         """Until `name` changes, `seconds` pass, or (ClientGone) the client leaves."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters = self._waiters.setdefault(name, set())
