@@ -84,9 +84,10 @@ def check_version(version: str) -> None:
 def check_framing(headers: dict[str, str], raw_head: bytes) -> None:
     """Refuse double framing and folded lines; `raw_head` is the bytes received from the
     request line on (the head, and maybe more after its blank line)."""
+    raw_head = raw_head.lstrip(b"\r\n")  # empty lines before a request line are ignored
     end = _BLANK_LINE.search(raw_head)
     head = raw_head[: end.start() + 1] if end else raw_head
-    if _FOLDED.search(head.lstrip(b"\r\n")):
+    if _FOLDED.search(head):
         raise bad_request("a header line is folded (obs-fold: starts with a space or tab)")
     if "content-length" in headers and "transfer-encoding" in headers:
         raise bad_request("both Transfer-Encoding and Content-Length")
