@@ -9,7 +9,9 @@ One exchange at a time: read the head (within `header_timeout`, after at most
 `idle_timeout` of keep-alive silence), check what h11 leaves to us (`strict`),
 ask the admission check (authentication) before any body is read or
 `100 Continue` is sent, read the body (within `body_timeout`, at most
-`max_body_bytes`), call the handler, send the response (within `write_timeout`).
+`max_body_bytes`; a chunked body's framing checked by `strict.ChunkLines` before h11
+gets it), call the handler, send the response (within `write_timeout`). A handler
+that holds its request (a `:wait`) can learn that the client hung up (`Request.gone`).
 Every request that cannot be read gets a google.rpc.Status answer with
 `Connection: close`. Responses always carry Content-Length; HTTP/1.0 clients get
 one request per connection, and the reply says `Connection: close`.
