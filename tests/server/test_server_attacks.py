@@ -228,7 +228,7 @@ def test_fire_and_forget_waits_do_not_hold_slots(tmp_path: Path) -> None:
             f"POST /v1/{name}:wait HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
         ).encode() + body
         latency = Latency()
-        for batch in range(8):
+        for _ in range(8):
             sockets = connect(server.port, 128)
             for sock in sockets:
                 send_some(sock, wait)
