@@ -224,7 +224,7 @@ class Operations:
                 await asyncio.wait({watching})
 
     async def _hold(self, name: str, seconds: float, watching: asyncio.Future[None] | None) -> None:
-        """Until `name` changes, `seconds` pass, or (ClientGone) the client leaves."""
+        """Until `name` changes or `seconds` pass; CANCELLED (499) if the client leaves."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters = self._waiters.setdefault(name, set())
         waiters.add(waiter)
