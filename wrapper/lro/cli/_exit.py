@@ -11,6 +11,8 @@ import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
+from ._escape import json_shown, shown
+
 if TYPE_CHECKING:
     from lro.errors import Error
 
@@ -101,7 +103,7 @@ def error_line(error: Error, *, base_url: str | None = None) -> str:
     detail = _detail(error)
     if detail:
         line += f" ({detail})"
-    return " ".join(line.split())
+    return shown(" ".join(line.split()))
 
 
 def error_json(error: Error, exit_code: int) -> str:
@@ -111,4 +113,4 @@ def error_json(error: Error, exit_code: int) -> str:
     payload: dict[str, Any] = {"error": status, "exitCode": exit_code}
     if error.operation_name:
         payload["name"] = error.operation_name
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    return json_shown(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
