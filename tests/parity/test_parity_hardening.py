@@ -7,11 +7,15 @@ it cannot show, a hostile loopback server (``hostile_peer.py``).
 
 from __future__ import annotations
 
+import gzip
+import itertools
+import json
 from typing import Any
 
 import pydantic
 import pytest
-from parity_support import Side
+from hostile_peer import HostilePeer
+from parity_support import BOUND_SECONDS, Side
 
 import lro
 from lro._core.anys import MAX_ANY_DEPTH
@@ -73,3 +77,76 @@ def test_anys_nested_up_to_the_limit_unpack_to_the_innermost(side: Side) -> None
     assert op.result(as_type=Job) == Job(step=7)
     with pytest.raises(lro.AnyTypeError, match=r"more than 100 deep"):
         lro.unpack(nested_any(MAX_ANY_DEPTH + 1))
+
+
+# -- 22.5: the two halves fail alike -------------------------------------------------------
+
+
+def _response(body: bytes, *headers: str) -> bytes:
+    head = ["HTTP/1.1 200 OK", "Content-Type: application/json", *headers]
+    head.append(f"Content-Length: {len(body)}")
+    return ("\r\n".join(head) + "\r\n\r\n").encode() + body
+
+
+OPERATION = {"name": "operations/x", "done": True, "response": {"@type": JOB, "step": 7}}
+
+
+@parity("client.get")
+def test_latin1_credentials_and_headers_are_sent_as_latin1_bytes(side: Side) -> None:
+    """Sync sent them; async raised a bare UnicodeEncodeError. Both send the same bytes."""
+    reply = _response(json.dumps(OPERATION).encode())
+    with HostilePeer("reply", reply=reply) as peer:
+        c = side.client(
+            peer.url, token="t\u00f6k\u00e9n", api_key="cl\u00e9", headers={"x-note": "caf\u00e9"}
+        )
+        assert c.get("operations/x").name == "operations/x"
+        callable_token = side.client(peer.url, token=lambda: "j\u00e9ton")
+        assert callable_token.get("operations/x").name == "operations/x"
+    first, second = peer.heads
+    assert b"\r\nAuthorization: Bearer t\xf6k\xe9n" in first
+    assert b"\r\nx-goog-api-key: cl\xe9" in first
+    assert b"\r\nx-note: caf\xe9" in first
+    assert b"\r\nAuthorization: Bearer j\xe9ton" in second
+    for beyond in ({"token": "\u20ac"}, {"api_key": "\u20ac"}, {"headers": {"x-note": "\u20ac"}}):
+        with pytest.raises(lro.InvalidArgument, match="Latin-1"):
+            side.client(peer.url, **beyond)
+
+
+def _gzip_members(text: bytes, *cuts: int) -> bytes:
+    """``text`` as consecutive gzip members, split at ``cuts`` (RFC 1952 2.2)."""
+    bounds = [0, *cuts, len(text)]
+    return b"".join(gzip.compress(text[a:b], mtime=0) for a, b in itertools.pairwise(bounds))
+
+
+@parity("client.get")
+def test_a_multi_member_gzip_body_decodes_whole(side: Side) -> None:
+    """Async decoded the first member only (and dropped the rest without a word)."""
+    text = json.dumps(OPERATION).encode()
+    reply = _response(_gzip_members(text, 10, 30), "Content-Encoding: gzip")
+    with HostilePeer("reply", reply=reply) as peer:
+        got = side.client(peer.url).get("operations/x")
+    assert got.to_dict() == OPERATION
+    assert peer.requests == 1
+
+
+@parity("client.get")
+@pytest.mark.parametrize(
+    ("body", "why"),
+    [
+        (b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\xffgarbled-deflate-data", "cannot decode"),
+        (gzip.compress(json.dumps(OPERATION).encode())[:-12], "truncated"),
+        (gzip.compress(json.dumps(OPERATION).encode()) + b"trailing", "cannot decode"),
+    ],
+    ids=["garbled", "cut-short", "trailing-garbage"],
+)
+def test_a_2xx_body_that_does_not_decode_is_invalid_response_after_one_request(
+    side: Side, body: bytes, why: str
+) -> None:
+    """Sync retried a garbled body three times as ConnectionDropped; the same answer again
+    would not decode either: InvalidResponse at once, in both halves."""
+    reply = _response(body, "Content-Encoding: gzip")
+    with HostilePeer("reply", reply=reply) as peer:
+        c = side.client(peer.url)
+        with pytest.raises(lro.InvalidResponse, match=why):
+            side.within(BOUND_SECONDS, lambda: c.get("operations/x"), "get a garbled body")
+    assert peer.requests == 1

@@ -338,9 +338,9 @@ def _unwrapped(value: Mapping[str, Any]) -> Mapping[str, Any]:
             wrappers.
     """
     for _ in range(MAX_ANY_DEPTH):
-        inner = value.get("value")
+        inner = cast("Mapping[str, Any]", value.get("value"))  # _type_of checks it is one
         if _type_of(inner) != _PROTOBUF + "Any":
-            return cast("Mapping[str, Any]", inner)  # _type_of checked it is one
+            return inner
         value = inner
     raise AnyTypeError(f"an Any nests google.protobuf.Any more than {MAX_ANY_DEPTH} deep")
 
