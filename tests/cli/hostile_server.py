@@ -55,9 +55,10 @@ def operation(name: str = NAME, *, done: bool = True) -> dict[str, Any]:
 
 
 class HostileServer:
-    """``name``: the name of every operation it returns (default :data:`NAME`)."""
+    """``name``: the name of every operation it returns (default :data:`NAME`);
+    ``raw``: the JSON text of the operation every GET and POST returns instead."""
 
-    def __init__(self, name: str = NAME) -> None:
+    def __init__(self, name: str = NAME, raw: bytes = b"") -> None:
         self.requests: list[str] = []
         owner = self
 
@@ -66,7 +67,7 @@ class HostileServer:
                 pass
 
             def _reply(self, status: int, body: dict[str, Any]) -> None:
-                data = json.dumps(body).encode()
+                data = raw or json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
@@ -75,7 +76,9 @@ class HostileServer:
 
             def do_GET(self) -> None:
                 owner.requests.append(self.path)
-                if self.path.startswith("/v1/operations/denied"):
+                if raw:
+                    self._reply(200, {})
+                elif self.path.startswith("/v1/operations/denied"):
                     status = {"code": 7, "message": TEXT, "status": "PERMISSION_DENIED"}
                     self._reply(403, {"error": status})
                 elif self.path.split("?")[0].endswith("/operations"):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from decimal import Decimal
 
 import pytest
 from hostile_server import FORBIDDEN, NAME, SHOWN, SHOWN_NAME, TEXT, HostileServer
@@ -186,3 +187,44 @@ def test_escaping_is_visible_and_idempotent() -> None:
     assert shown("café [bold]名前[/bold]") == "café [bold]名前[/bold]"  # text, not escaped
     assert json.loads(json_shown(json.dumps("\U000e0041\u2028\x85"))) == "\U000e0041\u2028\x85"
     assert json_shown(json.dumps("\U000e0041", ensure_ascii=False)) == '"\\udb40\\udc41"'
+
+
+# -- 22.6: JSON out is JSON ------------------------------------------------------------------
+
+NUMBERS = (
+    b'{"name":"operations/n","done":true,"metadata":{"@type":"type.googleapis.com/test.Job",'
+    b'"huge":1e400,"tiny":-2.5e-400,"long":123456789012345678901234567890,'
+    b'"precise":0.1000000000000000000001,"plain":1.5},"response":{"@type":"t/x"}}'
+)
+
+
+def _strict(text: str) -> object:
+    """Parse as RFC 8259 JSON: NaN/Infinity refused, numbers read as exact decimals."""
+
+    def refuse(word: str) -> object:
+        raise AssertionError(f"{word} is not JSON")
+
+    return json.loads(text, parse_constant=refuse, parse_float=Decimal)
+
+
+@pytest.mark.parametrize("args", [["get", "operations/n", "--json"], ["watch", "operations/n"]])
+def test_json_output_keeps_the_numbers_the_server_sent(args: list[str]) -> None:
+    """``1e400`` came out as ``Infinity``, which strict JSON parsers refuse."""
+    server = HostileServer(raw=NUMBERS)
+    try:
+        done = make_inprocess_runner(server.url)(*args)
+    finally:
+        server.close()
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == NUMBERS.decode() + "\n"  # byte for byte: every literal kept
+    assert _strict(done.stdout) == _strict(NUMBERS.decode())
+
+
+def test_pretty_output_of_lro_get_keeps_the_literals_too() -> None:
+    server = HostileServer(raw=NUMBERS)
+    try:
+        done = make_inprocess_runner(server.url)("get", "operations/n")
+    finally:
+        server.close()
+    assert '"huge":1e400,"tiny":-2.5e-400,"long":123456789012345678901234567890,' in done.stdout
+    assert "Infinity" not in done.stdout

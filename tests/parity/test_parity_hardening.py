@@ -7,9 +7,12 @@ it cannot show, a hostile loopback server (``hostile_peer.py``).
 
 from __future__ import annotations
 
+import decimal
 import gzip
 import itertools
 import json
+import math
+import pickle
 from typing import Any
 
 import pydantic
@@ -149,4 +152,51 @@ def test_a_2xx_body_that_does_not_decode_is_invalid_response_after_one_request(
         c = side.client(peer.url)
         with pytest.raises(lro.InvalidResponse, match=why):
             side.within(BOUND_SECONDS, lambda: c.get("operations/x"), "get a garbled body")
+    assert peer.requests == 1
+
+
+# -- 22.6: JSON out is JSON ------------------------------------------------------------------
+
+#: Numbers a float cannot hold (the reference server refuses 1e400 and rounds the long
+#: fraction, so a hostile peer serves them), in canonical compact form.
+NUMBERS = (
+    b'{"name":"operations/n","done":true,"metadata":{"@type":"type.googleapis.com/test.Job",'
+    b'"huge":1e400,"tiny":-2.5e-400,"long":123456789012345678901234567890,'
+    b'"precise":0.1000000000000000000001,"plain":1.5},"response":{"@type":"t/x"}}'
+)
+
+
+def _strict(text: str) -> Any:
+    """Parse as RFC 8259 JSON: NaN/Infinity refused, numbers read as exact decimals."""
+
+    def refuse(word: str) -> Any:
+        raise AssertionError(f"{word} is not JSON")
+
+    return json.loads(text, parse_constant=refuse, parse_float=decimal.Decimal)
+
+
+@parity("client.get", "operation.to_json", "operation.metadata")
+def test_to_json_is_strict_json_keeping_every_number_the_server_sent(side: Side) -> None:
+    """``to_json()`` wrote ``1e400`` as ``Infinity`` (and the long fraction as ``0.1``)."""
+    with HostilePeer("reply", reply=_response(NUMBERS)) as peer:
+        got = side.client(peer.url).get("operations/n")
+    assert got.to_json() == NUMBERS.decode()  # byte for byte
+    assert _strict(got.to_json(indent=2)) == _strict(NUMBERS.decode())
+    metadata = got.metadata
+    assert metadata["huge"] == math.inf and metadata["tiny"] == 0.0  # floats, nearest value
+    assert metadata["long"] == 123456789012345678901234567890 and metadata["plain"] == 1.5
+    again = lro.Operation.from_json(got.to_json())
+    assert again.to_json() == NUMBERS.decode()
+    assert pickle.loads(pickle.dumps(again)).to_json() == NUMBERS.decode()
+
+
+@parity("client.get")
+@pytest.mark.parametrize("word", ["NaN", "Infinity", "-Infinity"])
+def test_a_body_with_nan_or_infinity_is_invalid_response(side: Side, word: str) -> None:
+    """Not JSON (RFC 8259 has neither): refused once, not stored to be written back."""
+    body = b'{"name":"operations/n","metadata":{"x":' + word.encode() + b"}}"
+    with HostilePeer("reply", reply=_response(body)) as peer:
+        c = side.client(peer.url)
+        with pytest.raises(lro.InvalidResponse, match="not valid JSON"):
+            c.get("operations/n")
     assert peer.requests == 1

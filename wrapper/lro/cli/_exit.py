@@ -7,7 +7,6 @@ cheap to import: the SDK's error classes are imported only once an error has hap
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -113,4 +112,6 @@ def error_json(error: Error, exit_code: int) -> str:
     payload: dict[str, Any] = {"error": status, "exitCode": exit_code}
     if error.operation_name:
         payload["name"] = error.operation_name
-    return json_shown(json.dumps(payload, separators=(",", ":"), ensure_ascii=False))
+    from lro._core.jsonvalues import dumps
+
+    return json_shown(dumps(payload))

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from lro._core.jsonvalues import dumps
 
 from ._escape import json_shown, shown
 
@@ -27,13 +28,13 @@ __all__ = [
 
 def dump_json(value: Any) -> str:
     """Indented JSON text (non-ASCII kept, control characters escaped) for ``--json``."""
-    return json_shown(json.dumps(value, indent=2, ensure_ascii=False))
+    return json_shown(dumps(value, indent=2))
 
 
 def compact_json(value: Any) -> str:
     """One-line JSON text (control characters escaped): JSON Lines, and values shown
     inside human output."""
-    return json_shown(json.dumps(value, separators=(",", ":"), ensure_ascii=False))
+    return json_shown(dumps(value))
 
 
 def state(op: Operation) -> str:
