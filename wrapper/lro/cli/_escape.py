@@ -37,19 +37,21 @@ def _json_escape(char: str) -> str:
     return f"\\u{0xD800 + (code >> 10):04x}\\u{0xDC00 + (code & 0x3FF):04x}"
 
 
-def _escaped(text: str, escape: Callable[[str], str], keep: str) -> str:
-    if text.isprintable():  # the usual case: nothing to do
+def _escaped(text: str, escape: Callable[[str], str], keep_newlines: bool) -> str:
+    if keep_newlines:  # line by line: str.isprintable() is False for any text with "\n"
+        return "\n".join(_escaped(line, escape, False) for line in text.split("\n"))
+    if text.isprintable():  # the usual case, checked in C: nothing to do
         return text
-    return "".join(c if c.isprintable() or c in keep else escape(c) for c in text)
+    return "".join(c if c.isprintable() else escape(c) for c in text)
 
 
 def shown(text: str, *, keep_newlines: bool = False) -> str:
     """``text`` with every non-printable character as a visible Python escape."""
-    return _escaped(str(text), _python_escape, "\n" if keep_newlines else "")
+    return _escaped(str(text), _python_escape, keep_newlines)
 
 
 def json_shown(text: str) -> str:
     """JSON ``text`` with every non-printable character (other than the line breaks of
     indentation) as a ``\\uXXXX`` escape: still valid JSON, with the same value, since
     such characters can only be inside its strings (``json.dumps`` escapes ``\\n`` there)."""
-    return _escaped(text, _json_escape, "\n")
+    return _escaped(text, _json_escape, True)
