@@ -92,7 +92,10 @@ class HostileServer:
             def do_POST(self) -> None:
                 owner.requests.append(self.path)
                 self.rfile.read(int(self.headers.get("Content-Length") or 0))
-                self._reply(200, operation(name))
+                if self.path.startswith("/audit/"):  # the audited view wraps its answer
+                    self._reply(200, {"operation": operation(name)})
+                else:
+                    self._reply(200, operation(name))
 
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True

@@ -72,6 +72,9 @@ def _clean(text: str) -> str:
             [f"{SHOWN_NAME}  FAILED"],
             [SHOWN],
         ),
+        (["create"], 0, [f"{SHOWN_NAME}\n"], []),
+        (["finish", "operations/x", "--abort"], 0, [f"{SHOWN_NAME}: FAILED("], []),
+        (["seen", "operations/x"], 0, [f"{SHOWN_NAME}: seen at"], []),
         (["cancel", "operations/x"], 0, ["operations/x: cancel requested\n"], []),
     ],
 )
