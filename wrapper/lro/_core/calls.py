@@ -339,6 +339,13 @@ class Calls:
             template=template, fallback=fallback,
         )  # fmt: skip
 
+    def adopt(self, value: Any) -> Operation:
+        """An operation another client returned (dict, JSON text, model, protobuf message;
+        see :mod:`lro._core.adopt`), as a snapshot bound to the standard view. No I/O."""
+        from .adopt import operation_json
+
+        return self._operation_class.from_dict(operation_json(value), client=self._standard)
+
     # -- audited view -------------------------------------------------------------------
 
     def audit_get(self, name: str) -> Call[Operation]:
