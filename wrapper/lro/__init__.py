@@ -67,7 +67,7 @@ from lro._sync.client import AuditedView, Client
 from lro._sync.paging import Pager
 from lro._sync.transport import Transport
 
-from . import errors  # `import lro; lro.errors.error_from_status(...)`: already loaded
+from . import errors as errors  # `import lro; lro.errors.error_from_status(...)` works
 
 if TYPE_CHECKING:
     from lro._sync.handles import Handle
