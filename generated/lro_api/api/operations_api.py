@@ -1513,7 +1513,7 @@ class OperationsApi:
     def wait_operation(
         self,
         name: Annotated[StrictStr, Field(description="The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, or over 1024 bytes is `INVALID_ARGUMENT`. ")],
-        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`\"30s\"`, `\"2.5s\"`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
+        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
         wait_operation_request: Optional[WaitOperationRequest] = None,
         _request_timeout: Union[
             None,
@@ -1534,7 +1534,7 @@ class OperationsApi:
 
         :param name: The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, or over 1024 bytes is `INVALID_ARGUMENT`.  (required)
         :type name: str
-        :param timeout: The wait window as a proto Duration (`\"30s\"`, `\"2.5s\"`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
+        :param timeout: The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
         :type timeout: str
         :param wait_operation_request:
         :type wait_operation_request: WaitOperationRequest
@@ -1589,7 +1589,7 @@ class OperationsApi:
     def wait_operation_with_http_info(
         self,
         name: Annotated[StrictStr, Field(description="The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, or over 1024 bytes is `INVALID_ARGUMENT`. ")],
-        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`\"30s\"`, `\"2.5s\"`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
+        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
         wait_operation_request: Optional[WaitOperationRequest] = None,
         _request_timeout: Union[
             None,
@@ -1610,7 +1610,7 @@ class OperationsApi:
 
         :param name: The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, or over 1024 bytes is `INVALID_ARGUMENT`.  (required)
         :type name: str
-        :param timeout: The wait window as a proto Duration (`\"30s\"`, `\"2.5s\"`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
+        :param timeout: The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
         :type timeout: str
         :param wait_operation_request:
         :type wait_operation_request: WaitOperationRequest
@@ -1665,7 +1665,7 @@ class OperationsApi:
     def wait_operation_without_preload_content(
         self,
         name: Annotated[StrictStr, Field(description="The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, or over 1024 bytes is `INVALID_ARGUMENT`. ")],
-        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`\"30s\"`, `\"2.5s\"`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
+        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
         wait_operation_request: Optional[WaitOperationRequest] = None,
         _request_timeout: Union[
             None,
@@ -1686,7 +1686,7 @@ class OperationsApi:
 
         :param name: The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, or over 1024 bytes is `INVALID_ARGUMENT`.  (required)
         :type name: str
-        :param timeout: The wait window as a proto Duration (`\"30s\"`, `\"2.5s\"`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
+        :param timeout: The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
         :type timeout: str
         :param wait_operation_request:
         :type wait_operation_request: WaitOperationRequest
