@@ -62,7 +62,7 @@ def entries(lock_text: str) -> list[tuple[str, list[str], set[str]]]:
         if line and not line.startswith((" ", "#")):
             parsed.append((requirement_name(line), [line], set()))
         elif parsed and line.startswith(" "):
-            name, lines, via = parsed[-1]
+            _, lines, via = parsed[-1]
             lines.append(line)
             note = line.strip()
             if note.startswith("# via"):
