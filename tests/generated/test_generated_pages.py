@@ -42,3 +42,11 @@ def test_the_readme_says_how_to_install_and_shows_the_description_unescaped() ->
     text = (ROOT / "generated" / "README.md").read_text(encoding="utf-8")
     assert "## Installation" in text and "pip install lro-sdk" in text
     assert '(`{"operation": …}`)' in text
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: p.name)
+def test_every_python_example_parses_and_imports_what_it_uses(page: Path) -> None:
+    for block in re.findall(r"```python\n(.*?)```", page.read_text(encoding="utf-8"), re.S):
+        compile(block, page.name, "exec")
+        if "os.environ" in block:
+            assert "import os" in block, block[:300]
