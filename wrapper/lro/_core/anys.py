@@ -336,11 +336,14 @@ def unpack(value: Mapping[str, Any], model: Any = None) -> Any:
     With ``model`` (a pydantic model, or anything pydantic's ``TypeAdapter`` validates):
     if both the Any's ``@type`` and the model's declared name (``__lro_type__`` or the
     registry) are known they must match; then the fields other than ``@type`` (or a
-    well-known type's value) are validated into the model.
+    well-known type's value) are validated into the model. As protobuf's JSON parser
+    does, a field is read under its JSON name (``outputUri``) or its original one
+    (``output_uri``), whichever the model spells (pydantic models and dataclasses,
+    nested ones, lists and dicts of them included).
 
     Raises:
         AnyTypeError: on a type mismatch, a malformed Any, or data that fails validation
-            (the message names the model and the first problems).
+            (the message names the model, the first problems and the keys it saw).
     """
     name = _type_of(value)
     if model is None:
