@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import json
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pydantic
@@ -131,6 +132,22 @@ class DumpsAList:
         return [1, 2]
 
 
+class HostileMapping(Mapping[str, Any]):
+    def __getitem__(self, key: str) -> Any:
+        raise Boom(key)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(["name"])
+
+    def __len__(self) -> int:
+        return 1
+
+
+class HostileInt(int):
+    def __int__(self) -> int:
+        raise Boom("int")
+
+
 def _deep(levels: int) -> dict[str, Any]:
     data: dict[str, Any] = {}
     for _ in range(levels):
@@ -169,6 +186,8 @@ def _cycle() -> dict[str, Any]:
         ({"name": NAME, "x": {1, 2}}, "is a set"),
         ({"name": NAME, "deep": _deep(500)}, "nested deeper than 100"),
         (_cycle(), "nested deeper than 100"),
+        (HostileMapping(), r"reading it failed \(Boom\)"),
+        ({"name": NAME, "n": HostileInt(3)}, r"reading it failed \(Boom\)"),
         (json.dumps({"name": NAME, "deep": _deep(500)}), "nested deeper than 100"),
     ],
     ids=lambda v: type(v).__name__,

@@ -27,7 +27,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import InvalidArgument
+from .errors import Error, InvalidArgument
 from .names import is_list_path, validate_name
 from .timestamps import Timestamp
 
@@ -51,7 +51,13 @@ def operation_json(value: Any) -> dict[str, Any]:
             is too large or too deeply nested, or is not an operation (no valid name,
             fields of the wrong type). :class:`~lro.errors.InvalidName` for a bad name.
     """
-    data = _Plain().copy(_decoded(value), "operation", 0)
+    decoded = _decoded(value)
+    try:
+        data = _Plain().copy(decoded, "operation", 0)
+    except Error:
+        raise
+    except Exception as exc:  # a hostile mapping or value: items(), __index__, ... raised
+        raise InvalidArgument(f"cannot adopt: reading it failed ({type(exc).__name__})") from exc
     if not isinstance(data, dict):
         raise InvalidArgument(f"an operation must be a JSON object, got {_kind(data)}")
     _check_operation(data)
@@ -151,7 +157,7 @@ class _Plain:
         if value is None or isinstance(value, bool | str):
             return value
         if isinstance(value, enum.Enum):
-            return self.copy(value.value, where, depth)
+            return self.copy(value.value, where, depth + 1)
         if isinstance(value, int):
             return int(value)
         if isinstance(value, float):
