@@ -215,3 +215,29 @@ def test_a_fake_protobuf_message_is_refused_as_an_lro_error() -> None:
 
     with pytest.raises(lro.InvalidArgument, match="cannot adopt a Fake"):
         operation_json(Fake())
+
+
+def test_without_protobuf_a_message_is_refused_saying_what_to_install(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import importlib
+
+    real = importlib.import_module
+
+    def no_protobuf(name: str, package: str | None = None) -> Any:
+        if name.startswith("google.protobuf"):
+            raise ImportError(name)
+        return real(name, package)
+
+    monkeypatch.setattr(adopt.importlib, "import_module", no_protobuf)
+    with pytest.raises(lro.InvalidArgument, match="needs the protobuf package"):
+        operation_json(operations_pb2.Operation(name=NAME))
+
+
+def test_a_to_dict_that_takes_arguments_is_refused_clearly() -> None:
+    class Needy:
+        def to_dict(self, required: str) -> dict[str, Any]:
+            return {"name": NAME}
+
+    with pytest.raises(lro.InvalidArgument, match=r"Needy.to_dict\(\) failed \(TypeError\)"):
+        operation_json(Needy())
