@@ -66,12 +66,16 @@ def test_a_plain_object_with_to_dict_and_datetimes() -> None:
     class Legacy:
         def to_dict(self) -> dict[str, Any]:
             when = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
-            return {"name": NAME, "updateTime": when, "tags": ("a", "b")}
+            return {"name": NAME, "updateTime": when, "tags": ("a", "b"), "view": View.BASIC}
+
+    class View(enum.Enum):
+        BASIC = "OPERATION_VIEW_BASIC"
 
     assert operation_json(Legacy()) == {
         "name": NAME,
         "updateTime": "2026-01-02T03:04:05Z",
         "tags": ["a", "b"],
+        "view": "OPERATION_VIEW_BASIC",
     }
 
 
