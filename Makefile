@@ -6,6 +6,9 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 LOCK   := requirements/dev.lock
+# make demo's venv: the runtime alone (the core and these extras), not the dev toolchain.
+DEMO_VENV   ?= .venv-demo
+DEMO_EXTRAS := server cli
 
 .PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick build release lock mutation clean
 
@@ -69,8 +72,22 @@ release: install
 docs: install
 	$(PY) scripts/build_docs.py
 
-demo: install
-	$(PY) -m lro.demo
+## the tour (lro/demo.py: each step's code, then its output) in a venv of its own with
+## only the runtime: the core with the server and CLI extras, at the lock's versions
+## (scripts/runtime_requirements.py), run from the source tree. No dev toolchain: on a
+## fresh clone the first step shows within seconds.
+demo: $(DEMO_VENV)/.installed
+	PYTHONPATH=wrapper:generated $(DEMO_VENV)/bin/python -m lro.demo
+
+# The venv has no pip of its own (creating one costs seconds): this Python's pip installs
+# into it (pip >= 22.3), hashes checked, dependencies as resolved in the lock.
+$(DEMO_VENV)/.installed: pyproject.toml $(LOCK) scripts/runtime_requirements.py
+	rm -rf $(DEMO_VENV)
+	$(PYTHON) -m venv --without-pip $(DEMO_VENV)
+	$(PYTHON) scripts/runtime_requirements.py $(DEMO_EXTRAS) > $(DEMO_VENV)/requirements.txt
+	$(PYTHON) -m pip --python $(DEMO_VENV)/bin/python install -q --disable-pip-version-check \
+		--require-hashes --no-deps -r $(DEMO_VENV)/requirements.txt
+	touch $@
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
@@ -80,4 +97,4 @@ bench-quick: install
 	$(PY) bench/run.py --quick
 
 clean:
-	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
+	rm -rf $(VENV) $(DEMO_VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

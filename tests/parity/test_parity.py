@@ -174,6 +174,43 @@ def test_bound_operation_waits(side: Side) -> None:
     assert progress == sorted(progress)
 
 
+@parity("client.adopt")
+def test_adopted_operations_are_bound_whatever_their_form(side: Side) -> None:
+    import json
+
+    import pydantic
+    from google.longrunning import operations_pb2
+
+    from lro_api.models import Operation as GeneratedOperation
+
+    class Held(pydantic.BaseModel):  # what a user's own pydantic model of it looks like
+        name: str
+        done: bool = False
+
+    c = side.client()
+    (started,) = side.server.simulate(1, 0.4, creator="alice")
+    name = started["name"]
+    forms = {
+        "dict": {"name": name},
+        "json": json.dumps({"name": name, "metadata": META}),
+        "bytes": json.dumps({"name": name}).encode(),
+        "to_dict": GeneratedOperation.from_dict({"name": name, "metadata": META}),
+        "model_dump": Held(name=name),
+        "protobuf": operations_pb2.Operation(name=name),
+        "lro": c.get(name),
+    }
+    for form, value in forms.items():
+        adopted = c.adopt(value)
+        assert isinstance(unwrap(adopted), lro.AsyncOperation if side.is_async else lro.Operation)
+        assert adopted.name == name and unwrap(adopted.client) is unwrap(c), form
+    final = side.within(BOUND_SECONDS, lambda: c.adopt({"name": name}).wait(timeout=10), "wait")
+    assert final.done and final.response["@type"].endswith("SimulationResult")
+    with pytest.raises(lro.InvalidArgument):
+        c.adopt({"metadata": META})  # no name: nothing to bind
+    with pytest.raises(lro.InvalidName):
+        c.adopt({"name": "operations/../x"})
+
+
 @parity("operation.watch")
 def test_watching_a_done_snapshot_makes_no_request(side: Side) -> None:
     c = side.client()

@@ -208,3 +208,25 @@ def test_bad_cli_arguments_exit_with_usage(tmp_path: Path) -> None:
             [sys.executable, "-m", "lro_server", *args], env=env, capture_output=True, timeout=30
         )
         assert done.returncode == 2 and b"usage: lro-server" in done.stderr
+
+
+def test_start_up_says_where_the_store_is(processes: list[ServerProcess], tmp_path: Path) -> None:
+    on_disk = ServerProcess(tmp_path, "--db", "ops.sqlite3", "--log-level", "ERROR")
+    in_memory = ServerProcess(tmp_path, "--db", ":memory:", "--log-level", "ERROR")
+    processes += [on_disk, in_memory]
+    assert on_disk.proc.stdout is not None and in_memory.proc.stdout is not None
+    stored = on_disk.proc.stdout.readline().decode()
+    assert stored.startswith(f"lro-server store: {tmp_path / 'ops.sqlite3'} (SQLite;"), stored
+    memory = in_memory.proc.stdout.readline().decode()
+    assert memory.startswith("lro-server store: in memory (nothing is kept"), memory
+
+
+def test_help_shows_the_in_memory_store() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "lro_server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert "--db :memory:" in " ".join(shown.split())

@@ -239,7 +239,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         Recorder.seen.append(dict(self.headers.items()))
-        name = self.path.split("/v1/", 1)[1].removesuffix(":wait")
+        name = self.path.split("?", 1)[0].split("/v1/", 1)[1].removesuffix(":wait")
         body = json.dumps({"name": name, "done": True, "response": OUT}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")

@@ -1,7 +1,8 @@
 """`lro-server` / `python -m lro_server`: run the reference server in the foreground.
 
 The first line on stdout is `lro-server listening on http://HOST:PORT` (flushed),
-so a parent process that passed `--port 0` can read the port it got.
+so a parent process that passed `--port 0` can read the port it got. The second says
+where the operations are kept (`lro-server store: /abs/path.sqlite3`, or in memory).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -68,7 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         default="lro-operations.sqlite3",
-        help="SQLite file, or :memory: (default %(default)s)",
+        help=(
+            "where operations are kept: a SQLite file (default %(default)s in the current "
+            "directory, with its -wal and -shm files), or --db :memory: to keep nothing "
+            "after exit"
+        ),
     )
     parser.add_argument(
         "--synchronous",
@@ -214,11 +220,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _store(db: str) -> str:
+    if db == ":memory:":
+        return "in memory (nothing is kept after exit; --db FILE keeps operations)"
+    return f"{os.path.abspath(db)} (SQLite; --db :memory: keeps nothing)"
+
+
 async def _run(config: ServerConfig) -> None:
     server = Server(config)
     try:
         await server.start()
         print(f"lro-server listening on {server.url}", flush=True)
+        print(f"lro-server store: {_store(config.db)}", flush=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

@@ -278,7 +278,11 @@ class Router:
         return {}
 
     async def wait(self, call: Call) -> JsonObject:
-        timeout_ns = read_field(call.body(), "timeout", parse_duration, None)
+        # The window as a query parameter (Vertex's binding, no body) or in the body (a
+        # `body: "*"` binding); the query parameter wins when both are given.
+        query = call.params.one("timeout")
+        body_timeout = read_field(call.body(), "timeout", parse_duration, None)
+        timeout_ns = parse_duration(query, "timeout") if query else body_timeout
         return await self._ops.wait(
             call.name, timeout_ns, principal=call.principal, gone=call.request.gone
         )

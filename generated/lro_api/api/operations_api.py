@@ -1513,6 +1513,7 @@ class OperationsApi:
     def wait_operation(
         self,
         name: Annotated[StrictStr, Field(description="The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, a character that reorders or hides text (a bidi control U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C; a zero-width U+200B-U+200D, U+2060; a BOM U+FEFF), or over 1024 bytes is `INVALID_ARGUMENT`. ")],
+        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
         wait_operation_request: Optional[WaitOperationRequest] = None,
         _request_timeout: Union[
             None,
@@ -1529,10 +1530,12 @@ class OperationsApi:
     ) -> Operation:
         """Waits until the operation is done or the timeout passes.
 
-        Returns the latest state when the operation finishes or the timeout passes, whichever comes first. The server caps the timeout at its own limit, which is also the default. It never fails just because the timeout passed: it returns the operation, possibly still running. A server may return early, so clients loop until `done`. The reference server holds a limited number of waits at once, in all and per caller (by default half and a quarter of its connection limit); past either, a wait returns the operation at once. A wait whose client closes its connection is let go at once. 
+        Returns the latest state when the operation finishes or the timeout passes, whichever comes first. The server caps the timeout at its own limit, which is also the default. It never fails just because the timeout passed: it returns the operation, possibly still running. A server may return early, so clients loop until `done`. The reference server holds a limited number of waits at once, in all and per caller (by default half and a quarter of its connection limit); past either, a wait returns the operation at once. A wait whose client closes its connection is let go at once.  The window can be given as the `timeout` query parameter (the binding of Vertex AI and Google's Operations mixins: `POST /v1/{name}:wait` with no body) or as `timeout` in the body (a `body: \"*\"` binding). When both are given, the query parameter is used. Clients send it in both places, so either binding honours it. 
 
         :param name: The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, a character that reorders or hides text (a bidi control U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C; a zero-width U+200B-U+200D, U+2060; a BOM U+FEFF), or over 1024 bytes is `INVALID_ARGUMENT`.  (required)
         :type name: str
+        :param timeout: The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
+        :type timeout: str
         :param wait_operation_request:
         :type wait_operation_request: WaitOperationRequest
         :param _request_timeout: timeout setting for this request. If one
@@ -1559,6 +1562,7 @@ class OperationsApi:
 
         _param = self._wait_operation_serialize(
             name=name,
+            timeout=timeout,
             wait_operation_request=wait_operation_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -1585,6 +1589,7 @@ class OperationsApi:
     def wait_operation_with_http_info(
         self,
         name: Annotated[StrictStr, Field(description="The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, a character that reorders or hides text (a bidi control U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C; a zero-width U+200B-U+200D, U+2060; a BOM U+FEFF), or over 1024 bytes is `INVALID_ARGUMENT`. ")],
+        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
         wait_operation_request: Optional[WaitOperationRequest] = None,
         _request_timeout: Union[
             None,
@@ -1601,10 +1606,12 @@ class OperationsApi:
     ) -> ApiResponse[Operation]:
         """Waits until the operation is done or the timeout passes.
 
-        Returns the latest state when the operation finishes or the timeout passes, whichever comes first. The server caps the timeout at its own limit, which is also the default. It never fails just because the timeout passed: it returns the operation, possibly still running. A server may return early, so clients loop until `done`. The reference server holds a limited number of waits at once, in all and per caller (by default half and a quarter of its connection limit); past either, a wait returns the operation at once. A wait whose client closes its connection is let go at once. 
+        Returns the latest state when the operation finishes or the timeout passes, whichever comes first. The server caps the timeout at its own limit, which is also the default. It never fails just because the timeout passed: it returns the operation, possibly still running. A server may return early, so clients loop until `done`. The reference server holds a limited number of waits at once, in all and per caller (by default half and a quarter of its connection limit); past either, a wait returns the operation at once. A wait whose client closes its connection is let go at once.  The window can be given as the `timeout` query parameter (the binding of Vertex AI and Google's Operations mixins: `POST /v1/{name}:wait` with no body) or as `timeout` in the body (a `body: \"*\"` binding). When both are given, the query parameter is used. Clients send it in both places, so either binding honours it. 
 
         :param name: The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, a character that reorders or hides text (a bidi control U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C; a zero-width U+200B-U+200D, U+2060; a BOM U+FEFF), or over 1024 bytes is `INVALID_ARGUMENT`.  (required)
         :type name: str
+        :param timeout: The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
+        :type timeout: str
         :param wait_operation_request:
         :type wait_operation_request: WaitOperationRequest
         :param _request_timeout: timeout setting for this request. If one
@@ -1631,6 +1638,7 @@ class OperationsApi:
 
         _param = self._wait_operation_serialize(
             name=name,
+            timeout=timeout,
             wait_operation_request=wait_operation_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -1657,6 +1665,7 @@ class OperationsApi:
     def wait_operation_without_preload_content(
         self,
         name: Annotated[StrictStr, Field(description="The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, a character that reorders or hides text (a bidi control U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C; a zero-width U+200B-U+200D, U+2060; a BOM U+FEFF), or over 1024 bytes is `INVALID_ARGUMENT`. ")],
+        timeout: Annotated[Optional[StrictStr], Field(description="The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. ")] = None,
         wait_operation_request: Optional[WaitOperationRequest] = None,
         _request_timeout: Union[
             None,
@@ -1673,10 +1682,12 @@ class OperationsApi:
     ) -> RESTResponseType:
         """Waits until the operation is done or the timeout passes.
 
-        Returns the latest state when the operation finishes or the timeout passes, whichever comes first. The server caps the timeout at its own limit, which is also the default. It never fails just because the timeout passed: it returns the operation, possibly still running. A server may return early, so clients loop until `done`. The reference server holds a limited number of waits at once, in all and per caller (by default half and a quarter of its connection limit); past either, a wait returns the operation at once. A wait whose client closes its connection is let go at once. 
+        Returns the latest state when the operation finishes or the timeout passes, whichever comes first. The server caps the timeout at its own limit, which is also the default. It never fails just because the timeout passed: it returns the operation, possibly still running. A server may return early, so clients loop until `done`. The reference server holds a limited number of waits at once, in all and per caller (by default half and a quarter of its connection limit); past either, a wait returns the operation at once. A wait whose client closes its connection is let go at once.  The window can be given as the `timeout` query parameter (the binding of Vertex AI and Google's Operations mixins: `POST /v1/{name}:wait` with no body) or as `timeout` in the body (a `body: \"*\"` binding). When both are given, the query parameter is used. Clients send it in both places, so either binding honours it. 
 
         :param name: The name of the operation resource, e.g. `operations/123` or `projects/p/locations/l/operations/123`. Sent with its slashes as slashes; every other reserved character percent-encoded. A name with an empty, `.` or `..` segment, a control character, a character that reorders or hides text (a bidi control U+202A-U+202E, U+2066-U+2069, U+200E, U+200F, U+061C; a zero-width U+200B-U+200D, U+2060; a BOM U+FEFF), or over 1024 bytes is `INVALID_ARGUMENT`.  (required)
         :type name: str
+        :param timeout: The wait window as a proto Duration (`30s`, `2.5s`), as in the body's `timeout`; used instead of the body's when both are given. A negative duration is `INVALID_ARGUMENT`. 
+        :type timeout: str
         :param wait_operation_request:
         :type wait_operation_request: WaitOperationRequest
         :param _request_timeout: timeout setting for this request. If one
@@ -1703,6 +1714,7 @@ class OperationsApi:
 
         _param = self._wait_operation_serialize(
             name=name,
+            timeout=timeout,
             wait_operation_request=wait_operation_request,
             _request_auth=_request_auth,
             _content_type=_content_type,
@@ -1724,6 +1736,7 @@ class OperationsApi:
     def _wait_operation_serialize(
         self,
         name,
+        timeout,
         wait_operation_request,
         _request_auth,
         _content_type,
@@ -1749,6 +1762,10 @@ class OperationsApi:
         if name is not None:
             _path_params['name'] = name
         # process the query parameters
+        if timeout is not None:
+            
+            _query_params.append(('timeout', timeout))
+            
         # process the header parameters
         # process the form parameters
         # process the body parameter

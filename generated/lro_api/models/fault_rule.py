@@ -35,7 +35,7 @@ class FaultRule(BaseModel):
     status: Optional[StrictInt] = Field(default=None, description="The HTTP status for `error` and `retry_info`.")
     code: Optional[StrictInt] = Field(default=None, description="The google.rpc.Code for `error` and `retry_info`.")
     retry_after_seconds: Optional[Union[StrictFloat, StrictInt]] = Field(default=None, description="The `Retry-After` value for `rate_limit`.", alias="retryAfterSeconds")
-    retry_delay: Optional[StrictStr] = Field(default=None, description="The RetryInfo delay for `retry_info`, a Duration like `\"1.5s\"`.", alias="retryDelay")
+    retry_delay: Optional[StrictStr] = Field(default=None, description="The RetryInfo delay for `retry_info`, a Duration like `1.5s` (a JSON string).", alias="retryDelay")
     delay_seconds: Optional[Union[StrictFloat, StrictInt]] = Field(default=None, description="How long `delay` sleeps.", alias="delaySeconds")
     error_form: Optional[StrictInt] = Field(default=None, description="The error body form for `error` (1 Google REST, 2 bare Status, 3 grpc-gateway v1).", alias="errorForm")
     size_bytes: Optional[StrictInt] = Field(default=None, description="The body size for `oversized`.", alias="sizeBytes")

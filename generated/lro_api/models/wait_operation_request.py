@@ -27,7 +27,7 @@ class WaitOperationRequest(BaseModel):
     """
     The request message for WaitOperation.
     """ # noqa: E501
-    timeout: Optional[StrictStr] = Field(default=None, description="The maximum duration to wait before timing out, a proto Duration such as `\"30s\"` or `\"2.5s\"`. If left blank, the wait is at most the server's limit, which also caps larger values. A negative duration is `INVALID_ARGUMENT`. ")
+    timeout: Optional[StrictStr] = Field(default=None, description="The maximum duration to wait before timing out, a proto Duration such as `30s` or `2.5s` (a JSON string). If left blank, the wait is at most the server's limit, which also caps larger values. A negative duration is `INVALID_ARGUMENT`. ")
     __properties: ClassVar[List[str]] = ["timeout"]
 
     model_config = ConfigDict(

@@ -115,7 +115,7 @@ class AsyncOperation(Operation):
         on_done: OnDone | None = ...,
         stop: AsyncStopEvent | None = ...,
         cancel_on_timeout: bool = ...,
-    ) -> dict[str, Any]: ...
+    ) -> Any: ...  # a dict, or an instance of the type registered for the response's @type
 
     async def result(
         self,

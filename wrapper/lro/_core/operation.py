@@ -390,7 +390,7 @@ class Operation(BoundCalls):
         on_done: OnDone | None = ...,
         stop: StopEvent | None = ...,
         cancel_on_timeout: bool = ...,
-    ) -> dict[str, Any]: ...
+    ) -> Any: ...  # a dict, or an instance of the type registered for the response's @type
 
     def result(
         self,
@@ -405,8 +405,9 @@ class Operation(BoundCalls):
     ) -> Any:
         """The response of a done operation, or raise its error.
 
-        A done operation returns a copy of its ``response`` dict (or, with ``as_type``,
-        the response unpacked into that type). A failed one raises its typed error
+        A done operation returns its response: unpacked into ``as_type`` when given, else
+        into the type registered for its ``@type`` (:func:`lro.register_type`) when there
+        is one, else a copy of the ``response`` dict. A failed one raises its typed error
         (:class:`~lro.errors.Cancelled`, ...); one done with neither raises
         :class:`~lro.errors.UnexpectedState`.
 
@@ -461,6 +462,8 @@ class Operation(BoundCalls):
                 f"operation {self.name or '(unnamed)'} is done but has neither error nor response",
                 operation_name=self._safe_name(),
             )
+        if as_type is None:
+            as_type = anys.registered_type(self.response_type or "")
         return self.response if as_type is None else self.response_as(as_type)
 
     # -- output -------------------------------------------------------------------------
