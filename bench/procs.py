@@ -114,9 +114,12 @@ class _Child:
 class ServerProcess(_Child):
     """The reference server (CLI) in a child process, plus admin helpers."""
 
-    def __init__(self, *, max_wait: float = 30.0, db: str = ":memory:") -> None:
+    def __init__(
+        self, *, max_wait: float = 30.0, db: str = ":memory:", options: Sequence[str] = ()
+    ) -> None:
+        """``options``: more command-line flags of the server (its limits)."""
         argv = [PYTHON, "-m", "lro_server", "--port", "0", "--db", db]
-        argv += ["--max-wait", f"{max_wait:g}", "--log-level", "WARNING"]
+        argv += ["--max-wait", f"{max_wait:g}", "--log-level", "WARNING", *options]
         super().__init__(argv, "the reference server")
         self.max_wait = max_wait
         self.http = JsonHttp("")

@@ -279,7 +279,9 @@ class Router:
 
     async def wait(self, call: Call) -> JsonObject:
         timeout_ns = read_field(call.body(), "timeout", parse_duration, None)
-        return await self._ops.wait(call.name, timeout_ns)
+        return await self._ops.wait(
+            call.name, timeout_ns, principal=call.principal, gone=call.request.gone
+        )
 
     # --- audited view ---------------------------------------------------------------------
 

@@ -20,7 +20,7 @@ import binascii
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from .errors import AnyTypeError
 from .jsonvalues import copy_json as _json_copy
@@ -28,6 +28,7 @@ from .jsonvalues import integer
 from .timestamps import Duration, DurationError, Timestamp, TimestampError
 
 __all__ = [
+    "MAX_ANY_DEPTH",
     "TYPE_URL_PREFIX",
     "WELL_KNOWN_TYPES",
     "declared_type_name",
@@ -45,6 +46,11 @@ _TypeT = TypeVar("_TypeT", bound=type)
 
 #: The prefix protobuf uses for type URLs.
 TYPE_URL_PREFIX = "type.googleapis.com/"
+
+#: How many ``google.protobuf.Any`` wrappers one Any may nest (an Any whose value is an
+#: Any, ...), as protobuf's own parsers limit nesting to 100: deeper is an AnyTypeError,
+#: never a RecursionError.
+MAX_ANY_DEPTH = 100
 
 _REGISTRY: dict[str, type] = {}
 
@@ -300,7 +306,8 @@ def unpack_well_known(value: Mapping[str, Any]) -> Any:
     BytesValue                    ``bytes`` (from base64)
     Empty                         ``None``
     FieldMask                     ``list[str]`` of snake_case paths
-    Any                           the inner Any, unpacked by :func:`unpack`
+    Any                           the inner Any, unpacked by :func:`unpack` (at
+                                  most :data:`MAX_ANY_DEPTH` Anys deep)
     ============================  ============================================
 
     Raises:
@@ -315,12 +322,27 @@ def unpack_well_known(value: Mapping[str, Any]) -> Any:
 
 def _well_known(name: str, value: Mapping[str, Any]) -> Any:
     short = name[len(_PROTOBUF) :]
-    inner = value.get("value", _DEFAULTS.get(short))
     if short == "Any":
-        return unpack(inner)
+        return unpack(_unwrapped(value))
+    inner = value.get("value", _DEFAULTS.get(short))
     if inner is None and short not in ("Value", "Empty"):
         raise _bad(name, "no value")
     return _UNPACKERS[short](inner)
+
+
+def _unwrapped(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The innermost Any of a ``google.protobuf.Any`` wrapping Anys, peeled in a loop.
+
+    Raises:
+        AnyTypeError: a value that is not an Any, or more than :data:`MAX_ANY_DEPTH`
+            wrappers.
+    """
+    for _ in range(MAX_ANY_DEPTH):
+        inner = cast("Mapping[str, Any]", value.get("value"))  # _type_of checks it is one
+        if _type_of(inner) != _PROTOBUF + "Any":
+            return inner
+        value = inner
+    raise AnyTypeError(f"an Any nests google.protobuf.Any more than {MAX_ANY_DEPTH} deep")
 
 
 def unpack(value: Mapping[str, Any], model: Any = None) -> Any:
@@ -336,8 +358,9 @@ def unpack(value: Mapping[str, Any], model: Any = None) -> Any:
     well-known type's value) are validated into the model.
 
     Raises:
-        AnyTypeError: on a type mismatch, a malformed Any, or data that fails validation
-            (the message names the model and the first problems).
+        AnyTypeError: on a type mismatch, a malformed Any, Anys nested more than
+            :data:`MAX_ANY_DEPTH` deep, or data that fails validation (the message names
+            the model and the first problems).
     """
     name = _type_of(value)
     if model is None:

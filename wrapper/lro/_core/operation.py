@@ -30,7 +30,7 @@ from .errors import (
     UnexpectedState,
     error_from_status,
 )
-from .jsonvalues import copy_json
+from .jsonvalues import copy_json, dumps, loads
 from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
@@ -123,7 +123,7 @@ class Operation(BoundCalls):
             InvalidResponse: if the text is not JSON or not a JSON object.
         """
         try:
-            data = json.loads(text)
+            data = loads(text)
         except (ValueError, TypeError, RecursionError) as exc:
             raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
             raise InvalidResponse(f"operation is not valid JSON: {exc}", raw=raw[:1000]) from exc
@@ -471,14 +471,18 @@ class Operation(BoundCalls):
         return copied
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The raw JSON as text (compact unless ``indent``; non-ASCII kept as is).
+        """The raw JSON as strict RFC 8259 text (compact unless ``indent``; non-ASCII kept
+        as is). A number a float cannot hold (``1e400``, ``0.1000000000000000000001``) is
+        written as the literal the server sent, never ``Infinity`` or ``NaN``.
 
         Compact input whose keys and numbers are canonical (e.g. the server's own output)
         round-trips byte for byte.
+
+        Raises:
+            InvalidResponse: the raw data is not JSON (e.g. a NaN put in with from_dict).
         """
-        separators = (",", ":") if indent is None else None
         try:
-            return json.dumps(self._raw, separators=separators, indent=indent, ensure_ascii=False)
+            return dumps(self._raw, indent=indent)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidResponse(
                 f"operation is not JSON-serialisable: {exc}", operation_name=self._safe_name()

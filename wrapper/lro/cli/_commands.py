@@ -69,17 +69,19 @@ def show_pages(pager: Pager[Operation], *, every: bool, audited: bool, as_json: 
         )
         return
     if unreachable:
-        shown = ", ".join(unreachable[:10]) + (" ..." if len(unreachable) > 10 else "")
-        click.echo(
-            f"lro: warning: the results are partial: {len(unreachable)} unreachable: {shown}",
+        from ._escape import shown
+
+        where = ", ".join(map(shown, unreachable[:10])) + (" ..." if len(unreachable) > 10 else "")
+        echo(
+            f"lro: warning: the results are partial: {len(unreachable)} unreachable: {where}",
             err=True,
         )
     if ops:
         echo("\n".join(table_lines(ops, audited=audited)))
     else:
-        click.echo("no operations", err=True)
+        echo("no operations", err=True)
     if next_token:
-        click.echo("more operations: add --all to list every page", err=True)
+        echo("more operations: add --all to list every page", err=True)
 
 
 @click.command(
@@ -354,11 +356,12 @@ def _report_failed(op: Operation, *, as_json: bool) -> None:
     error = op.error
     assert error is not None
     if as_json:
-        click.echo(error_json(error, ExitCode.OPERATION_FAILED), err=True)
+        echo(error_json(error, ExitCode.OPERATION_FAILED), err=True)
     else:
+        from ._escape import shown
         from ._render import error_text
 
-        click.echo(f"lro: operation {op.name} failed: {error_text(error)}", err=True)
+        echo(f"lro: operation {shown(op.name)} failed: {error_text(error)}", err=True)
 
 
 @click.command(
@@ -398,6 +401,7 @@ def delete(ctx: click.Context, /, names: tuple[str, ...], **_: Any) -> None:
 
 def _done(name: str, key: str, text: str, *, as_json: bool) -> None:
     """Report one finished action: ``{"name": ..., key: true}`` or ``NAME: text``."""
+    from ._escape import shown
     from ._render import compact_json
 
-    echo(compact_json({"name": name, key: True}) if as_json else f"{name}: {text}")
+    echo(compact_json({"name": name, key: True}) if as_json else f"{shown(name)}: {text}")

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
+from ._escape import shown
 from ._render import percent, state, summary_line
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ class BarDisplay(Display):
         self._tasks: dict[str, Any] = {}
         for name in names:
             if name not in self._tasks:
-                self._tasks[name] = self._progress.add_task(f"{name} RUNNING", total=None)
+                self._tasks[name] = self._progress.add_task(f"{shown(name)} RUNNING", total=None)
 
     def __enter__(self) -> BarDisplay:
         """Start the live display."""
@@ -126,12 +127,12 @@ class BarDisplay(Display):
 
     def _task(self, op: Operation) -> Any:
         if op.name not in self._tasks:  # a name the server spells differently
-            self._tasks[op.name] = self._progress.add_task(op.name, total=None)
+            self._tasks[op.name] = self._progress.add_task(shown(op.name), total=None)
         return self._tasks[op.name]
 
     def update(self, op: Operation) -> None:
         """Move the operation's bar to its progress (if it reports one)."""
-        fields: dict[str, Any] = {"description": f"{op.name} {state(op)}"}
+        fields: dict[str, Any] = {"description": f"{shown(op.name)} {state(op)}"}
         if op.progress is not None:
             fields.update(total=100, completed=round(op.progress * 100, 1))
         self._progress.update(self._task(op), **fields)

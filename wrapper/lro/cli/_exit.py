@@ -7,9 +7,10 @@ cheap to import: the SDK's error classes are imported only once an error has hap
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+from ._escape import json_shown, shown
 
 if TYPE_CHECKING:
     from lro.errors import Error
@@ -101,7 +102,7 @@ def error_line(error: Error, *, base_url: str | None = None) -> str:
     detail = _detail(error)
     if detail:
         line += f" ({detail})"
-    return " ".join(line.split())
+    return shown(" ".join(line.split()))
 
 
 def error_json(error: Error, exit_code: int) -> str:
@@ -111,4 +112,6 @@ def error_json(error: Error, exit_code: int) -> str:
     payload: dict[str, Any] = {"error": status, "exitCode": exit_code}
     if error.operation_name:
         payload["name"] = error.operation_name
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    from lro._core.jsonvalues import dumps
+
+    return json_shown(dumps(payload))

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
+
+from lro._core.jsonvalues import dumps
+
+from ._escape import json_shown, shown
 
 if TYPE_CHECKING:
     from lro import Operation
@@ -24,13 +27,14 @@ __all__ = [
 
 
 def dump_json(value: Any) -> str:
-    """Indented JSON text (non-ASCII kept) for ``--json`` output."""
-    return json.dumps(value, indent=2, ensure_ascii=False)
+    """Indented JSON text (non-ASCII kept, control characters escaped) for ``--json``."""
+    return json_shown(dumps(value, indent=2))
 
 
 def compact_json(value: Any) -> str:
-    """One-line JSON text, for values shown inside human output."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    """One-line JSON text (control characters escaped): JSON Lines, and values shown
+    inside human output."""
+    return json_shown(dumps(value))
 
 
 def state(op: Operation) -> str:
@@ -45,8 +49,8 @@ def state(op: Operation) -> str:
 
 def error_text(error: Error) -> str:
     """``CODE: message [reason=...]`` (the operation's name left out: it is shown already)."""
-    text = f"{error.code.name}: {error.message}" if error.message else error.code.name
-    return f"{text} [reason={error.reason}]" if error.reason else text
+    text = f"{error.code.name}: {shown(error.message)}" if error.message else error.code.name
+    return f"{text} [reason={shown(error.reason)}]" if error.reason else text
 
 
 def percent(op: Operation) -> str:
@@ -65,7 +69,7 @@ def _audit_lines(op: Operation) -> list[tuple[str, str]]:
         ("seen", op.seen_by_creator_time, None),
     ):
         if time is not None:
-            rows.append((label, f"{time} by {who}" if who else str(time)))
+            rows.append((label, f"{time} by {shown(who)}" if who else str(time)))
     return rows
 
 
@@ -76,7 +80,7 @@ def operation_lines(op: Operation, *, pretty: bool = False) -> list[str]:
     aligned under the value column; otherwise each on one line (for grep and logs).
     """
     as_json = dump_json if pretty else compact_json
-    rows: list[tuple[str, str]] = [("name", op.name), ("state", state(op))]
+    rows: list[tuple[str, str]] = [("name", shown(op.name)), ("state", state(op))]
     if op.progress is not None:
         rows.append(("progress", percent(op)))
     if op.metadata is not None:
@@ -93,7 +97,7 @@ def operation_lines(op: Operation, *, pretty: bool = False) -> list[str]:
 
 def summary_line(op: Operation, elapsed: float) -> str:
     """``<elapsed>s <name> <STATE> <percent>``: one operation on one line."""
-    return f"{elapsed:.1f}s {op.name} {state(op)} {percent(op)}"
+    return f"{elapsed:.1f}s {shown(op.name)} {state(op)} {percent(op)}"
 
 
 def table_lines(ops: Sequence[Operation], *, audited: bool) -> list[str]:
@@ -101,10 +105,10 @@ def table_lines(ops: Sequence[Operation], *, audited: bool) -> list[str]:
     header = ["NAME", "STATE", "PROGRESS"] + (["CREATOR", "CREATED"] if audited else [])
     rows = [header]
     for op in ops:
-        row = [op.name, state(op), percent(op)]
+        row = [shown(op.name), state(op), percent(op)]
         if audited:
             created = op.create_time
-            row += [op.creator or "-", "-" if created is None else str(created)]
+            row += [shown(op.creator or "-"), "-" if created is None else str(created)]
         rows.append(row)
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return [
