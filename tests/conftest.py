@@ -34,7 +34,7 @@ def _processes_belong_to_the_slow_tier(
 ) -> None:
     if request.node.get_closest_marker("slow") is not None:
         return
-    monkeypatch.setattr(subprocess.Popen, "__init__", _refuse("subprocess"))
+    monkeypatch.setattr(subprocess.Popen, "_execute_child", _refuse("subprocess"))
     for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp"):
         if hasattr(os, name):
             monkeypatch.setattr(os, name, _refuse(f"os.{name}"))
