@@ -10,7 +10,7 @@ LOCK   := requirements/dev.lock
 DEMO_VENV   ?= .venv-demo
 DEMO_EXTRAS := server cli
 
-.PHONY: install generate check-generated test lint typecheck docs demo bench bench-quick build release lock mutation clean
+.PHONY: install generate check-generated check test lint typecheck docs demo bench bench-quick build release lock mutation clean
 
 install: $(VENV)/.installed
 
@@ -43,13 +43,21 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## the whole suite: drift check, lint, types, tests with branch coverage of wrapper/ (this
-## is what .ci/run calls). It fails below [tool.coverage.report] fail_under overall, or
-## below CLIENT_COVERAGE for the client (lro without its CLI and demo); docs/testing.md.
+## the fast tier, after each edit (under a minute once the venv exists): lint, types and
+## every test that starts no process (not marked slow), on every core, without coverage
+WORKERS ?= auto
+check: lint
+	$(BIN)/pytest -q -n $(WORKERS) -m "not slow"
+
+## the whole suite: drift check, lint, types, both tiers with branch coverage of wrapper/,
+## on every core (this is what .ci/run calls). It fails below [tool.coverage.report]
+## fail_under overall, or below CLIENT_COVERAGE for the client (lro without its CLI and
+## demo); docs/testing.md.
 CLIENT_COVERAGE ?= 95
 test: check-generated lint
 	rm -f .coverage .coverage.*
-	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest -q --cov --cov-report=term-missing:skip-covered
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest -q -n $(WORKERS) --dist worksteal \
+		--cov --cov-report=term-missing:skip-covered
 	@echo "client branch coverage (lro without cli/ and demo.py), at least $(CLIENT_COVERAGE)%:"
 	@$(BIN)/coverage report --data-file=.coverage --format=total --precision=1 \
 		--include='wrapper/lro/*' --omit='wrapper/lro/cli/*,wrapper/lro/demo.py' \

@@ -6,6 +6,11 @@ import re
 import subprocess
 import sys
 
+import pytest
+
+# Slow tier: runs the docs' examples, the demo or the site build as processes (and a browser).
+pytestmark = pytest.mark.slow
+
 
 def test_demo_tour_runs_to_the_end() -> None:
     result = subprocess.run(

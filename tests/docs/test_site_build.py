@@ -11,6 +11,9 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
+# Slow tier: runs the docs' examples, the demo or the site build as processes (and a browser).
+pytestmark = pytest.mark.slow
+
 
 def test_docs_site_builds_in_strict_mode(site: Path) -> None:
     for page in ("index.html", "docs/guide.html", "docs/reference.html", "generated/index.html"):

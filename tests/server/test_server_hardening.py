@@ -356,6 +356,7 @@ def run_server_command(*args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
+@pytest.mark.slow  # the lro-server command line, as a process
 def test_open_mode_on_a_non_loopback_host_warns_at_start_up() -> None:
     done = run_server_command("--host", "192.0.2.1")
     assert "WARNING: open mode (no --token) on 192.0.2.1" in done.stderr, done.stderr
@@ -365,6 +366,7 @@ def test_open_mode_on_a_non_loopback_host_warns_at_start_up() -> None:
     assert with_tokens.returncode == done.returncode == 1  # the address is not ours
 
 
+@pytest.mark.slow  # the lro-server command line, as a process
 def test_open_mode_on_loopback_starts_without_a_warning(tmp_path: Path) -> None:
     with server_process(tmp_path, "--db", ":memory:") as server:
         Latency().get(server.port)

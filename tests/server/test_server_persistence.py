@@ -65,6 +65,7 @@ def processes(tmp_path: Path) -> Iterator[list[ServerProcess]]:
             process.proc.wait(10)
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_acknowledged_writes_survive_sigkill(
     tmp_path: Path, processes: list[ServerProcess]
 ) -> None:
@@ -166,6 +167,7 @@ def test_acknowledged_writes_survive_sigkill(
         assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_cli_flags(tmp_path: Path, processes: list[ServerProcess]) -> None:
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"file-token": "carol"}))
@@ -193,6 +195,7 @@ def test_cli_flags(tmp_path: Path, processes: list[ServerProcess]) -> None:
     assert not (tmp_path / "lro-operations.sqlite3").exists()  # :memory: wrote no file
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_default_db_file_in_cwd(tmp_path: Path, processes: list[ServerProcess]) -> None:
     server = ServerProcess(tmp_path)
     processes.append(server)
@@ -201,6 +204,7 @@ def test_default_db_file_in_cwd(tmp_path: Path, processes: list[ServerProcess]) 
     assert (tmp_path / "lro-operations.sqlite3").exists()
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_bad_cli_arguments_exit_with_usage(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
     for args in (["--token", "no-principal"], ["--tokens-file", str(tmp_path / "missing.json")]):

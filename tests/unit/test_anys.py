@@ -178,6 +178,7 @@ def test_malformed_any(value: Any) -> None:
         unpack(value)
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_pydantic_is_not_imported_by_lro_anys() -> None:
     code = "import sys, lro._core.anys, lro._core.operation; print('pydantic' in sys.modules)"
     out = subprocess.run(
