@@ -11,7 +11,11 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
+import pytest
 from release_support import ROOT
+
+# Slow tier: builds a runtime venv with make and runs the tour (processes).
+pytestmark = pytest.mark.slow
 
 DEV_ONLY = {"pytest", "mypy", "ruff", "mkdocs", "schemathesis", "hypothesis", "coverage"}
 

@@ -214,6 +214,7 @@ def test_bad_cli_arguments_exit_with_usage(tmp_path: Path) -> None:
         assert done.returncode == 2 and b"usage: lro-server" in done.stderr
 
 
+@pytest.mark.slow  # the lro-server command line, as a process
 def test_start_up_says_where_the_store_is(processes: list[ServerProcess], tmp_path: Path) -> None:
     on_disk = ServerProcess(tmp_path, "--db", "ops.sqlite3", "--log-level", "ERROR")
     in_memory = ServerProcess(tmp_path, "--db", ":memory:", "--log-level", "ERROR")
@@ -225,6 +226,7 @@ def test_start_up_says_where_the_store_is(processes: list[ServerProcess], tmp_pa
     assert memory.startswith("lro-server store: in memory (nothing is kept"), memory
 
 
+@pytest.mark.slow  # the lro-server command line, as a process
 def test_help_shows_the_in_memory_store() -> None:
     shown = subprocess.run(
         [sys.executable, "-m", "lro_server", "--help"],
