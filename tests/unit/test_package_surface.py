@@ -9,6 +9,8 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 import lro
 import lro.aio
 
@@ -20,6 +22,7 @@ def _python(code: str) -> str:
     return done.stdout.strip()
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_lro_errors_is_there_after_import_lro() -> None:
     out = _python(
         "import lro; e = lro.errors.error_from_status({'code': 5, 'message': 'gone'}); "
@@ -28,6 +31,7 @@ def test_lro_errors_is_there_after_import_lro() -> None:
     assert out == "NotFound gone"
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_dir_lists_every_public_name_without_loading_the_lazy_ones() -> None:
     out = _python(
         "import sys, lro; names = dir(lro); "
@@ -39,6 +43,7 @@ def test_dir_lists_every_public_name_without_loading_the_lazy_ones() -> None:
         assert name in dir(lro)
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_lro_aio_is_reachable_as_an_attribute() -> None:
     assert _python("import lro; print(lro.aio.AsyncClient.__name__)") == "AsyncClient"
 
