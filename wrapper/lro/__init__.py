@@ -43,6 +43,7 @@ from lro._core.errors import (
     WaitAllTimeout,
     WaitTimeout,
 )
+from lro._core.eta import Eta
 from lro._core.http import Headers, Request, Response, SyncTransport
 from lro._core.operation import Operation, ResultCase
 from lro._core.paging import Page
@@ -131,6 +132,7 @@ __all__ = [
     "DeadlineExceeded",
     "Duration",
     "Error",
+    "Eta",
     "FailedPrecondition",
     "GoogleAuth",
     "Handle",

@@ -34,6 +34,7 @@ from .jsonvalues import copy_json
 from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
+    from .eta import Eta
     from .plan import WaitPolicy
     from .waits import OnDone, OnProgress, StopEvent
 
@@ -135,6 +136,13 @@ class Operation(BoundCalls):
         bound.__dict__.update(self.__dict__)
         bound.__dict__["_client"] = client
         return bound
+
+    def _with_eta(self, eta: Eta | None) -> Operation:
+        """A copy carrying ``eta`` (what the wait that fetched it estimated)."""
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__)
+        copy.__dict__["_eta"] = eta
+        return copy
 
     @property
     def client(self) -> Any:
@@ -262,6 +270,18 @@ class Operation(BoundCalls):
         Never raises, even when the metadata is malformed.
         """
         return progress.fraction(self._raw.get("metadata"))
+
+    @property
+    def eta(self) -> Eta | None:
+        """The estimated time left (:class:`lro.Eta`: ``seconds``, ``finish``), or None.
+
+        Made by the wait, watch or handle that fetched this snapshot, from the progress
+        of the snapshots it saw (see the guide's "Time left"); None when unknown (a
+        snapshot from ``get``, fewer than two snapshots, progress that has not moved,
+        went backwards or is not a number in ``[0, 1]``) and once done.
+        """
+        found: Eta | None = self.__dict__.get("_eta")
+        return found
 
     # -- audited view (V1Operation) fields ------------------------------------------------
 
