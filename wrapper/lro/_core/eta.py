@@ -178,6 +178,25 @@ def to_eta(fit: Fit | None) -> Eta | None:
     return Eta(fit.seconds, finish, fit.rate, fit.samples)
 
 
+class Estimates:
+    """The estimate of one watched operation on ``clock``: :meth:`see` each snapshot as it
+    arrives; it comes back carrying its :class:`Eta`."""
+
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._estimator = Estimator()
+        self.fit: Fit | None = None
+
+    def see(self, snapshot: Operation) -> Operation:
+        """Record a snapshot that just arrived; returns it carrying the estimate."""
+        if snapshot.done:
+            self.fit = None
+            return snapshot
+        self._estimator.add(self._clock(), reading(snapshot.to_dict().get("metadata")))
+        self.fit = self._estimator.fit()
+        return snapshot._with_eta(to_eta(self.fit))
+
+
 class Pace:
     """The estimate of one wait, and when it moves the next GET poll.
 
@@ -188,8 +207,7 @@ class Pace:
     def __init__(self, policy: WaitPolicy, clock: Callable[[], float]) -> None:
         self._policy = policy
         self._clock = clock
-        self._estimator = Estimator()
-        self._fit: Fit | None = None
+        self._estimates = Estimates(clock)
         self._aimed = False
         self.misses = 0
 
@@ -204,16 +222,11 @@ class Pace:
         if self._aimed and not snapshot.done:
             self.misses += 1  # polled at the expected finish and it was not done
         self._aimed = False
-        if snapshot.done:
-            self._fit = None
-            return snapshot
-        self._estimator.add(self._clock(), reading(snapshot.to_dict().get("metadata")))
-        self._fit = self._estimator.fit()
-        return snapshot._with_eta(to_eta(self._fit))
+        return self._estimates.see(snapshot)
 
     def sleep(self, planned: float) -> float:
         """The sleep before the next GET poll, given the one the policy ``planned``."""
-        fit = self._fit
+        fit = self._estimates.fit
         if fit is None:
             return planned
         widen = 2.0**self.misses
