@@ -43,6 +43,7 @@ def test_worker_flow_create_update_finish(lro: Runner) -> None:
     assert f"name:     {name}" in shown
     assert "state:    RUNNING" in shown
     assert "progress: 40%" in shown
+    assert "eta:      time left unknown (from one snapshot)" in shown  # a rate needs two
     finished = as_json(
         lro("finish", name, "--response", json.dumps({"@type": JOB, "rows": 42}), "--json")
     )
