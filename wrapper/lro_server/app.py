@@ -216,6 +216,7 @@ class RunningServer:
         steps: int = 10,
         *,
         creator: str = ANONYMOUS,
+        progress: str = "linear",
     ) -> list[JsonObject]:
         """Start simulated operations (see POST /admin/v1/simulations); returns them as created."""
         simulator = self._require().simulator
@@ -227,6 +228,7 @@ class RunningServer:
                 outcome=outcome,
                 parent=parent or "",
                 steps=steps,
+                pattern=progress,
             )
         )
 
