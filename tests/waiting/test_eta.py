@@ -319,3 +319,45 @@ def test_wait_all_polling_uses_the_estimate(asynchronous: bool) -> None:
         (final,) = wait_all([NAME], client=SyncBackend(server), sleep=clock.sleep, **kw)
     assert final.done
     assert 0 <= server.requests[-1].at - 10.0 < 0.5  # the poll that saw it done
+
+
+def test_batch_rounds_carry_estimates() -> None:
+    clock = FakeClock()
+    server = FakeServer(clock)
+    server.add(NAME, 10.0, progress=percent_of(10.0))
+    seen: list[Operation] = []
+    (final,) = wait_all(
+        [NAME],
+        client=SyncBackend(server, view="audited"),
+        via="batch",
+        timeout=60,
+        on_progress=seen.append,
+        clock=clock,
+        sleep=clock.sleep,
+        rng=random.Random(1),
+    )
+    assert final.done and final.eta is None
+    assert seen[0].eta is None  # the first round: one sample
+    estimates = [op.eta for op in seen[1:-1]]
+    assert estimates and all(eta is not None for eta in estimates)
+    first = estimates[0]
+    assert first is not None and first.seconds == pytest.approx(10.0 - clock.sleeps[0], abs=0.05)
+
+
+def test_eta_is_an_immutable_value() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    import lro
+
+    finish = datetime(2030, 1, 1, tzinfo=timezone.utc)
+    eta = lro.Eta(5.0, finish, 0.1, 3)
+    assert eta == lro.Eta(5.0, finish, 0.1, 3) and hash(eta) == hash(lro.Eta(5.0, finish, 0.1, 3))
+    assert eta != lro.Eta(6.0, finish, 0.1, 3) and eta != "5 s"
+    assert repr(eta) == "Eta(seconds=5.000, finish=2030-01-01T00:00:00+00:00, rate=0.1, samples=3)"
+    assert eta.remaining(finish - timedelta(seconds=2)) == 2.0
+    assert eta.remaining(finish + timedelta(seconds=2)) == 0.0  # passed: nothing left
+    with pytest.raises(AttributeError, match="immutable"):
+        eta.seconds = 1.0  # type: ignore[misc]
+    running = Operation.from_dict({"name": NAME, "metadata": {"progress": 0.5}})
+    assert running._with_eta(eta).eta is eta and running.eta is None  # a copy carries it
+    assert running._with_eta(eta) == running  # equality is the server's JSON's
