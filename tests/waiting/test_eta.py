@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import math
+import queue
 import random
+import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
@@ -22,8 +25,10 @@ from lro._async.waiting import async_wait
 from lro._core.eta import Estimator, Pace, theil_sen
 from lro._core.operation import Operation
 from lro._core.plan import WaitPolicy
+from lro._sync.client import Client
 from lro._sync.many import wait_all
 from lro._sync.waiting import wait, watch
+from lro_server import RunningServer
 
 NAME = "operations/a"
 POLL = WaitPolicy(long_poll=False)
@@ -361,3 +366,37 @@ def test_eta_is_an_immutable_value() -> None:
     running = Operation.from_dict({"name": NAME, "metadata": {"progress": 0.5}})
     assert running._with_eta(eta).eta is eta and running.eta is None  # a copy carries it
     assert running._with_eta(eta) == running  # equality is the server's JSON's
+
+
+def test_bad_progress_from_the_reference_server_gives_no_estimate_and_no_spin(
+    srv: RunningServer, client: Client
+) -> None:
+    job = "type.googleapis.com/test.Job"
+    op = client.create({"@type": job, "progressPercent": 150})
+    policy = WaitPolicy(long_poll=False, initial_delay=0.05, max_delay=0.05, jitter=0)
+    seen: queue.SimpleQueue[Operation] = queue.SimpleQueue()
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["final"] = client.wait(op.name, timeout=30, policy=policy, on_progress=seen.put)
+        except BaseException as error:  # asserted below
+            outcome["error"] = error
+
+    waiter = threading.Thread(target=run)
+    started, before = time.monotonic(), srv.requests
+    waiter.start()
+    got = [seen.get(timeout=10)]
+    # Above 100 %, negative, not a number, missing, then 40 % and 20 % (backwards):
+    for value in (-5, "forty", None, 40, 20):
+        client.update(
+            op.name, {"@type": job} | ({} if value is None else {"progressPercent": value})
+        )
+        got.append(seen.get(timeout=10))  # the waiter saw it (each one is a change)
+    client.finalize(op.name, response={"@type": job})
+    waiter.join(10)
+    elapsed, requests = time.monotonic() - started, srv.requests - before
+    assert "error" not in outcome and outcome["final"].done
+    assert [snapshot.eta for snapshot in got] == [None] * 6
+    # 6 calls are the test's own (updates, finalize); the waiter polls every 0.05 s at most.
+    assert requests - 6 <= elapsed / 0.05 + 2
