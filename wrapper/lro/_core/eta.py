@@ -39,10 +39,11 @@ notice completion at once).
 from __future__ import annotations
 
 import math
+import time
 from collections import deque
-from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING, NamedTuple
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
 
 from .progress import reading
 
@@ -56,10 +57,13 @@ __all__ = [
     "MIN_TOTAL",
     "SHARE",
     "WINDOW",
+    "Estimates",
     "Estimator",
     "Eta",
     "Fit",
     "Pace",
+    "Pending",
+    "fit_of",
     "theil_sen",
     "to_eta",
 ]
@@ -86,7 +90,6 @@ class Eta:
         samples: how many snapshots the estimate is made from (>= 2).
     """
 
-    # (a plain class, not a dataclass: making one costs ~1 ms at `import lro`)
     __slots__ = ("finish", "rate", "samples", "seconds")
 
     seconds: float
@@ -130,13 +133,15 @@ class Eta:
         return max(0.0, (self.finish - now).total_seconds())
 
 
-class Fit(NamedTuple):
-    """The estimate on the waiter's clock: ``finish_at`` is a clock reading."""
+class Fit:
+    """The estimate on the waiter's clock: ``finish_at`` and ``last_at`` (the last
+    sample's time) are clock readings."""
 
-    finish_at: float
-    rate: float
-    samples: int
-    last_at: float
+    # (plain classes here: a NamedTuple or dataclass costs milliseconds at `import lro`)
+    __slots__ = ("finish_at", "last_at", "rate", "samples")
+
+    def __init__(self, finish_at: float, rate: float, samples: int, last_at: float) -> None:
+        self.finish_at, self.rate, self.samples, self.last_at = finish_at, rate, samples, last_at
 
     @property
     def seconds(self) -> float:
@@ -188,50 +193,79 @@ class Estimator:
                 self._samples.clear()  # backwards: a new phase, start again from here
         self._samples.append((at, value))
 
+    @property
+    def samples(self) -> tuple[tuple[float, float], ...]:
+        """The samples kept, oldest first."""
+        return tuple(self._samples)
+
     def fit(self) -> Fit | None:
         """The estimate, or None (see the module docs for when)."""
-        samples = list(self._samples)
-        if len(samples) < 2 or samples[-1][1] >= 1.0:
-            return None
-        slope, intercept = theil_sen(samples)
-        if not slope > 0 or slope > 1 / MIN_TOTAL:
-            return None
-        last_at, last = samples[-1]
-        # Where the fitted line is now; the last reading itself if the fit is past 100 %.
-        level = intercept + slope * last_at
-        if not 0.0 <= level < 1.0:
-            level = last
-        seconds = (1.0 - level) / slope
-        if not 0.0 <= seconds <= MAX_SECONDS:
-            return None
-        return Fit(last_at + seconds, slope, len(samples), last_at)
+        return fit_of(self._samples)
 
 
-def to_eta(fit: Fit | None) -> Eta | None:
-    """The public :class:`Eta` of a fit (its finish on this machine's wall clock)."""
+def fit_of(samples: Sequence[tuple[float, float]]) -> Fit | None:
+    """The estimate ``samples`` give (as kept by :class:`Estimator`), or None."""
+    if len(samples) < 2 or samples[-1][1] >= 1.0:
+        return None
+    slope, intercept = theil_sen(list(samples))
+    if not slope > 0 or slope > 1 / MIN_TOTAL:
+        return None
+    last_at, last = samples[-1]
+    # Where the fitted line is now; the last reading itself if the fit is past 100 %.
+    level = intercept + slope * last_at
+    if not 0.0 <= level < 1.0:
+        level = last
+    seconds = (1.0 - level) / slope
+    if not 0.0 <= seconds <= MAX_SECONDS:
+        return None
+    return Fit(last_at + seconds, slope, len(samples), last_at)
+
+
+def to_eta(fit: Fit | None, wall: float | None = None) -> Eta | None:
+    """The public :class:`Eta` of a fit; its finish on this machine's wall clock, counted
+    from ``wall`` (``time.time()`` when the last sample arrived; default: now)."""
     if fit is None:
         return None
-    finish = datetime.now(timezone.utc) + timedelta(seconds=fit.seconds)
+    since = time.time() if wall is None else wall
+    finish = datetime.fromtimestamp(since + fit.seconds, timezone.utc)
     return Eta(fit.seconds, finish, fit.rate, fit.samples)
 
 
+class Pending:
+    """An estimate not made yet: the samples it is made from, fitted when first read
+    (``Operation.eta``), so that batch rounds over thousands of operations pay for the
+    estimates someone looks at only."""
+
+    __slots__ = ("samples", "wall")
+
+    def __init__(self, samples: tuple[tuple[float, float], ...], wall: float) -> None:
+        self.samples, self.wall = samples, wall
+
+    def resolve(self) -> Eta | None:
+        """The estimate."""
+        return to_eta(fit_of(self.samples), self.wall)
+
+
+def _metadata(snapshot: Operation) -> Any:
+    # The raw JSON, read only: to_dict() would deep-copy it for every sample.
+    return snapshot._raw.get("metadata")
+
+
 class Estimates:
-    """The estimate of one watched operation on ``clock``: :meth:`see` each snapshot as it
-    arrives; it comes back carrying its :class:`Eta`."""
+    """The estimate of one watched operation on ``clock`` (a batch round's): :meth:`see`
+    each snapshot as it arrives; it comes back carrying its estimate (made when read)."""
 
     def __init__(self, clock: Callable[[], float]) -> None:
         self._clock = clock
         self._estimator = Estimator()
-        self.fit: Fit | None = None
 
     def see(self, snapshot: Operation) -> Operation:
         """Record a snapshot that just arrived; returns it carrying the estimate."""
         if snapshot.done:
-            self.fit = None
             return snapshot
-        self._estimator.add(self._clock(), reading(snapshot.to_dict().get("metadata")))
-        self.fit = self._estimator.fit()
-        return snapshot._with_eta(to_eta(self.fit))
+        self._estimator.add(self._clock(), reading(_metadata(snapshot)))
+        samples = self._estimator.samples
+        return snapshot._with_eta(Pending(samples, time.time()) if len(samples) > 1 else None)
 
 
 class Pace:
@@ -244,7 +278,8 @@ class Pace:
     def __init__(self, policy: WaitPolicy, clock: Callable[[], float]) -> None:
         self._policy = policy
         self._clock = clock
-        self._estimates = Estimates(clock)
+        self._estimator = Estimator()
+        self._fit: Fit | None = None
         self._aimed = False
         self.misses = 0
 
@@ -259,11 +294,16 @@ class Pace:
         if self._aimed and not snapshot.done:
             self.misses += 1  # polled at the expected finish and it was not done
         self._aimed = False
-        return self._estimates.see(snapshot)
+        if snapshot.done:
+            self._fit = None
+            return snapshot
+        self._estimator.add(self._clock(), reading(_metadata(snapshot)))
+        self._fit = self._estimator.fit()
+        return snapshot._with_eta(to_eta(self._fit))
 
     def sleep(self, planned: float) -> float:
         """The sleep before the next GET poll, given the one the policy ``planned``."""
-        fit = self._estimates.fit
+        fit = self._fit
         if fit is None:
             return planned
         widen = 2.0**self.misses

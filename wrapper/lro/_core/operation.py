@@ -30,11 +30,12 @@ from .errors import (
     UnexpectedState,
     error_from_status,
 )
+from .eta import Eta
 from .jsonvalues import copy_json
 from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
-    from .eta import Eta
+    from .eta import Pending
     from .plan import WaitPolicy
     from .waits import OnDone, OnProgress, StopEvent
 
@@ -137,7 +138,7 @@ class Operation(BoundCalls):
         bound.__dict__["_client"] = client
         return bound
 
-    def _with_eta(self, eta: Eta | None) -> Operation:
+    def _with_eta(self, eta: Eta | Pending | None) -> Operation:
         """A copy carrying ``eta`` (what the wait that fetched it estimated)."""
         copy = type(self).__new__(type(self))
         copy.__dict__.update(self.__dict__)
@@ -280,8 +281,12 @@ class Operation(BoundCalls):
         snapshot from ``get``, fewer than two snapshots, progress that has not moved,
         went backwards or is not a number in ``[0, 1]``) and once done.
         """
-        found: Eta | None = self.__dict__.get("_eta")
-        return found
+        found: Eta | Pending | None = self.__dict__.get("_eta")
+        if found is None or isinstance(found, Eta):
+            return found
+        made = found.resolve()  # a batch round's: fitted when first read
+        self.__dict__["_eta"] = made
+        return made
 
     # -- audited view (V1Operation) fields ------------------------------------------------
 
