@@ -158,6 +158,28 @@ def test_any_samples_never_raise_and_give_a_sane_estimate(
             assert 0 < fit.rate <= 100
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.tuples(st.floats(min_value=0, max_value=100), values, st.floats(0.01, 100)),
+        min_size=1,
+        max_size=15,
+    )
+)
+def test_pace_never_polls_later_than_the_policy_nor_under_its_floor(
+    steps: list[tuple[float, float | None, float]],
+) -> None:
+    clock = FakeClock()
+    pace = Pace(POLL, clock)
+    for advance, value, planned in steps:
+        clock.now += advance
+        metadata = {} if value is None else {"progress": value}
+        pace.see(Operation.from_dict({"name": NAME, "metadata": metadata}))
+        sleep = pace.sleep(planned)
+        assert sleep <= planned  # never later than the policy
+        assert sleep == planned or sleep >= pace.floor >= FLOOR  # never under its floor
+
+
 junk = st.one_of(
     st.none(),
     st.booleans(),
