@@ -20,6 +20,7 @@ shown to it, and by google-api-core's schedule (:func:`bench.schedules.api_core`
 
 from __future__ import annotations
 
+import importlib
 import random
 import statistics
 import threading
@@ -67,11 +68,13 @@ def lro_polling(seed: int) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
     """``Client.wait`` restricted to GET polling, its jitter drawn from ``random.Random(seed)``:
     repeat i of every lro series draws the same jitter, so they differ only by progress."""
 
-    def waiter(url: str, op: dict[str, Any]) -> dict[str, Any]:
-        from lro._core.plan import WaitPolicy
-        from lro._sync.client import Client
-        from lro._sync.waiting import wait
+    # Imported here, in the thread building the jobs: a hundred waiter threads importing
+    # lro for the first time at once can deadlock on the import locks.
+    from lro._core.plan import WaitPolicy
+    from lro._sync.client import Client
+    from lro._sync.waiting import wait
 
+    def waiter(url: str, op: dict[str, Any]) -> dict[str, Any]:
         with Client(url) as client:
             policy, rng = WaitPolicy(long_poll=False), random.Random(seed)
             final = wait(client, op["name"], TIMEOUT, policy=policy, rng=rng)
@@ -95,6 +98,10 @@ def _plan(ctx: Context, has_api_core: bool) -> list[tuple[str, str, float]]:
 def measure(ctx: Context, repeats: int) -> dict[tuple[str, str, float], list[Outcome]]:
     """Every series ``repeats`` times, all waits at once, each in its own thread."""
     waiters = available()
+    if "api-core" in waiters:  # imported once here, not by many threads at once
+        importlib.import_module("google.api_core.operation")
+        importlib.import_module("google.longrunning.operations_pb2")
+        importlib.import_module("google.protobuf.json_format")
     series = _plan(ctx, "api-core" in waiters)
     rng = random.Random(23)
     abouts = sorted({about for _, _, about in series})
