@@ -78,6 +78,9 @@ MAX_SECONDS = 1e8
 #: share of the time left (the further the finish, the less certain it is).
 MARGIN = 0.1
 SHARE = 0.05
+# Misses widen the margin and the floor exponentially, so a few put every aimed poll past
+# the policy's own; the cap only keeps the arithmetic finite whatever happens.
+_MOST_MISSES = 30
 
 
 class Eta:
@@ -287,7 +290,8 @@ class Pace:
     def floor(self) -> float:
         """The shortest sleep allowed now: the policy's shortest, grown by each miss."""
         policy = self._policy
-        return policy.initial_delay * (1 - policy.jitter) * policy.multiplier**self.misses
+        grown = policy.multiplier ** min(self.misses, _MOST_MISSES)
+        return policy.initial_delay * (1 - policy.jitter) * grown
 
     def see(self, snapshot: Operation) -> Operation:
         """Record a snapshot that just arrived; returns it carrying the estimate."""
@@ -306,7 +310,7 @@ class Pace:
         fit = self._fit
         if fit is None:
             return planned
-        widen = 2.0**self.misses
+        widen = 2.0 ** min(self.misses, _MOST_MISSES)
         left = max(0.0, fit.finish_at - self._clock())
         aimed = max(left + (MARGIN + SHARE * left) * widen, self.floor)
         if aimed >= planned:
