@@ -133,16 +133,15 @@ class Operation(BoundCalls):
 
     def bind(self, client: Any) -> Operation:
         """A copy bound to ``client`` (sharing the raw JSON); ``None`` unbinds."""
-        bound = type(self).__new__(type(self))
-        bound.__dict__.update(self.__dict__)
-        bound.__dict__["_client"] = client
-        return bound
+        return self._copy_with("_client", client)
 
     def _with_eta(self, eta: Eta | Pending | None) -> Operation:
         """A copy carrying ``eta`` (what the wait that fetched it estimated)."""
+        return self._copy_with("_eta", eta)
+
+    def _copy_with(self, key: str, value: Any) -> Operation:
         copy = type(self).__new__(type(self))
-        copy.__dict__.update(self.__dict__)
-        copy.__dict__["_eta"] = eta
+        copy.__dict__.update(self.__dict__, **{key: value})
         return copy
 
     @property
@@ -276,17 +275,14 @@ class Operation(BoundCalls):
     def eta(self) -> Eta | None:
         """The estimated time left (:class:`lro.Eta`: ``seconds``, ``finish``), or None.
 
-        Made by the wait, watch or handle that fetched this snapshot, from the progress
-        of the snapshots it saw (see the guide's "Time left"); None when unknown (a
-        snapshot from ``get``, fewer than two snapshots, progress that has not moved,
-        went backwards or is not a number in ``[0, 1]``) and once done.
+        Made by the wait, watch or handle that fetched this snapshot from the progress
+        it saw (guide: "Time left"); None when unknown (from ``get``, a single sample,
+        progress not moved, backwards or not in ``[0, 1]``) and once done.
         """
         found: Eta | Pending | None = self.__dict__.get("_eta")
-        if found is None or isinstance(found, Eta):
-            return found
-        made = found.resolve()  # a batch round's: fitted when first read
-        self.__dict__["_eta"] = made
-        return made
+        if found is not None and not isinstance(found, Eta):  # a batch round's: made now
+            found = self.__dict__["_eta"] = found.resolve()
+        return found
 
     # -- audited view (V1Operation) fields ------------------------------------------------
 
