@@ -142,15 +142,23 @@ class ServerProcess(_Child):
         return self.stats()["requests"]
 
     def simulate(
-        self, count: int, duration: float, outcome: str = "response", steps: int | None = None
+        self,
+        count: int,
+        duration: float,
+        outcome: str = "response",
+        steps: int | None = None,
+        progress: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Starts ``count`` simulated operations (batches of at most 10,000)."""
+        """Starts ``count`` simulated operations (batches of at most 10,000); ``progress``:
+        the pattern of their progress (``linear``, ``stepwise``, ``irregular``, ``none``)."""
         started: list[dict[str, Any]] = []
         while len(started) < count:
             batch = min(10_000, count - len(started))
             body: dict[str, Any] = {"count": batch, "durationSeconds": duration, "outcome": outcome}
             if steps is not None:
                 body["steps"] = steps
+            if progress is not None:
+                body["progress"] = progress
             started += self.http.post_json("/admin/v1/simulations", body)["operations"]
         return started
 

@@ -19,7 +19,9 @@ from lro._sync.client import Client
 from lro_server import RunningServer
 
 JOB = "type.googleapis.com/test.Job"
-SUMMARY = re.compile(r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)$")
+SUMMARY = re.compile(
+    r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)(?: ~\w+ left)?$"
+)
 
 
 def progress(percent: int) -> dict[str, Any]:

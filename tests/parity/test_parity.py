@@ -211,6 +211,27 @@ def test_adopted_operations_are_bound_whatever_their_form(side: Side) -> None:
         c.adopt({"name": "operations/../x"})
 
 
+@parity("operation.eta", "operation.watch", "audit.track", "handle.eta")
+def test_watching_and_tracking_estimate_the_time_left(side: Side) -> None:
+    c = side.client()
+    # 3 s in 30 steps: each 1 s progress window of the watch sees progress move.
+    (started,) = side.server.simulate(1, 3.0, steps=30, creator="alice")
+    assert c.get(started["name"]).eta is None  # one snapshot: unknown
+    seen: list[Any] = []
+    handle = c.audit.track(started["name"], on_progress=seen.append)
+    snapshots = side.within(
+        BOUND_SECONDS, lambda: list(c.operation(started["name"]).watch(timeout=10)), "watch"
+    )
+    assert snapshots[0].eta is None  # a single sample
+    assert snapshots[-1].done and snapshots[-1].eta is None  # nothing left
+    estimates = [s.eta for s in snapshots[1:-1]]
+    assert estimates and all(eta is not None for eta in estimates)
+    assert all(0 < eta.seconds < 10 and eta.rate > 0 for eta in estimates)
+    side.outcome(handle, BOUND_SECONDS)
+    assert handle.eta is None  # done
+    assert any(unwrap(s).eta is not None for s in seen)  # the batch rounds' estimates
+
+
 @parity("operation.watch")
 def test_watching_a_done_snapshot_makes_no_request(side: Side) -> None:
     c = side.client()

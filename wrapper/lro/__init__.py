@@ -55,6 +55,7 @@ from lro._core.errors import (
     WaitAllTimeout,
     WaitTimeout,
 )
+from lro._core.eta import Eta
 from lro._core.http import Headers, Request, Response, SyncTransport
 from lro._core.operation import Operation, ResultCase
 from lro._core.paging import Page
@@ -152,6 +153,7 @@ __all__ = [
     "DeadlineExceeded",
     "Duration",
     "Error",
+    "Eta",
     "FailedPrecondition",
     "GoogleAuth",
     "Handle",

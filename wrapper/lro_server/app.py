@@ -238,6 +238,7 @@ class RunningServer:
         steps: int = 10,
         *,
         creator: str = ANONYMOUS,
+        progress: str = "linear",
     ) -> list[JsonObject]:
         """Start simulated operations (see POST /admin/v1/simulations); returns them as created."""
         simulator = self._require().simulator
@@ -249,6 +250,7 @@ class RunningServer:
                 outcome=outcome,
                 parent=parent or "",
                 steps=steps,
+                pattern=progress,
             )
         )
 

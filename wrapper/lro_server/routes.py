@@ -371,6 +371,7 @@ class Router:
             outcome=read_field(body, "outcome", as_string, "response"),
             parent=read_field(body, "parent", as_string, ""),
             steps=read_field(body, "steps", as_int32, 10),
+            pattern=read_field(body, "progress", as_string, "linear"),
         )
         return {"operations": ops}
 

@@ -32,7 +32,8 @@ class SimulationRequest(BaseModel):
     outcome: Optional[StrictStr] = Field(default=None, description="How they finish: `response` (the default), `error` (INTERNAL) or `cancelled`. ")
     parent: Optional[StrictStr] = Field(default=None, description="Optional parent resource of the new operations.")
     steps: Optional[StrictInt] = Field(default=None, description="How many progress updates each operation reports (default 10).")
-    __properties: ClassVar[List[str]] = ["count", "durationSeconds", "outcome", "parent", "steps"]
+    progress: Optional[StrictStr] = Field(default=None, description="What the updates report (for testing progress-aware clients), update k of `steps` coming at k/`steps` of the duration: `linear` (the default): progress k/`steps` in `progress` and `progressPercent`, plus `step` and `stepsTotal`; `stepwise`: the same rounded down to a quarter (flat, then jumps of 25 %); `irregular`: an uneven rate (a random rising curve from 0 to 1, the same for an operation on every run); `none`: no progress fields at all. Anything else is INVALID_ARGUMENT. ")
+    __properties: ClassVar[List[str]] = ["count", "durationSeconds", "outcome", "parent", "steps", "progress"]
 
     model_config = ConfigDict(
         validate_by_name=True,
@@ -89,7 +90,8 @@ class SimulationRequest(BaseModel):
             "durationSeconds": obj.get("durationSeconds"),
             "outcome": obj.get("outcome"),
             "parent": obj.get("parent"),
-            "steps": obj.get("steps")
+            "steps": obj.get("steps"),
+            "progress": obj.get("progress")
         })
         return _obj
 

@@ -30,10 +30,12 @@ from .errors import (
     UnexpectedState,
     error_from_status,
 )
+from .eta import Eta
 from .jsonvalues import copy_json, dumps, loads
 from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
+    from .eta import Pending
     from .plan import WaitPolicy
     from .waits import OnDone, OnProgress, StopEvent
 
@@ -131,10 +133,16 @@ class Operation(BoundCalls):
 
     def bind(self, client: Any) -> Operation:
         """A copy bound to ``client`` (sharing the raw JSON); ``None`` unbinds."""
-        bound = type(self).__new__(type(self))
-        bound.__dict__.update(self.__dict__)
-        bound.__dict__["_client"] = client
-        return bound
+        return self._copy_with("_client", client)
+
+    def _with_eta(self, eta: Eta | Pending | None) -> Operation:
+        """A copy carrying ``eta`` (what the wait that fetched it estimated)."""
+        return self._copy_with("_eta", eta)
+
+    def _copy_with(self, key: str, value: Any) -> Operation:
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__, **{key: value})
+        return copy
 
     @property
     def client(self) -> Any:
@@ -262,6 +270,19 @@ class Operation(BoundCalls):
         Never raises, even when the metadata is malformed.
         """
         return progress.fraction(self._raw.get("metadata"))
+
+    @property
+    def eta(self) -> Eta | None:
+        """The estimated time left (:class:`lro.Eta`: ``seconds``, ``finish``), or None.
+
+        Made by the wait, watch or handle that fetched this snapshot from the progress
+        it saw (guide: "Time left"); None when unknown (from ``get``, a single sample,
+        progress not moved, backwards or not in ``[0, 1]``) and once done.
+        """
+        found: Eta | Pending | None = self.__dict__.get("_eta")
+        if found is not None and not isinstance(found, Eta):  # a batch round's: made now
+            found = self.__dict__["_eta"] = found.resolve()
+        return found
 
     # -- audited view (V1Operation) fields ------------------------------------------------
 

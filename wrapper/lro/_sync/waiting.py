@@ -102,6 +102,7 @@ def snapshots(
             finally:
                 remember_long_poll(backend, plan.long_poll)
             continue
+        snapshot = plan.pace.see(snapshot)  # carries the time-left estimate
         plan.on_snapshot(snapshot.done, action, clock() - started)
         remember_long_poll(backend, plan.long_poll)
         last = snapshot

@@ -1,7 +1,8 @@
 """How ``lro wait`` shows the progress of the operations it waits for.
 
 - On a terminal: a live rich progress bar per operation. It shows the percentage when
-  the operation's metadata reports progress, and a pulsing bar with a spinner and the
+  the operation's metadata reports progress (and the estimated time left once there is
+  one: :attr:`lro.Operation.eta`), and a pulsing bar with a spinner and the
   elapsed time when it does not.
 - Otherwise (a pipe, a file, a CI log): for one operation, one plain line per change of
   state or percentage; for several, one summary line each as it finishes
@@ -19,7 +20,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._escape import shown
-from ._render import percent, state, summary_line
+from ._render import percent, state, summary_line, time_left
 
 if TYPE_CHECKING:
     from lro import Operation
@@ -54,7 +55,8 @@ class Display:
 
 
 class LineDisplay(Display):
-    """One plain line per change of an operation: ``<elapsed>s <name> <STATE> <percent>``."""
+    """One plain line per change of an operation: ``<elapsed>s <name> <STATE> <percent>``
+    and, when estimated, `` ~<time> left``."""
 
     def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
         """Write to ``stream``; elapsed time is measured with ``clock``."""
@@ -102,6 +104,7 @@ class BarDisplay(Display):
             TextColumn("{task.description}", markup=False),
             BarColumn(),
             TaskProgressColumn(),
+            TextColumn("{task.fields[left]}", markup=False),  # our estimate, not rich's
             TimeElapsedColumn(),
             console=Console(file=stream, highlight=False),
             refresh_per_second=10,
@@ -109,7 +112,9 @@ class BarDisplay(Display):
         self._tasks: dict[str, Any] = {}
         for name in names:
             if name not in self._tasks:
-                self._tasks[name] = self._progress.add_task(f"{shown(name)} RUNNING", total=None)
+                self._tasks[name] = self._progress.add_task(
+                    f"{shown(name)} RUNNING", total=None, left=""
+                )
 
     def __enter__(self) -> BarDisplay:
         """Start the live display."""
@@ -127,12 +132,15 @@ class BarDisplay(Display):
 
     def _task(self, op: Operation) -> Any:
         if op.name not in self._tasks:  # a name the server spells differently
-            self._tasks[op.name] = self._progress.add_task(shown(op.name), total=None)
+            self._tasks[op.name] = self._progress.add_task(shown(op.name), total=None, left="")
         return self._tasks[op.name]
 
     def update(self, op: Operation) -> None:
         """Move the operation's bar to its progress (if it reports one)."""
-        fields: dict[str, Any] = {"description": f"{shown(op.name)} {state(op)}"}
+        fields: dict[str, Any] = {
+            "description": f"{shown(op.name)} {state(op)}",
+            "left": time_left(op),
+        }
         if op.progress is not None:
             fields.update(total=100, completed=round(op.progress * 100, 1))
         self._progress.update(self._task(op), **fields)

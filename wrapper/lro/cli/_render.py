@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ __all__ = [
     "state",
     "summary_line",
     "table_lines",
+    "time_left",
 ]
 
 
@@ -59,6 +61,22 @@ def percent(op: Operation) -> str:
     return "-" if fraction is None else f"{fraction:.0%}"
 
 
+def _duration(seconds: float) -> str:
+    """``45s``, ``2m05s``, ``3h07m``, ``2d04h``: two units at most, rounded up."""
+    total = max(1, math.ceil(seconds))
+    for size, unit, small, small_unit in ((86400, "d", 3600, "h"), (3600, "h", 60, "m")):
+        if total >= size:
+            return f"{total // size}{unit}{(total % size) // small:02d}{small_unit}"
+    return f"{total // 60}m{total % 60:02d}s" if total >= 60 else f"{total}s"
+
+
+def time_left(op: Operation) -> str:
+    """The estimated time left (:attr:`lro.Operation.eta`) as ``"~2m05s left"``; ``""``
+    when there is none (done, or no estimate yet)."""
+    eta = None if op.done else op.eta
+    return "" if eta is None else f"~{_duration(eta.seconds)} left"
+
+
 def _audit_lines(op: Operation) -> list[tuple[str, str]]:
     """(label, value) pairs for the audited view's fields that are set."""
     rows: list[tuple[str, str]] = []
@@ -83,6 +101,8 @@ def operation_lines(op: Operation, *, pretty: bool = False) -> list[str]:
     rows: list[tuple[str, str]] = [("name", shown(op.name)), ("state", state(op))]
     if op.progress is not None:
         rows.append(("progress", percent(op)))
+    if not op.done:  # one snapshot (lro get) has no rate: lro wait estimates
+        rows.append(("eta", time_left(op) or "time left unknown (from one snapshot)"))
     if op.metadata is not None:
         rows.append(("metadata", as_json(op.metadata)))
     if op.response is not None:
@@ -96,8 +116,10 @@ def operation_lines(op: Operation, *, pretty: bool = False) -> list[str]:
 
 
 def summary_line(op: Operation, elapsed: float) -> str:
-    """``<elapsed>s <name> <STATE> <percent>``: one operation on one line."""
-    return f"{elapsed:.1f}s {shown(op.name)} {state(op)} {percent(op)}"
+    """``<elapsed>s <name> <STATE> <percent>[ ~<time> left]``: one operation on one line."""
+    line = f"{elapsed:.1f}s {shown(op.name)} {state(op)} {percent(op)}"
+    left = time_left(op)
+    return f"{line} {left}" if left else line
 
 
 def table_lines(ops: Sequence[Operation], *, audited: bool) -> list[str]:
