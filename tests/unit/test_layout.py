@@ -73,8 +73,9 @@ def test_every_public_name_resolves() -> None:
     assert missing == []
 
 
-#: "No hand-written module is over ~500 lines": one idea per module, readable in one pass.
-MAX_MODULE_LINES = 550
+#: One idea per module, readable in one pass (docs/architecture.md); 600 lines is the
+#: backstop, not the rule (issue 20 replaced the 550-line cap that drove splits by size).
+MAX_MODULE_LINES = 600
 
 
 def test_no_hand_written_module_is_long() -> None:
