@@ -11,15 +11,18 @@ They are marked ``slow`` and say why in one line.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
+import logging
 import os
 import re
 import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from unittest import mock
 
@@ -48,7 +51,9 @@ def run_lro(
     """``lro ARGS`` run in this process with exactly the environment ``env``.
 
     What a fresh process would start with is reset: the tokens earlier runs' --token-command
-    printed (which every later error line would otherwise redact too).
+    printed (which every later error line would otherwise redact too). What the process
+    would print besides is printed too: it configures no logging, so a warning the SDK logs
+    reaches its stderr through logging's last resort (here pytest's handlers would take it).
     """
     from click.testing import CliRunner
 
@@ -59,6 +64,7 @@ def run_lro(
     with (
         CliRunner().isolation(input=input, env=changes) as (stdout, stderr, _),
         mock.patch.object(_options, "_PRODUCED", []),
+        _last_resort_logging(),
     ):
         try:
             code = run(list(args))
@@ -68,6 +74,24 @@ def run_lro(
         sys.stderr.flush()
         out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
     return subprocess.CompletedProcess(list(args), code, out, err)
+
+
+@contextlib.contextmanager
+def _last_resort_logging() -> Iterator[None]:
+    """Log records of WARNING and above on ``sys.stderr`` as the ``lro`` process shows them
+    (``logging.lastResort``), if they come from the command: from this thread or one it
+    starts, never from a test server already running in this process."""
+    before = {thread.ident for thread in threading.enumerate()} - {threading.get_ident()}
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(lambda record: record.thread not in before)
+    handler.setStream(sys.stderr)  # the runner's stderr, swapped in before this runs
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
 
 
 def make_runner(base_url: str) -> Runner:
