@@ -67,7 +67,7 @@ def run_lro(
         _last_resort_logging(),
     ):
         try:
-            code = run(list(args))
+            code = int(run(list(args)))  # an ExitCode: a process has a plain int
         except SystemExit as exc:  # as the process would exit; nothing in lro.cli does
             code = exc.code if isinstance(exc.code, int) else 1
         sys.stdout.flush()
