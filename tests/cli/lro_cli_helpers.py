@@ -80,11 +80,15 @@ def run_lro(
 def _last_resort_logging() -> Iterator[None]:
     """Log records of WARNING and above on ``sys.stderr`` as the ``lro`` process shows them
     (``logging.lastResort``), if they come from the command: from this thread or one it
-    starts, never from a test server already running in this process."""
+    starts, never from a test server running in this process (in life, another process)."""
     before = {thread.ident for thread in threading.enumerate()} - {threading.get_ident()}
+
+    def from_the_command(record: logging.LogRecord) -> bool:
+        return record.thread not in before and not record.name.startswith("lro_server")
+
     handler = logging.StreamHandler()
     handler.setLevel(logging.WARNING)
-    handler.addFilter(lambda record: record.thread not in before)
+    handler.addFilter(from_the_command)
     handler.setStream(sys.stderr)  # the runner's stderr, swapped in before this runs
     root = logging.getLogger()
     root.addHandler(handler)
