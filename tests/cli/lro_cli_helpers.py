@@ -1,22 +1,28 @@
-"""Helpers of the CLI tests: run the real `lro` process against a live server.
+"""Helpers of the CLI tests: run `lro` against a live server, in this process or as a process.
 
-Every test runs `lro` the way a user does: a separate process (``python -m lro.cli``, the
-same code as the console script), talking HTTP to a reference server started in-process.
+Behaviour is tested in-process (:func:`make_runner`, :func:`run_lro`): click's ``CliRunner``
+gives the command pipes for stdin, stdout and stderr and the environment asked for, and
+``lro.cli.run`` (the console script's own entry point) returns the exit code. A few tests
+need the real process and run ``python -m lro.cli`` (the same code as the console script):
+the console script itself, exit codes of a real process, Ctrl-C, a pseudo-terminal
+(:class:`PtyRun`), a pipe read while the command runs, the core install without click.
+They are marked ``slow`` and say why in one line.
 """
 
 from __future__ import annotations
 
 import contextlib
 import fcntl
-import io
+import logging
 import os
 import re
 import struct
 import subprocess
 import sys
 import termios
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from unittest import mock
 
@@ -39,8 +45,78 @@ def lro_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "lro.cli", *args]
 
 
+def run_lro(
+    args: Sequence[str], env: Mapping[str, str], *, input: str = ""
+) -> subprocess.CompletedProcess[str]:
+    """``lro ARGS`` run in this process with exactly the environment ``env``.
+
+    What a fresh process would start with is reset: the tokens earlier runs' --token-command
+    printed (which every later error line would otherwise redact too). What the process
+    would print besides is printed too: it configures no logging, so a warning the SDK logs
+    reaches its stderr through logging's last resort (here pytest's handlers would take it).
+    """
+    from click.testing import CliRunner
+
+    from lro.cli import _options, run
+
+    changes: dict[str, str | None] = {key: None for key in os.environ if key not in env}
+    changes.update(env)
+    with (
+        CliRunner().isolation(input=input, env=changes) as (stdout, stderr, _),
+        mock.patch.object(_options, "_PRODUCED", []),
+        _last_resort_logging(),
+    ):
+        try:
+            code = int(run(list(args)))  # an ExitCode: a process has a plain int
+        except SystemExit as exc:  # as the process would exit; nothing in lro.cli does
+            code = exc.code if isinstance(exc.code, int) else 1
+        sys.stdout.flush()
+        sys.stderr.flush()
+        out, err = stdout.getvalue().decode(), stderr.getvalue().decode()
+    return subprocess.CompletedProcess(list(args), code, out, err)
+
+
+@contextlib.contextmanager
+def _last_resort_logging() -> Iterator[None]:
+    """Log records of WARNING and above on ``sys.stderr`` as the ``lro`` process shows them
+    (``logging.lastResort``), if they come from the command: from this thread or one it
+    starts, never from a test server running in this process (in life, another process)."""
+    before = {thread.ident for thread in threading.enumerate()} - {threading.get_ident()}
+
+    def from_the_command(record: logging.LogRecord) -> bool:
+        return record.thread not in before and not record.name.startswith("lro_server")
+
+    handler = logging.StreamHandler()
+    handler.setLevel(logging.WARNING)
+    handler.addFilter(from_the_command)
+    handler.setStream(sys.stderr)  # the runner's stderr, swapped in before this runs
+    root = logging.getLogger()
+    root.addHandler(handler)
+    try:
+        yield
+    finally:
+        root.removeHandler(handler)
+
+
 def make_runner(base_url: str) -> Runner:
-    """A function running ``lro`` against ``base_url`` and returning the finished process."""
+    """A function running ``lro`` in-process against ``base_url``; it returns the finished
+    "process" (``returncode``, ``stdout``, ``stderr``). ``timeout`` is accepted for the
+    process runner's sake: here pytest-timeout bounds a run that hangs."""
+
+    def run(*args: str, env: dict[str, str] | None = None, input: str = "", **_: Any) -> Any:
+        return run_lro(args, clean_env(LRO_BASE_URL=base_url, **(env or {})), input=input)
+
+    return run
+
+
+#: The name the in-process runner had when most CLI tests still started a process.
+make_inprocess_runner = make_runner
+
+
+def make_process_runner(base_url: str) -> Runner:
+    """A function running the real ``lro`` process (``python -m lro.cli``) against
+    ``base_url`` and returning the finished process, for the tests where the process is
+    the point."""
 
     def run(*args: str, timeout: float = 30, env: dict[str, str] | None = None, **kw: Any) -> Any:
         return subprocess.run(
@@ -51,27 +127,6 @@ def make_runner(base_url: str) -> Runner:
             timeout=timeout,
             **kw,
         )
-
-    return run
-
-
-def make_inprocess_runner(base_url: str) -> Runner:
-    """Like :func:`make_runner`, but runs the CLI in this process (same argv, environment,
-    streams and exit code; no interpreter start-up), for tests that cover many commands."""
-
-    def run(*args: str, env: dict[str, str] | None = None, input: str = "", **_: Any) -> Any:
-        from lro.cli import run as run_cli
-
-        stdout, stderr = io.StringIO(), io.StringIO()
-        environ = clean_env(LRO_BASE_URL=base_url, **(env or {}))
-        with (
-            mock.patch.dict(os.environ, environ, clear=True),
-            mock.patch.object(sys, "stdin", io.StringIO(input)),
-            contextlib.redirect_stdout(stdout),
-            contextlib.redirect_stderr(stderr),
-        ):
-            code = run_cli(list(args))
-        return subprocess.CompletedProcess(args, code, stdout.getvalue(), stderr.getvalue())
 
     return run
 

@@ -1,9 +1,8 @@
 """get, list, cancel, delete and the worker commands against a live server.
 
 These run the CLI in-process (same argv, environment, streams and exit codes as the
-`lro` process) so that covering every command and option stays fast; the tests in
-test_cli_wait.py, test_cli_exit_codes.py, test_cli_serve.py and test_cli_docs.py run the
-real `lro` process.
+`lro` process) so that covering every command and option stays fast, like every CLI test
+but the few marked ``slow``, where the process itself is the point.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from lro_cli_helpers import Runner, make_inprocess_runner
+from lro_cli_helpers import Runner, make_runner
 
 from lro_server import RunningServer
 
@@ -22,7 +21,7 @@ JOB = "type.googleapis.com/test.Job"
 @pytest.fixture(scope="module")
 def lro(srv: RunningServer) -> Runner:
     """Run the CLI in-process against the module's server."""
-    return make_inprocess_runner(srv.url)
+    return make_runner(srv.url)
 
 
 def ok(result: Any) -> str:

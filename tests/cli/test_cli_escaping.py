@@ -133,7 +133,7 @@ def _no_terminal_control(raw: bytes) -> None:
     assert not hits, f"the terminal received {hits!r}"
 
 
-@pytest.mark.slow  # a real pseudo-terminal: the lro process's bytes as the terminal gets them
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_a_terminal_receives_no_escape_sequence_from_lro_get(hostile: HostileServer) -> None:
     run = PtyRun(hostile.url, "get", "operations/x")
     code, screen = run.close()
@@ -145,7 +145,7 @@ def test_a_terminal_receives_no_escape_sequence_from_lro_get(hostile: HostileSer
     assert f"name:     {SHOWN_NAME}" in screen
 
 
-@pytest.mark.slow  # a real pseudo-terminal: the lro process's bytes as the terminal gets them
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_a_terminal_receives_no_escape_sequence_from_the_wait_bar(
     hostile: HostileServer,
 ) -> None:
@@ -157,7 +157,7 @@ def test_a_terminal_receives_no_escape_sequence_from_the_wait_bar(
     assert f"lro: operation {SHOWN_NAME} failed: FAILED_PRECONDITION: {SHOWN}" in screen
 
 
-@pytest.mark.slow  # a real pseudo-terminal: the lro process's bytes as the terminal gets them
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_rich_markup_in_a_name_is_shown_literally_in_the_bar() -> None:
     server = HostileServer("operations/[bold red]x[/bold red]\x1b[31m")
     try:
@@ -171,7 +171,7 @@ def test_rich_markup_in_a_name_is_shown_literally_in_the_bar() -> None:
     assert b"\x1b[31m" not in run.raw and b"\x1b[1;31m" not in run.raw
 
 
-@pytest.mark.slow  # a real pseudo-terminal: the lro process's bytes as the terminal gets them
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_a_finalized_error_message_from_the_reference_server_is_escaped(
     srv: RunningServer, lro: Runner
 ) -> None:

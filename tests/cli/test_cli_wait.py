@@ -7,6 +7,7 @@ import re
 import subprocess
 import time
 
+import pytest
 from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command
 
 from lro._sync.client import Client
@@ -23,6 +24,7 @@ def progress(percent: int) -> dict[str, object]:
     return {"@type": JOB, "progressPercent": percent}
 
 
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_terminal_shows_a_live_bar_advancing_to_100(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         name = client.create(progress(0)).name
@@ -45,6 +47,7 @@ def test_terminal_shows_a_live_bar_advancing_to_100(srv: RunningServer) -> None:
     assert screen.rstrip().endswith("}")  # then the summary block (its response line)
 
 
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_terminal_without_progress_metadata_shows_spinner_and_elapsed(
     srv: RunningServer,
 ) -> None:
@@ -61,6 +64,7 @@ def test_terminal_without_progress_metadata_shows_spinner_and_elapsed(
     assert f"{name} SUCCEEDED" in screen and "100%" in screen
 
 
+@pytest.mark.slow  # a real pipe read while lro runs: each line must be flushed as it happens
 def test_pipe_gets_one_plain_line_per_change(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         name = client.create(progress(0)).name

@@ -342,7 +342,7 @@ def test_cli_never_prints_the_token(
     server, seen = stub(status)
     try:
         url = authed.url if status == 401 else server.url  # a real 401, a stub's 403
-        args = [sys.executable, "-m", "lro.cli", "get", "operations/x", "--base-url", url]
+        args = ["get", "operations/x", "--base-url", url]
         env = {**os.environ}
         if via == "option":
             args += ["--token", SECRET if status == 403 else WRONG]
@@ -350,7 +350,7 @@ def test_cli_never_prints_the_token(
             env["LRO_TOKEN"] = SECRET if status == 403 else WRONG
         if output == "json":
             args.append("--json")
-        result = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        result = run_lro(args, env)
     finally:
         server.close()
     assert result.returncode != 0
@@ -374,6 +374,18 @@ def assert_no_input(text: str, where: str) -> None:
     for secret in INPUTS:
         assert secret not in text, f"a credential leaked in {where}: ...{text[:300]}..."
     assert_no_secret(text, where)
+
+
+def run_lro(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``lro ARGS`` with exactly ``env``, in-process (the CLI tests' runner: click's runner
+    gives it pipes; lro.cli.run, the console script's entry point, gives the exit code)."""
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "cli"))
+    try:
+        from lro_cli_helpers import run_lro as run
+    finally:
+        sys.path.pop()
+    result: subprocess.CompletedProcess[str] = run(args, env)
+    return result
 
 
 def forward_proxy(credentials: str | None = None) -> Any:
@@ -496,13 +508,13 @@ def test_cli_never_prints_keys_headers_token_commands_or_proxy_credentials(
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LRO_")}
         env["LRO_HEADERS"] = f"x-api-key:{HEADER_SECRET}\nx-goog-user-project:p1"
-        args = [sys.executable, "-m", "lro.cli", "--base-url", server.url, "--api-key", KEY]
+        args = ["--base-url", server.url, "--api-key", KEY]
         args += ["--token-command", f"{sys.executable} {script}", "get", "operations/x"]
         if output == "json":
             args.append("--json")
-        denied = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        denied = run_lro(args, env)
         env["HTTP_PROXY"] = f"http://corp:{PROXY_PASSWORD}@127.0.0.1:{free_port()}"
-        unreachable = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        unreachable = run_lro(args, env)
     finally:
         server.close()
     assert seen and seen[0].get("x-goog-api-key") == KEY  # sent, only never shown
