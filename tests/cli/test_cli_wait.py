@@ -95,6 +95,7 @@ def test_pipe_gets_one_plain_line_per_change(srv: RunningServer) -> None:
     assert "\x1b" not in "".join(lines) + rest  # no terminal control codes in a pipe
 
 
+@pytest.mark.slow  # the bar half needs a real terminal (pty): only a process gets one
 def test_plain_lines_and_bar_show_the_time_left(lro: Runner, srv: RunningServer) -> None:
     # 3 s of steady progress (60 steps): from the second sample on, a rate is known.
     (op,) = srv.simulate(count=1, duration=3.0, steps=60)

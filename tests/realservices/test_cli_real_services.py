@@ -74,6 +74,7 @@ def test_headers_api_key_and_list_warnings(frontend: Callable[..., GoogleFronten
         assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.slow  # --token-command runs its command as a process, by design
 def test_token_command_runs_again_after_a_401(
     frontend: Callable[..., GoogleFrontend], tmp_path: Path
 ) -> None:

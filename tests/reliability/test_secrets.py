@@ -145,6 +145,7 @@ def test_logs_at_debug_never_show_the_token(
         assert_no_secret(repr(record.args), f"log args {record.name}")
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 def test_server_stderr_never_shows_the_token(tmp_path: Path) -> None:
     server = ServerProcess(
         "--port",
@@ -178,6 +179,7 @@ def test_server_stderr_never_shows_the_token(tmp_path: Path) -> None:
     assert_no_secret(stderr, "the server's stderr")
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 def test_server_cli_hides_a_malformed_token_argument(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "lro_server", "--port", "0", "--token", SECRET],  # no =PRINCIPAL
@@ -497,6 +499,7 @@ def test_callable_tokens_keys_headers_and_proxy_credentials_never_show(
         assert_no_input(record.getMessage(), f"log record {record.name}")
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 @pytest.mark.skipif(importlib.util.find_spec("lro.cli") is None, reason="no lro.cli")
 @pytest.mark.parametrize("output", ["text", "json"])
 def test_cli_never_prints_keys_headers_token_commands_or_proxy_credentials(
@@ -697,6 +700,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
 def test_server_binds_loopback_by_default(tmp_path: Path) -> None:
     from lro_server.__main__ import _parser
