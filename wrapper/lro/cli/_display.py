@@ -248,7 +248,7 @@ def _columns(width: int) -> list[Any]:
         MarkColumn(table_column=fixed()),
         NameColumn(),
         TextColumn("{task.fields[state]}", markup=False, table_column=fixed()),
-        StillBarColumn(bar_width=max(10, min(40, width // 4)), table_column=fixed()),
+        StillBarColumn(bar_width=max(10, min(40, width // 5)), table_column=fixed()),
         TaskProgressColumn(table_column=fixed()),
         TimeElapsedColumn(table_column=fixed()),
     ]
