@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import signal
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -205,3 +206,19 @@ def test_summary_lines_say_reconnecting_while_the_server_is_down(
         "reconnected",
         f"{names[1]} SUCCEEDED 7%",
     ]
+
+
+def test_a_server_that_never_answered_is_not_reconnecting() -> None:
+    with socket.socket() as placeholder:  # a port nobody listens on
+        placeholder.bind(("127.0.0.1", 0))
+        port = placeholder.getsockname()[1]
+    result = subprocess.run(
+        lro_command("wait", "operations/1", "operations/2", "--timeout", "2"),
+        env=clean_env(LRO_BASE_URL=f"http://127.0.0.1:{port}"),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode != 0  # which code, and how soon, is the client's matter
+    assert result.stdout == ""  # no line about operations it never saw, nor "reconnecting…"
+    assert "reconnecting" not in result.stderr

@@ -6,7 +6,8 @@ outage. The CLI hands its client a transport that wraps the SDK's own and report
 change between "answering" and "not answering" to a listener (the progress display):
 an exchange that ended without an HTTP response (refused, dropped, timed out:
 :class:`lro.TransportError`) means not answering; any response, an error status
-included, means answering again. The waiting itself is left to the SDK, unchanged.
+included, means answering again. A server that never answered is not "reconnecting":
+nothing is reported before its first answer. The waiting itself is left to the SDK.
 """
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ class WatchedTransport:
         self._inner = inner
         self._lock = threading.Lock()
         self._lost = False
+        self._answered = False  # nothing to reconnect to before the first answer
         #: Called with True when an exchange got no answer, False when answers resume.
         self.listener: Callable[[bool], Any] | None = None
 
@@ -51,7 +53,8 @@ class WatchedTransport:
 
     def _note(self, *, lost: bool) -> None:
         with self._lock:
-            if lost is self._lost:
+            self._answered = self._answered or not lost
+            if lost is self._lost or not self._answered:
                 return
             self._lost = lost
             if self.listener is not None:
