@@ -259,11 +259,13 @@ _GAVE_UP = ("-", "dim")
 
 
 def _mark(op: Operation) -> tuple[str, str]:
-    """The final mark (text, style) of a finished row."""
+    """The final mark (text, style) of a finished row. Bright red, not red: ``ESC[31m``
+    on the terminal then can only have come from a server (which escaping prevents,
+    and tests/cli/test_cli_escaping.py checks)."""
     error = op.error
     if error is None:
         return ("✓", "green")
-    return ("⊘", "yellow") if error.code.name == "CANCELLED" else ("✗", "red")
+    return ("⊘", "yellow") if error.code.name == "CANCELLED" else ("✗", "bright_red")
 
 
 class _Name:
