@@ -135,13 +135,71 @@ def make_process_runner(base_url: str) -> Runner:
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]|\x1b\][^\x07]*\x07|\r")
 
 
-class PtyRun:
-    """``lro ARGS`` with stdin, stdout and stderr on a 120x40 pseudo-terminal."""
+#: What :class:`Terminal` understands: a control sequence (CSI, OSC) or one character.
+_TOKEN = re.compile(r"\x1b\[([0-9;?]*)([A-Za-z])|\x1b\][^\x07]*\x07|.", re.S)
 
-    def __init__(self, base_url: str, *args: str) -> None:
+
+class Terminal:
+    """The screen a terminal ``columns`` wide shows for some output: the few controls rich
+    uses (CR, LF, cursor up and down, erase line; colours ignored) and the terminal's own
+    line wrapping, so a line too long for the width shows as two. Never scrolls away."""
+
+    def __init__(self, columns: int) -> None:
+        self.columns = columns
+        self.rows: list[list[str]] = [[]]
+        self.row = self.col = 0
+
+    def feed(self, text: str) -> None:
+        for match in _TOKEN.finditer(text):
+            params, command = match.group(1), match.group(2)
+            if command is not None:
+                self._control(int(params) if params.isdigit() else 1, params, command)
+            elif match.group() == "\r":
+                self.col = 0
+            elif match.group() == "\n":
+                self._move(self.row + 1)
+            elif not match.group().startswith("\x1b"):
+                self._put(match.group())
+
+    def _control(self, count: int, params: str, command: str) -> None:
+        if command == "A":
+            self.row = max(0, self.row - count)
+        elif command == "B":
+            self._move(self.row + count)
+        elif command == "K" and params == "2":
+            self.rows[self.row] = []
+        elif command == "K":  # to the end of the line
+            del self.rows[self.row][self.col :]
+
+    def _move(self, row: int) -> None:
+        self.row = row
+        while len(self.rows) <= row:
+            self.rows.append([])
+
+    def _put(self, char: str) -> None:
+        if self.col >= self.columns:  # auto-wrap, as a terminal does
+            self._move(self.row + 1)
+            self.col = 0
+        line = self.rows[self.row]
+        line.extend(" " * (self.col - len(line)))
+        line[self.col : self.col + 1] = [char]
+        self.col += 1
+
+    @property
+    def lines(self) -> list[str]:
+        """The screen's lines, trailing spaces dropped."""
+        return ["".join(row).rstrip() for row in self.rows]
+
+
+class PtyRun:
+    """``lro ARGS`` with stdin, stdout and stderr on a pseudo-terminal ``columns`` wide
+    (120 unless told: the window size and COLUMNS) and 40 lines high."""
+
+    def __init__(self, base_url: str, *args: str, columns: int = 120) -> None:
         master, slave = os.openpty()
-        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
-        env = clean_env(LRO_BASE_URL=base_url, TERM="xterm-256color")
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, columns, 0, 0))
+        self.columns = columns
+        env = clean_env(LRO_BASE_URL=base_url, TERM="xterm-256color", COLUMNS=str(columns))
         self.child = subprocess.Popen(
             lro_command(*args), stdin=slave, stdout=slave, stderr=slave, env=env
         )
@@ -153,6 +211,13 @@ class PtyRun:
     def screen(self) -> str:
         """Everything written so far, control sequences replaced by newlines."""
         return ANSI.sub("\n", self.raw.decode("utf-8", "replace"))
+
+    @property
+    def lines(self) -> list[str]:
+        """What the terminal shows now, line by line (see :class:`Terminal`)."""
+        terminal = Terminal(self.columns)
+        terminal.feed(self.raw.decode("utf-8", "replace"))
+        return terminal.lines
 
     def _read(self) -> bool:
         """Read one chunk; False once the child has closed the terminal."""
@@ -167,7 +232,16 @@ class PtyRun:
         """Read until ``pattern`` shows up on the screen."""
         deadline = time.monotonic() + timeout
         while not re.search(pattern, self.screen):
-            assert time.monotonic() < deadline and self._read(), (pattern, self.screen)
+            assert time.monotonic() < deadline and self._read(), (pattern, self.screen[-3000:])
+
+    def expect_line(self, pattern: str, timeout: float = 20) -> str:
+        """Read until a line the terminal shows now matches ``pattern``; that line."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [line for line in self.lines if re.search(pattern, line)]
+            if found:
+                return found[-1]
+            assert time.monotonic() < deadline and self._read(), (pattern, self.lines[-10:])
 
     def close(self) -> tuple[int, str]:
         """Read to the end; the exit code and the whole screen."""

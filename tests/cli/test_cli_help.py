@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
@@ -30,6 +31,20 @@ def test_top_level_help_lists_commands_env_and_exit_codes(lro: Runner) -> None:
         assert f"\n    {row}" in table
     for phrase in ("wait timed out", "NOT_FOUND", "PERMISSION_DENIED", "connection", "Ctrl-C"):
         assert phrase in table
+
+
+def test_top_level_help_fits_80_columns_and_its_examples_are_clean(lro: Runner) -> None:
+    result = lro("--help", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if len(line) > 80] == []  # nothing wraps on a terminal
+    after = lines[lines.index("  Examples:") + 1 :]
+    examples = after[: after.index("")]
+    assert [line for line in examples if re.search(r"\S {2,}", line)] == []  # no stray run
+    vertex = [line for line in examples if "aiplatform" in line]
+    *continued, last = examples[examples.index(vertex[0]) :]
+    assert continued and all(line.endswith(" \\") for line in continued), continued
+    assert last == "        get projects/p/locations/us-central1/operations/1"
 
 
 @pytest.fixture(scope="module")

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 import click
@@ -22,6 +23,9 @@ from ._options import (
 
 if TYPE_CHECKING:
     from lro import Client, Operation, Page, Pager, WaitPolicy
+
+    from ._display import Display
+    from ._outage import WatchedTransport
 
 __all__ = ["cancel", "delete", "get", "list_", "show_pages", "wait", "watch"]
 
@@ -183,14 +187,20 @@ def wait(
     operation, in the order given). One operation is then shown in full; several, one
     line each.
     """
+    from ._outage import WatchedTransport
+
     settings = settings_of(ctx)
     as_json = bool(ctx.params["json"])
     stream = sys.stderr if as_json else sys.stdout
-    with settings.client() as client:
+    # The display learns from the transport when the server stops answering (and again).
+    watched = WatchedTransport(settings.transport())
+    with settings.client(transport=watched) as client:
         if len(names) == 1:
-            ops = [_wait_showing(client, names[0], deadline, mode, interval, stream)]
+            ops = [_wait_showing(client, names[0], deadline, mode, interval, stream, watched)]
         else:
-            ops = _wait_all_showing(client, names, deadline, mode, interval, stream, as_json)
+            ops = _wait_all_showing(
+                client, names, deadline, mode, interval, stream, watched, as_json
+            )
         if settings.audited and len(ops) == 1:
             ops = [client.audit.get(ops[0].name)]
         elif settings.audited:
@@ -218,13 +228,29 @@ def _policy(mode: str, interval: float) -> WaitPolicy | None:
     return WaitPolicy(wait_window=interval, progress_interval=interval)
 
 
+@contextlib.contextmanager
+def _told_of_outages(watched: WatchedTransport, display: Display) -> Iterator[None]:
+    """While ``display`` shows, tell it when the server stops answering and answers again."""
+    watched.listener = display.outage
+    try:
+        yield
+    finally:
+        watched.listener = None
+
+
 def _wait_showing(
-    client: Client, name: str, deadline: float | None, mode: str, interval: float, stream: TextIO
+    client: Client,
+    name: str,
+    deadline: float | None,
+    mode: str,
+    interval: float,
+    stream: TextIO,
+    watched: WatchedTransport,
 ) -> Operation:
     """Wait for one operation with the chosen display."""
     from ._display import make_display
 
-    with make_display(mode, stream, [name]) as display:
+    with make_display(mode, stream, [name]) as display, _told_of_outages(watched, display):
         op = client.wait(
             name, timeout=deadline, policy=_policy(mode, interval), on_progress=display.update
         )
@@ -239,6 +265,7 @@ def _wait_all_showing(
     mode: str,
     interval: float,
     stream: TextIO,
+    watched: WatchedTransport,
     as_json: bool,
 ) -> list[Operation]:
     """Wait for several operations at once (``lro.wait_all``) with the chosen display.
@@ -250,7 +277,7 @@ def _wait_all_showing(
 
     from ._display import make_display
 
-    with make_display(mode, stream, names) as display:
+    with make_display(mode, stream, names) as display, _told_of_outages(watched, display):
         try:
             ops = wait_all(
                 list(names),

@@ -14,8 +14,9 @@ idempotent: an already escaped line passes through unchanged.
 * :func:`json_shown` for JSON text (``--json``, ``watch``): the same characters as
   ``\\uXXXX`` escapes, so the output stays valid JSON with the same value.
 
-rich markup is never interpreted in server text: the progress bars render their
-descriptions with ``markup=False``, and nothing else goes through rich.
+rich markup is never interpreted in server text: the progress bars draw names as plain
+``rich.text.Text`` (escaped first, then cut to fit) and states with ``markup=False``,
+and nothing else goes through rich.
 """
 
 from __future__ import annotations

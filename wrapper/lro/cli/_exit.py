@@ -39,9 +39,9 @@ EXIT_CODE_TABLE = """\
   2    bad usage: unknown option, missing argument, invalid value or name
   3    wait timed out before the operation finished
   4    NOT_FOUND: no such operation (or it was deleted)
-  5    PERMISSION_DENIED or UNAUTHENTICATED: missing, wrong or insufficient token
-  6    any other error from the server (INVALID_ARGUMENT, FAILED_PRECONDITION, ...)
-  7    connection or transport failure: no server, dropped connection, timeout, TLS
+  5    PERMISSION_DENIED/UNAUTHENTICATED: missing, wrong or insufficient token
+  6    any other error from the server (INVALID_ARGUMENT, INTERNAL, ...)
+  7    connection or transport failure: no server, dropped, timeout, TLS
   130  interrupted (Ctrl-C)"""
 
 

@@ -16,7 +16,7 @@ from ._escape import shown
 from ._exit import ExitCode, error_json, error_line, exit_code_for, redact
 
 if TYPE_CHECKING:
-    from lro import Client, Operation
+    from lro import Client, Operation, SyncTransport
     from lro.errors import Error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -140,8 +140,9 @@ class Settings:
                 found += [rest.strip(), *rest.split()[1:2]]
         return found + list(_PRODUCED)
 
-    def client(self) -> Client:
-        """A client for these settings (imports the SDK client on first use).
+    def client(self, *, transport: SyncTransport | None = None) -> Client:
+        """A client for these settings (imports the SDK client on first use); its requests
+        go through ``transport`` when given (see :meth:`transport`).
 
         Raises:
             click.BadParameter: the client rejects the base URL or the token (exit 2).
@@ -160,8 +161,11 @@ class Settings:
                 api_key=self.api_key or None,
                 headers=parse_headers(self.header),
                 timeout=self.timeout,
+                transport=transport,
             )
         except Error as exc:
+            if transport is not None:  # the client never took it over
+                transport.close()
             message = exc.message
             if "header" in message:
                 hint = "--header / LRO_HEADERS"
@@ -172,6 +176,13 @@ class Settings:
             else:
                 hint = "--base-url / LRO_BASE_URL"
             raise click.BadParameter(shown(message), param_hint=hint) from None
+
+    def transport(self) -> SyncTransport:
+        """The transport :meth:`client` would otherwise make (the SDK's default, with these
+        settings' timeout), for a command that wraps it before making its client."""
+        from lro import Transport
+
+        return Transport(timeout=self.timeout)
 
 
 def settings_of(ctx: click.Context) -> Settings:

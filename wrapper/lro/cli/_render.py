@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from lro._core.jsonvalues import dumps
@@ -21,6 +21,7 @@ __all__ = [
     "operation_lines",
     "operations_json",
     "percent",
+    "shortened",
     "state",
     "summary_line",
     "table_lines",
@@ -47,6 +48,34 @@ def state(op: Operation) -> str:
     if error is not None:
         return "CANCELLED" if error.code.name == "CANCELLED" else f"FAILED({error.code.name})"
     return "SUCCEEDED" if op.response is not None else "DONE"
+
+
+def shortened(text: str, width: int) -> str:
+    """``text`` cut in the middle to at most ``width`` terminal cells, ``…`` marking the cut.
+
+    The end of a name (the operation's id) is what tells operations apart, so it keeps
+    the larger half; wide characters (CJK) count two cells, as on a terminal.
+    """
+    from rich.cells import cell_len  # only the live bars shorten: rich is loaded then
+
+    if cell_len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    room = width - 1
+    head = _cut(text, room // 2, cell_len)
+    tail = _cut(text[::-1], room - cell_len(head), cell_len)[::-1]
+    return f"{head}…{tail}"
+
+
+def _cut(text: str, width: int, cell_len: Callable[[str], int]) -> str:
+    """The longest start of ``text`` that fits in ``width`` cells."""
+    used = 0
+    for index, char in enumerate(text):
+        used += cell_len(char)
+        if used > width:
+            return text[:index]
+    return text
 
 
 def error_text(error: Error) -> str:
@@ -115,9 +144,10 @@ def operation_lines(op: Operation, *, pretty: bool = False) -> list[str]:
     return [f"{label + ':':<{width}} {value.replace(chr(10), margin)}" for label, value in rows]
 
 
-def summary_line(op: Operation, elapsed: float) -> str:
-    """``<elapsed>s <name> <STATE> <percent>[ ~<time> left]``: one operation on one line."""
-    line = f"{elapsed:.1f}s {shown(op.name)} {state(op)} {percent(op)}"
+def summary_line(op: Operation, elapsed: float, shown_state: str | None = None) -> str:
+    """``<elapsed>s <name> <STATE> <percent>[ ~<time> left]``: one operation on one line
+    (``shown_state`` in place of its state, e.g. while the server does not answer)."""
+    line = f"{elapsed:.1f}s {shown(op.name)} {shown_state or state(op)} {percent(op)}"
     left = time_left(op)
     return f"{line} {left}" if left else line
 
