@@ -22,6 +22,9 @@ from lro_cli_helpers import PtyRun, clean_env, lro_command
 from lro._sync.client import Client
 from lro_server import RunningServer, serve
 
+# Slow tier: what a real terminal (pty) shows; only a process gets one.
+pytestmark = pytest.mark.slow
+
 PROGRESS = "type.googleapis.com/lro.example.ProgressMetadata"
 GOOGLE_PARENT = "projects/my-project/locations/us-central1"
 SPINNER = re.compile("[\u2800-\u28ff]")  # rich's "dots" spinner frames (braille)
