@@ -243,6 +243,16 @@ def _columns(width: int) -> list[Any]:
                 bar.total, bar.pulse = 100, False
             return bar
 
+    class PercentColumn(TaskProgressColumn):
+        """The percentage, then our time-left estimate when there is one (not rich's)."""
+
+        def render(self, task: Task) -> Any:
+            text = super().render(task)
+            left = task.fields.get("left")
+            if left:
+                text.append(f" {left}")
+            return text
+
     def fixed() -> Column:
         return Column(no_wrap=True)  # never narrowed: only the name is
 
@@ -251,9 +261,7 @@ def _columns(width: int) -> list[Any]:
         NameColumn(),
         TextColumn("{task.fields[state]}", markup=False, table_column=fixed()),
         StillBarColumn(bar_width=max(10, min(40, width // 5)), table_column=fixed()),
-        TaskProgressColumn(table_column=fixed()),
-        # our estimate (lro.Operation.eta), not rich's
-        TextColumn("{task.fields[left]}", markup=False, table_column=fixed()),
+        PercentColumn(table_column=fixed()),
         TimeElapsedColumn(table_column=fixed()),
     ]
 
