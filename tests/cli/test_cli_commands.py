@@ -19,9 +19,9 @@ from lro_server import RunningServer
 JOB = "type.googleapis.com/test.Job"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lro(srv: RunningServer) -> Runner:
-    """Run the CLI in-process against the module's server."""
+    """Run the CLI in-process against the test's server."""
     return make_inprocess_runner(srv.url)
 
 

@@ -32,7 +32,7 @@ def test_top_level_help_lists_commands_env_and_exit_codes(lro: Runner) -> None:
         assert phrase in table
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lro_inproc(srv: RunningServer) -> Runner:
     """The CLI run in-process: for the many quick checks that need no separate process."""
     return make_inprocess_runner(srv.url)
