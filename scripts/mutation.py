@@ -67,6 +67,8 @@ DESELECT = [
 
 #: Support modules and conftests the selected tests import.
 SUPPORT = [
+    "tests/conftest.py",
+    "tests/suite_support.py",
     "tests/client/conftest.py",
     "tests/client/client_support.py",
     "tests/waiting/conftest.py",

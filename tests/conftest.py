@@ -1,20 +1,36 @@
-"""Rules of the whole suite (fixtures shared by several directories live here too).
+"""Rules and fixtures of the whole suite, each defined once (docs/testing.md has the map).
 
 The tiers: ``make check`` runs every test not marked ``slow``, in seconds, after each edit;
 ``make test`` runs them all. A test that starts a process (a CLI process, a build, the
 generator, a browser, another Python) is slow by nature and must say so with
 ``@pytest.mark.slow``: outside that marker, starting one fails the test at once, so the
 fast tier can never quietly grow a subprocess (docs/testing.md).
+
+``srv`` is a fresh in-memory reference server per test (starting one costs about a
+millisecond): tests stay independent of each other and of the order pytest-xdist runs
+them in. A directory that needs other server options does not redefine ``srv``; it
+overrides the plain-data fixture ``server_options`` in its own conftest.py::
+
+    @pytest.fixture
+    def server_options() -> dict[str, Any]:
+        return {"max_wait": 1.0}
+
+``authed`` is the same server with tokens (``authed_tokens``, overridable the same way);
+``make_server(**options)`` starts any other server a test needs and closes it afterwards.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
 
 import pytest
+from suite_support import TOKENS, free_port
+
+from lro_server import RunningServer, serve
 
 
 def _refuse(what: str) -> Callable[..., NoReturn]:
@@ -38,3 +54,50 @@ def _processes_belong_to_the_slow_tier(
     for name in ("fork", "forkpty", "posix_spawn", "posix_spawnp"):
         if hasattr(os, name):
             monkeypatch.setattr(os, name, _refuse(f"os.{name}"))
+
+
+@pytest.fixture
+def server_options() -> dict[str, Any]:
+    """Keyword arguments of ``lro_server.serve`` for ``srv`` and ``authed`` (``tokens``,
+    ``max_wait``, any ``ServerConfig`` field); override it in a directory's conftest.py."""
+    return {}
+
+
+@pytest.fixture
+def authed_tokens() -> dict[str, str]:
+    """The tokens of ``authed`` (token to principal); override it to use others."""
+    return dict(TOKENS)
+
+
+@pytest.fixture
+def make_server() -> Iterator[Callable[..., RunningServer]]:
+    """Start in-memory servers on a free port with the given options; all are closed
+    when the test ends."""
+    with contextlib.ExitStack() as stack:
+
+        def make(**options: Any) -> RunningServer:
+            return stack.enter_context(serve(port=0, db=":memory:", **options))
+
+        yield make
+
+
+@pytest.fixture
+def srv(make_server: Callable[..., RunningServer], server_options: dict[str, Any]) -> RunningServer:
+    """A fresh in-memory reference server for this test, started with ``server_options``."""
+    return make_server(**server_options)
+
+
+@pytest.fixture
+def authed(
+    make_server: Callable[..., RunningServer],
+    server_options: dict[str, Any],
+    authed_tokens: dict[str, str],
+) -> RunningServer:
+    """A fresh server like ``srv`` that requires a token: ``authed_tokens``."""
+    return make_server(**{**server_options, "tokens": authed_tokens})
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nobody listens on."""
+    return free_port()

@@ -18,9 +18,9 @@ from lro_server import RunningServer
 JOB = "type.googleapis.com/test.Job"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lro(srv: RunningServer) -> Runner:
-    """Run the CLI in-process against the module's server."""
+    """Run the CLI in-process against the test's server."""
     return make_runner(srv.url)
 
 
@@ -122,7 +122,8 @@ def test_list_text_is_a_table_with_a_hint_for_more_pages(lro: Runner, srv: Runni
     assert audited[0].split() == ["NAME", "STATE", "PROGRESS", "CREATOR", "CREATED"]
 
 
-def test_list_audited_json_has_total_size(lro: Runner) -> None:
+def test_list_audited_json_has_total_size(lro: Runner, srv: RunningServer) -> None:
+    srv.simulate(count=2, duration=60)  # the test's own: its server starts empty
     listed = as_json(lro("list", "--audited", "--page-size", "1", "--json"))
     assert listed["totalSize"] >= 1 and len(listed["operations"]) == 1
 

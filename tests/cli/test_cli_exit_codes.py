@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import signal
-import socket
 import subprocess
 import time
 
@@ -17,6 +16,7 @@ from lro_cli_helpers import (
     make_process_runner,
     make_runner,
 )
+from suite_support import free_port
 
 from lro._sync.client import Client
 from lro_server import RunningServer
@@ -69,13 +69,6 @@ def test_a_server_answering_garbage_exits_6(lro: Runner, srv: RunningServer) -> 
         srv.faults.clear()
     assert result.returncode == 6
     one_line(result)
-
-
-def free_port() -> int:
-    """A local port with nothing listening on it."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def test_connection_refused_exits_7() -> None:

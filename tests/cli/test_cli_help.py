@@ -47,7 +47,7 @@ def test_top_level_help_fits_80_columns_and_its_examples_are_clean(lro: Runner) 
     assert last == "        get projects/p/locations/us-central1/operations/1"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def lro_inproc(srv: RunningServer) -> Runner:
     """The CLI run in-process: for the many quick checks that need no separate process."""
     return make_runner(srv.url)

@@ -11,7 +11,8 @@ from collections.abc import Awaitable
 from typing import Any, TypeVar
 
 import pytest
-from client_support import FAST_RETRY, TOKEN, job, out
+from client_support import TOKEN, job, out
+from suite_support import FAST_RETRY
 
 from lro._async.transport import AsyncTransport
 from lro._core.operation import Operation
@@ -345,23 +346,23 @@ def test_client_survives_event_loops(srv: Any) -> None:
     run(c.close())
 
 
-def test_token_never_leaks_async(token_server: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_token_never_leaks_async(authed: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
 
     async def main() -> list[str]:
         texts: list[str] = []
-        async with aclient(token_server.url, token=TOKEN) as c:
+        async with aclient(authed.url, token=TOKEN) as c:
             texts += [repr(c), repr(c.audit)]
             op = await c.create(job())
             assert op.creator == "alice"
-            token_server.faults.add(kind="unavailable", count=2)
+            authed.faults.add(kind="unavailable", count=2)
             await c.get(op.name)
-            token_server.faults.add(kind="drop_before", count=9)
+            authed.faults.add(kind="drop_before", count=9)
             with pytest.raises(ConnectionDropped) as dropped:
                 await c.get(op.name)
-            token_server.faults.clear()
+            authed.faults.clear()
             texts += [str(dropped.value), repr(dropped.value)]
-        async with aclient(token_server.url, token="nope") as c:
+        async with aclient(authed.url, token="nope") as c:
             with pytest.raises(Unauthenticated) as denied:
                 await c.get(op.name)
             texts += [str(denied.value), repr(denied.value)]

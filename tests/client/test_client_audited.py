@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, job, out
+from client_support import job, out
+from suite_support import FAST_RETRY
 
 import lro
 import lro._core.calls
@@ -21,7 +21,6 @@ from lro.errors import (
     PermissionDenied,
     error_from_status,
 )
-from lro_server import serve
 
 
 def test_create_update_finalize_response(client: lro.Client) -> None:
@@ -164,17 +163,10 @@ def test_get_many_reorders_and_reports_a_short_answer() -> None:
         lro._core.calls._in_order(names, ops[1:])
 
 
-@pytest.fixture()
-def own_server() -> Iterator[Any]:
-    """A private server, so the unseen list holds only this test's operations."""
-    with serve(port=0, db=":memory:", tokens={"tok-a": "alice", "tok-b": "bob"}) as s:
-        yield s
-
-
-def test_mark_seen_and_unseen(own_server: Any) -> None:
+def test_mark_seen_and_unseen(authed: Any) -> None:
     with (
-        lro.Client(own_server.url, token="tok-a", retry=FAST_RETRY) as alice,
-        lro.Client(own_server.url, token="tok-b", retry=FAST_RETRY) as bob,
+        lro.Client(authed.url, token="tok-a", retry=FAST_RETRY) as alice,
+        lro.Client(authed.url, token="tok-b", retry=FAST_RETRY) as bob,
     ):
         ops = [alice.create(job(i=i)) for i in range(4)]
         running = alice.create(job())

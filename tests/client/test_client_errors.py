@@ -8,7 +8,8 @@ import uuid
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, job, out
+from client_support import job, out
+from suite_support import FAST_RETRY
 
 import lro
 import lro._core.decode

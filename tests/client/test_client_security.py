@@ -8,7 +8,8 @@ import sys
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY, TOKEN, job
+from client_support import TOKEN, job
+from suite_support import FAST_RETRY
 
 import lro
 from lro._core.http import Request, Response
@@ -123,43 +124,43 @@ def test_bad_parent_rejected() -> None:
 # -- tokens -------------------------------------------------------------------------------
 
 
-def test_token_identifies_the_caller(token_server: Any) -> None:
-    with lro.Client(token_server.url, token=TOKEN) as c:
+def test_token_identifies_the_caller(authed: Any) -> None:
+    with lro.Client(authed.url, token=TOKEN) as c:
         op = c.create(job())
         assert op.creator == "alice"
     with (
-        lro.Client(token_server.url, token="wrong", retry=FAST_RETRY) as c,
+        lro.Client(authed.url, token="wrong", retry=FAST_RETRY) as c,
         pytest.raises(Unauthenticated),
     ):
         c.get(op.name)
-    with lro.Client(token_server.url, retry=FAST_RETRY) as c, pytest.raises(Unauthenticated):
+    with lro.Client(authed.url, retry=FAST_RETRY) as c, pytest.raises(Unauthenticated):
         c.get(op.name)
 
 
-def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) -> None:
+def test_token_never_leaks(authed: Any, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG)
     texts: list[str] = []
-    with lro.Client(token_server.url, token=TOKEN, retry=FAST_RETRY) as c:
+    with lro.Client(authed.url, token=TOKEN, retry=FAST_RETRY) as c:
         texts += [repr(c), str(c), repr(c.audit)]
         op = c.create(job())
         texts.append(repr(op))
-        token_server.faults.add(kind="unavailable", count=2)
+        authed.faults.add(kind="unavailable", count=2)
         c.get(op.name)
-        token_server.faults.add(kind="drop_before", count=9)
+        authed.faults.add(kind="drop_before", count=9)
         with pytest.raises(ConnectionDropped) as dropped:
             c.get(op.name)
-        token_server.faults.clear()
-        token_server.faults.add(kind="unavailable", count=9)
+        authed.faults.clear()
+        authed.faults.add(kind="unavailable", count=9)
         with pytest.raises(Unavailable) as unavailable:
             c.get(op.name)
-        token_server.faults.clear()
+        authed.faults.clear()
         request = c._auth.sign(c._calls.get(op.name).build(), c._auth.token())
         assert request.headers["Authorization"] == f"Bearer {TOKEN}"
         texts.append(repr(request))
     for info in (dropped, unavailable):
         texts += [str(info.value), repr(info.value), repr(info.value.__dict__)]
     with (
-        lro.Client(token_server.url, token=TOKEN + "x", retry=FAST_RETRY) as c,
+        lro.Client(authed.url, token=TOKEN + "x", retry=FAST_RETRY) as c,
         pytest.raises(Unauthenticated) as denied,
     ):
         c.get(op.name)

@@ -10,18 +10,17 @@ import asyncio
 import inspect
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from client_support import FAST_RETRY
+from suite_support import FAST_RETRY
 
 import lro
 import lro.aio
 from lro._async import waiting as async_waiting
 from lro._sync import waiting as sync_waiting
-from lro_server import serve
 
 SYNC_CLASSES: list[type[Any]] = [lro.Client, lro.AuditedView, lro.Operation]
 ASYNC_CLASSES: list[type[Any]] = [
@@ -217,13 +216,6 @@ CASES: list[Case] = [
 ]
 
 
-@pytest.fixture(scope="module")
-def quiet_server() -> Iterator[Any]:
-    """A server of this module's own, so no other test's leftover waiter sends to it."""
-    with serve(port=0, db=":memory:", max_wait=1.0) as srv:
-        yield srv
-
-
 def _check(error: lro.Error, argument: str) -> None:
     assert isinstance(error, lro.InvalidArgument)
     assert re.search(rf"\b{argument}\b", error.message), error.message
@@ -267,46 +259,46 @@ async def _async_case(url: str, call: Callable[[Surface], Any]) -> lro.Error:
 
 @pytest.mark.parametrize(("argument", "call"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_wrong_argument_is_refused_before_any_request_sync(
-    quiet_server: Any, argument: str, call: Callable[[Surface], Any]
+    srv: Any, argument: str, call: Callable[[Surface], Any]
 ) -> None:
-    before = quiet_server.requests
-    _check(_sync_case(quiet_server.url, call), argument)
-    assert quiet_server.requests == before
+    before = srv.requests
+    _check(_sync_case(srv.url, call), argument)
+    assert srv.requests == before
 
 
 @pytest.mark.parametrize(("argument", "call"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])
 def test_wrong_argument_is_refused_before_any_request_async(
-    quiet_server: Any, argument: str, call: Callable[[Surface], Any]
+    srv: Any, argument: str, call: Callable[[Surface], Any]
 ) -> None:
-    before = quiet_server.requests
-    _check(asyncio.run(_async_case(quiet_server.url, call)), argument)
-    assert quiet_server.requests == before
+    before = srv.requests
+    _check(asyncio.run(_async_case(srv.url, call)), argument)
+    assert srv.requests == before
 
 
-def test_timeout_message_names_the_value(quiet_server: Any) -> None:
-    with lro.Client(quiet_server.url) as client, pytest.raises(lro.InvalidArgument) as info:
+def test_timeout_message_names_the_value(srv: Any) -> None:
+    with lro.Client(srv.url) as client, pytest.raises(lro.InvalidArgument) as info:
         client.wait(NAME, timeout="5")  # type: ignore[arg-type]
     assert info.value.message == "timeout must be a number of seconds or None, got '5'"
 
 
-def test_right_arguments_do_reach_the_server(quiet_server: Any) -> None:
+def test_right_arguments_do_reach_the_server(srv: Any) -> None:
     """The counter the tests above rely on does count: valid calls are sent."""
-    with lro.Client(quiet_server.url, retry=FAST_RETRY, timeout=10) as client:
-        before = quiet_server.requests
+    with lro.Client(srv.url, retry=FAST_RETRY, timeout=10) as client:
+        before = srv.requests
         op = client.create({"@type": "type.googleapis.com/test.Job"}, request_id=None)
         client.finalize(op.name, response={"@type": "type.googleapis.com/test.Out"})
         stop = threading.Event()
         final = client.wait(op.name, 5, policy=lro.WaitPolicy(), stop=stop, on_done=print)
         assert final.done
         assert list(client.list_operations(page_size=1, filter="done = true"))
-        assert quiet_server.requests > before + 3
+        assert srv.requests > before + 3
 
 
-def test_numbers_of_other_types_are_accepted(quiet_server: Any) -> None:
+def test_numbers_of_other_types_are_accepted(srv: Any) -> None:
     """Any real number of seconds works (an int, a float subclass, a Fraction)."""
     from fractions import Fraction
 
-    with lro.Client(quiet_server.url, retry=FAST_RETRY, timeout=10) as client:
+    with lro.Client(srv.url, retry=FAST_RETRY, timeout=10) as client:
         op = client.create()
         client.finalize(op.name, response={"@type": "type.googleapis.com/test.Out"})
         for timeout in (5, 5.0, Fraction(5, 2), None):

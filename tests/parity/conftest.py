@@ -1,5 +1,6 @@
-"""Fixtures of the parity suite: a fresh reference server per test and the ``side``
-fixture, parametrised over ``"sync"`` and ``"async"`` (see ``parity_support.py``)."""
+"""Fixtures of the parity suite: the options of ``srv`` (tests/conftest.py: a fresh
+reference server per test) and the ``side`` fixture, parametrised over ``"sync"`` and
+``"async"`` (see ``parity_support.py``)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 from parity_support import FLAVOURS, TOKENS, Side
 
-from lro_server import RunningServer, serve
+from lro_server import RunningServer
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -30,15 +31,14 @@ CALL_PASSED = pytest.StashKey[bool]()
 
 
 @pytest.fixture
-def server() -> Iterator[RunningServer]:
-    """A fresh in-memory server per test (lists and counts start from nothing)."""
-    with serve(port=0, db=":memory:", tokens=TOKENS, max_wait=1.0) as running:
-        yield running
+def server_options() -> dict[str, Any]:
+    """The parity tokens and a short wait cap."""
+    return {"tokens": TOKENS, "max_wait": 1.0}
 
 
 @pytest.fixture(params=FLAVOURS)
-def side(request: pytest.FixtureRequest, server: RunningServer) -> Iterator[Side]:
-    made = Side(request.param, server)
+def side(request: pytest.FixtureRequest, srv: RunningServer) -> Iterator[Side]:
+    made = Side(request.param, srv)
     try:
         yield made
     finally:

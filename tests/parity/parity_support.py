@@ -29,14 +29,12 @@ from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
 import pytest
+from suite_support import FAST_RETRY
 
 import lro
 
 TOKEN = "parity-token"
 TOKENS = {TOKEN: "alice", "other-token": "bob"}
-
-#: Small, quick retries: a retry loop that does not stop shows within a second.
-FAST_RETRY = lro.Retry(initial=0.001, maximum=0.01, deadline=5.0, max_attempts=4)
 
 #: How long a call that must return may take before the test says so (well under
 #: pytest-timeout's 120 s, so a loop that never stops fails with a message, not a hang).

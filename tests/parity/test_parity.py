@@ -23,7 +23,8 @@ import uuid
 from typing import Any
 
 import pytest
-from parity_support import BOUND_SECONDS, FAST_RETRY, HandleCancelled, Side, surfaces, unwrap
+from parity_support import BOUND_SECONDS, HandleCancelled, Side, surfaces, unwrap
+from suite_support import FAST_RETRY
 
 import lro
 

@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from loopback import GoogleFrontend
 from realservices_support import Side
+from suite_support import FAST_RETRY
 
 import lro
 from lro_server import serve
 
 PARENT = "projects/p1/locations/us-central1"
 NAME = f"{PARENT}/operations/456"
-FAST = lro.Retry(initial=0.01, maximum=0.05, deadline=10.0)
 POLL = lro.WaitPolicy(long_poll=False, initial_delay=0.05, max_delay=0.1, jitter=0.0)
 AUTO = POLL.replace(long_poll="auto")  # tries :wait first (404 at Google: then GET polls)
 
@@ -53,7 +53,7 @@ def test_every_call_goes_under_the_base_url_s_version(
     server = frontend(version=version)
     server.add_operation(NAME, polls_to_finish=3)
     other = server.add_operation(f"{PARENT}/operations/789")
-    client = side.client(server.url, token=server.issue_token(), retry=FAST)
+    client = side.client(server.url, token=server.issue_token(), retry=FAST_RETRY)
     assert client.get(NAME).name == NAME
     assert {op.name for op in client.list_all(PARENT)} == {NAME, other}
     final = client.wait(NAME, timeout=10, policy=AUTO)  # :wait is 404 here: GET polling
@@ -94,8 +94,8 @@ def test_a_wrong_base_url_reads_as_what_it_is(
 
 def test_the_reference_server_with_and_without_the_version(side: Side) -> None:
     with serve(port=0, db=":memory:") as srv:
-        plain = side.client(srv.url, retry=FAST)
-        versioned = side.client(srv.url + "/v1", retry=FAST)
+        plain = side.client(srv.url, retry=FAST_RETRY)
+        versioned = side.client(srv.url + "/v1", retry=FAST_RETRY)
         op = plain.create({"@type": "type.googleapis.com/lro.example.Job"})
         assert versioned.get(op.name).name == op.name
         assert plain.get(op.name).name == op.name
@@ -115,7 +115,7 @@ def test_a_static_token_dies_with_its_lifetime(
 ) -> None:
     server = frontend(token_lifetime=0.4)
     server.add_operation(NAME)
-    client = side.client(server.url, token=server.issue_token(), retry=FAST)
+    client = side.client(server.url, token=server.issue_token(), retry=FAST_RETRY)
     with pytest.raises(lro.Unauthenticated) as info:
         client.wait(NAME, timeout=10, policy=POLL)
     assert info.value.reason == "ACCESS_TOKEN_EXPIRED"
@@ -128,7 +128,7 @@ def test_a_wait_many_token_lifetimes_long_completes(
     server = frontend(token_lifetime=0.4)
     server.add_operation(NAME, polls_to_finish=25)
     token = CachingToken(server)
-    client = side.client(server.url, token=token, retry=FAST)
+    client = side.client(server.url, token=token, retry=FAST_RETRY)
     started = time.monotonic()
     assert client.wait(NAME, timeout=30, policy=POLL).done
     lifetimes = (time.monotonic() - started) / 0.4
@@ -152,7 +152,7 @@ def test_an_async_callable_token(frontend: Callable[..., GoogleFrontend]) -> Non
         return asked[-1]
 
     async def main() -> Any:
-        async with lro.AsyncClient(server.url, token=token, retry=FAST) as client:
+        async with lro.AsyncClient(server.url, token=token, retry=FAST_RETRY) as client:
             return await client.wait(NAME, timeout=20, policy=POLL)
 
     assert asyncio.run(main()).done
@@ -170,7 +170,7 @@ def test_the_401_is_retried_once_only(side: Side, frontend: Callable[..., Google
         calls.append(1)
         return "not-a-token-of-this-server"
 
-    client = side.client(server.url, token=bad, retry=FAST)
+    client = side.client(server.url, token=bad, retry=FAST_RETRY)
     with pytest.raises(lro.Unauthenticated):
         client.get(NAME)
     assert len(calls) == 2 and len(server.api_requests()) == 2
@@ -184,7 +184,7 @@ def test_a_failing_token_callable_is_unauthenticated(
     def broken() -> str:
         raise RuntimeError("gcloud: not logged in")
 
-    client = side.client(server.url, token=broken, retry=FAST)
+    client = side.client(server.url, token=broken, retry=FAST_RETRY)
     with pytest.raises(lro.Unauthenticated, match="not logged in") as info:
         client.get(NAME)
     assert info.value.__cause__ is None
@@ -196,7 +196,7 @@ def test_api_key_and_the_quota_project_header(
 ) -> None:
     server = frontend(project="p1", api_keys={"AIzaSyLoopbackKey"})
     server.add_operation(NAME)
-    keyed = side.client(server.url, api_key="AIzaSyLoopbackKey", retry=FAST)
+    keyed = side.client(server.url, api_key="AIzaSyLoopbackKey", retry=FAST_RETRY)
     with pytest.raises(lro.PermissionDenied) as denied:
         keyed.get(NAME)
     assert denied.value.reason == "USER_PROJECT_DENIED"
@@ -204,7 +204,7 @@ def test_api_key_and_the_quota_project_header(
         server.url,
         api_key="AIzaSyLoopbackKey",
         headers={"x-goog-user-project": "p1"},
-        retry=FAST,
+        retry=FAST_RETRY,
     )
     assert billed.get(NAME).name == NAME
     last = server.api_requests()[-1]
@@ -254,7 +254,7 @@ def test_google_auth_refreshes_oauth2_credentials_like_google_s_transports(
         quota_project_id="p1",
     )
     auth = lro.GoogleAuth(credentials)
-    client = side.client(server.url, token=auth, retry=FAST)
+    client = side.client(server.url, token=auth, retry=FAST_RETRY)
     assert client.wait(NAME, timeout=20, policy=POLL).done
     token_requests = [s for s in server.seen if s.target == "/token"]
     assert token_requests and token_requests[0].method == "POST"
@@ -284,7 +284,7 @@ def test_google_auth_refreshes_after_a_401_when_expiry_is_unknown(
             self.token = json.loads(answer.data)["access_token"]
             LoopbackCredentials.refreshes += 1
 
-    client = side.client(server.url, token=lro.GoogleAuth(LoopbackCredentials()), retry=FAST)
+    client = side.client(server.url, token=lro.GoogleAuth(LoopbackCredentials()), retry=FAST_RETRY)
     started = time.monotonic()
     assert client.wait(NAME, timeout=20, policy=POLL).done
     assert time.monotonic() - started > 0.8  # outlived at least two tokens

@@ -3,33 +3,26 @@ and a server that sets the pace (429 with Retry-After / RetryInfo), sync and asy
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Callable
 
 import pytest
 from loopback import ForwardProxy, GoogleFrontend
 from realservices_support import Side
+from suite_support import FAST_RETRY, free_port
 
 import lro
 from lro._core.proxies import bypassed, parse_proxy, proxy_for
 
 NAME = "projects/p1/locations/us-central1/operations/1"
-FAST = lro.Retry(initial=0.01, maximum=0.05, deadline=10.0)
 POLL = lro.WaitPolicy(long_poll=False, initial_delay=0.05, max_delay=0.05, jitter=0.0)
 USER, PASSWORD = "corp-user", "pr0xy-P@ss:w0rd"
 PROXY_AUTH = f"{USER}:{PASSWORD}"
 QUOTED = "corp-user:pr0xy-P%40ss%3Aw0rd"  # as it is written in a URL
 
 
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def dead_proxy() -> str:
-    return f"http://127.0.0.1:{closed_port()}"
+    return f"http://127.0.0.1:{free_port()}"
 
 
 # --- the proxy rules ------------------------------------------------------------------
@@ -95,7 +88,7 @@ def test_https_goes_through_connect_verified_end_to_end(
     corp = proxy(credentials=PROXY_AUTH)
     monkeypatch.setenv("HTTPS_PROXY", f"http://{QUOTED}@127.0.0.1:{corp.port}")
     token = server.issue_token()
-    client = side.client(server.url, token=token, ca_certs=str(server.cert), retry=FAST)
+    client = side.client(server.url, token=token, ca_certs=str(server.cert), retry=FAST_RETRY)
     assert client.get(NAME).name == NAME
     assert corp.methods() == ["CONNECT"]
     (tunnel,) = corp.seen
@@ -122,7 +115,7 @@ def test_http_goes_in_absolute_form_and_lower_case_variables_win(
     corp = proxy()
     monkeypatch.setenv("http_proxy", corp.url)
     monkeypatch.setenv("HTTP_PROXY", dead_proxy())
-    client = side.client(server.url, token=server.issue_token(), retry=FAST)
+    client = side.client(server.url, token=server.issue_token(), retry=FAST_RETRY)
     assert client.get(NAME).name == NAME
     assert [s.target for s in corp.seen] == [f"{server.url}/{NAME}"]
 
@@ -166,7 +159,7 @@ def test_wrong_proxy_credentials_fail_once_and_never_show(
         server.add_operation(NAME)
         client = side.client(
             server.url, token=server.issue_token(), proxy=wrong, ca_certs=str(server.cert or "")
-            or None, retry=FAST,
+            or None, retry=FAST_RETRY,
         )  # fmt: skip
         corp.clear()
         with pytest.raises(lro.FailedPrecondition) as info:
@@ -188,7 +181,7 @@ def test_a_server_delay_beyond_the_maximum_is_honoured_when_it_fits(
 ) -> None:
     server = frontend()
     server.add_operation(NAME)
-    client = side.client(server.url, token=server.issue_token(), retry=FAST)  # maximum 0.05 s
+    client = side.client(server.url, token=server.issue_token(), retry=FAST_RETRY)  # maximum 0.02 s
     server.rate_limit(1, **{how: 0.6})
     started = time.monotonic()
     assert client.get(NAME).name == NAME
@@ -201,7 +194,9 @@ def test_a_server_delay_that_does_not_fit_fails_at_once(
 ) -> None:
     server = frontend()
     server.add_operation(NAME)
-    client = side.client(server.url, token=server.issue_token(), retry=FAST.replace(deadline=2))
+    client = side.client(
+        server.url, token=server.issue_token(), retry=FAST_RETRY.replace(deadline=2)
+    )
     server.rate_limit(1, retry_after=20)
     started = time.monotonic()
     with pytest.raises(lro.ResourceExhausted) as info:
@@ -216,7 +211,7 @@ def test_inside_a_wait_the_server_s_pace_wins_while_it_fits_the_wait(
 ) -> None:
     server = frontend()
     server.add_operation(NAME, polls_to_finish=3)
-    for retry in (None, FAST):  # the wait's own plan, then the call's retries inside it
+    for retry in (None, FAST_RETRY):  # the wait's own plan, then the call's retries inside it
         server.state.polls_to_finish[NAME] = 3
         server.state.operations[NAME].pop("done", None)
         client = side.client(server.url, token=server.issue_token(), retry=retry)

@@ -1,5 +1,5 @@
-"""Fixtures of the reliability suite: an in-memory server with a token and fast-retrying
-clients (helpers live in ``reliability_support.py``)."""
+"""Fixtures of the reliability suite: ``srv`` (tests/conftest.py) with a token, and
+fast-retrying clients of it (helpers live in ``reliability_support.py``)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,17 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from reliability_support import FAST_RETRY, TOKEN, TOKENS, Raw
+from reliability_support import TOKEN, TOKENS, Raw
+from suite_support import FAST_RETRY
 
 from lro._sync.client import Client
-from lro_server import RunningServer, serve
+from lro_server import RunningServer
 
 
 @pytest.fixture
-def srv() -> Iterator[RunningServer]:
-    """A fresh in-memory server with one token (principal ``alice``)."""
-    with serve(port=0, db=":memory:", tokens=TOKENS) as running:
-        yield running
+def server_options() -> dict[str, Any]:
+    """One token (principal ``alice``)."""
+    return {"tokens": TOKENS}
 
 
 @pytest.fixture

@@ -1,4 +1,4 @@
-"""Shared pieces of the reliability suite: the token, a fast retry policy, raw HTTP that
+"""Shared pieces of the reliability suite: the token, raw HTTP that
 bypasses the client (so a client bug cannot hide a server bug, and the other way round),
 and a subprocess server for crash tests.
 """
@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -19,16 +18,12 @@ from urllib.parse import parse_qs, urlsplit
 import urllib3
 
 from lro._core.http import Request, Response
-from lro._core.retry import Retry
 from lro._sync.transport import Transport
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "tok-reliability-7f3a9c"
 PRINCIPAL = "alice"
 TOKENS = {TOKEN: PRINCIPAL}
-
-#: Tiny backoff so the fault matrix stays fast; 4 attempts in all.
-FAST_RETRY = Retry(initial=0.01, multiplier=2.0, maximum=0.05, deadline=10.0, max_attempts=4)
 
 META = {"@type": "type.googleapis.com/lro.example.Progress", "step": 1}
 RESPONSE = {"@type": "type.googleapis.com/lro.example.Result", "value": "42"}
@@ -86,13 +81,6 @@ class Raw:
 
     def close(self) -> None:
         self.pool.clear()
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 _LISTENING = re.compile(r"lro-server listening on (http://\S+)")

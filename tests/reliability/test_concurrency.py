@@ -22,7 +22,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from reliability_support import FAST_RETRY, META, RESPONSE, TOKEN
+from reliability_support import META, RESPONSE, TOKEN
+from suite_support import FAST_RETRY
 
 from lro._core.operation import Operation
 from lro._sync.client import Client

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 import yaml
-from reliability_support import FAST_RETRY, META, RESPONSE, ROOT, TOKEN, Raw, Recording
+from reliability_support import META, RESPONSE, ROOT, TOKEN, Raw, Recording
+from suite_support import FAST_RETRY
 
 from lro._sync.client import Client
 from lro.errors import Code, NotFound

@@ -29,7 +29,8 @@ from typing import Any
 
 import pytest
 import urllib3
-from reliability_support import FAST_RETRY, META, RESPONSE, Recording, ServerProcess, free_port
+from reliability_support import META, RESPONSE, Recording, ServerProcess
+from suite_support import FAST_RETRY, free_port
 
 from lro import errors
 from lro._async.transport import AsyncTransport
@@ -52,9 +53,9 @@ def assert_no_secret(text: str, where: str) -> None:
 
 
 @pytest.fixture
-def authed() -> Iterator[RunningServer]:
-    with serve(port=0, db=":memory:", tokens={SECRET: "alice"}) as srv:
-        yield srv
+def authed_tokens() -> dict[str, str]:
+    """``authed`` (tests/conftest.py) knows SECRET only."""
+    return {SECRET: "alice"}
 
 
 # --- repr -----------------------------------------------------------------------------------

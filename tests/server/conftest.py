@@ -1,33 +1,17 @@
-"""Fixtures of the server tests: a fresh in-memory server per test, and raw HTTP to it."""
+"""Fixtures of the server tests: raw HTTP to the fresh in-memory server of each test
+(``srv``, and ``authed`` with alice's and bob's tokens: both from tests/conftest.py)."""
 
 from __future__ import annotations
-
-from collections.abc import Iterator
 
 import pytest
 from server_http import Api
 
-from lro_server import RunningServer, serve
-
-TOKENS = {"token-alice": "alice", "token-bob": "bob"}
-
-
-@pytest.fixture
-def srv() -> Iterator[RunningServer]:
-    with serve(port=0, db=":memory:") as running:
-        yield running
+from lro_server import RunningServer
 
 
 @pytest.fixture
 def api(srv: RunningServer) -> Api:
     return Api(srv.url)
-
-
-@pytest.fixture
-def authed() -> Iterator[RunningServer]:
-    """A server with tokens: alice and bob."""
-    with serve(port=0, db=":memory:", tokens=TOKENS) as running:
-        yield running
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ import re
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -37,9 +37,8 @@ ADMIN_CALLS = [
 
 
 @pytest.fixture
-def roles() -> Iterator[RunningServer]:
-    with serve(port=0, tokens=TOKENS, admins=["root"]) as srv:
-        yield srv
+def roles(make_server: Callable[..., RunningServer]) -> RunningServer:
+    return make_server(tokens=TOKENS, admins=["root"])
 
 
 @pytest.mark.parametrize(("method", "path", "body"), ADMIN_CALLS)

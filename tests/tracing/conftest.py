@@ -3,7 +3,6 @@ tracer provider set once for the process, recording only while a test asks for i
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,8 +20,6 @@ from opentelemetry.sdk.trace.sampling import (  # noqa: E402
     Sampler,
     SamplingResult,
 )
-
-from lro_server import RunningServer, serve  # noqa: E402
 
 
 class Switch(Sampler):
@@ -65,14 +62,6 @@ def spans() -> Iterator[InMemorySpanExporter]:
 
 
 @pytest.fixture
-def srv() -> Iterator[RunningServer]:
-    with serve(port=0, db=":memory:", max_wait=1.0, tokens={"secret-token": "alice"}) as running:
-        yield running
-
-
-@pytest.fixture
-def unused_port() -> int:
-    """A loopback port nobody listens on."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def server_options() -> dict[str, Any]:
+    """``srv`` (tests/conftest.py) with a token and a short wait cap."""
+    return {"max_wait": 1.0, "tokens": {"secret-token": "alice"}}

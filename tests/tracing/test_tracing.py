@@ -17,12 +17,12 @@ from typing import Any
 import pytest
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
+from suite_support import FAST_RETRY
 
 import lro
 from lro_server import RunningServer
 
 TOKEN = "secret-token"
-FAST = lro.Retry(initial=0.001, maximum=0.01, deadline=5.0, max_attempts=4)
 OUT = {"@type": "type.googleapis.com/test.Out", "rows": 1}
 
 
@@ -52,7 +52,7 @@ def no_secrets(exporter: InMemorySpanExporter) -> None:
 
 
 def test_each_request_is_a_client_span(spans: InMemorySpanExporter, srv: RunningServer) -> None:
-    with lro.Client(srv.url, token=TOKEN, retry=FAST) as client:
+    with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
         op = client.create()
         client.get(op.name)
         list(client.list_operations(filter="done = false", page_size=5))
@@ -82,9 +82,9 @@ def test_each_request_is_a_client_span(spans: InMemorySpanExporter, srv: Running
 
 
 def test_retries_count_resends_and_failures_name_their_type(
-    spans: InMemorySpanExporter, srv: RunningServer, unused_port: int
+    spans: InMemorySpanExporter, srv: RunningServer, closed_port: int
 ) -> None:
-    with lro.Client(srv.url, token=TOKEN, retry=FAST) as client:
+    with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
         op = client.create()
         spans.clear()
         srv.faults.add("unavailable", count=2, method="GET")
@@ -99,7 +99,7 @@ def test_retries_count_resends_and_failures_name_their_type(
         200,
     ]
     spans.clear()
-    nowhere = lro.Client(f"http://127.0.0.1:{unused_port}", retry=None)
+    nowhere = lro.Client(f"http://127.0.0.1:{closed_port}", retry=None)
     with pytest.raises(lro.ConnectError):
         nowhere.get("operations/x")
     nowhere.close()
@@ -114,7 +114,7 @@ def test_retries_count_resends_and_failures_name_their_type(
 
 def test_a_wait_parents_its_requests(spans: InMemorySpanExporter, srv: RunningServer) -> None:
     (job,) = srv.simulate(1, 1.5)
-    with lro.Client(srv.url, token=TOKEN, retry=FAST) as client:
+    with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
         client.wait(job["name"], timeout=30)
         (wait,) = named(spans, "lro.wait")
         assert wait.kind is SpanKind.INTERNAL
@@ -159,7 +159,7 @@ def test_wait_all_parents_its_requests_from_every_thread(
     spans: InMemorySpanExporter, srv: RunningServer
 ) -> None:
     names = [op["name"] for op in srv.simulate(4, 0.5)]
-    with lro.Client(srv.url, token=TOKEN, retry=FAST) as client:
+    with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
         lro.wait_all(names, client=client, timeout=30, max_concurrency=2)
         (pooled,) = named(spans, "lro.wait_all")
         requests = children(spans, pooled)
@@ -184,7 +184,7 @@ def test_a_handle_is_a_span_until_it_settles(
     (job,), (other,) = srv.simulate(1, 0.5), srv.simulate(1, 60)
     tracer = pytest.importorskip("opentelemetry.trace").get_tracer("test")
     with lro.Client(
-        srv.url, token=TOKEN, retry=FAST, wait_policy=lro.WaitPolicy(stop_latency=0.5)
+        srv.url, token=TOKEN, retry=FAST_RETRY, wait_policy=lro.WaitPolicy(stop_latency=0.5)
     ) as client:
         with tracer.start_as_current_span("caller") as caller:
             handle = client.track(job["name"])
@@ -208,7 +208,7 @@ def test_async_spans_are_the_same(spans: InMemorySpanExporter, srv: RunningServe
     names = [op["name"] for op in srv.simulate(3, 0.3)]
 
     async def main() -> None:
-        async with lro.AsyncClient(srv.url, token=TOKEN, retry=FAST) as client:
+        async with lro.AsyncClient(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
             await client.wait(job["name"], timeout=30)
             await lro.async_wait_all(names, client=client, timeout=30)
             with pytest.raises(lro.Internal, match="simulated failure"):

@@ -1,21 +1,22 @@
-"""Fixtures of the waiting tests: a reference server on 127.0.0.1 with a short wait cap
-(so the window logic is exercised) and clients of it."""
+"""Fixtures of the waiting tests: ``srv`` (tests/conftest.py) with a short wait cap (so
+the window logic is exercised) and clients of it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-from waiting_support import FAST_RETRY, MAX_WAIT
+from suite_support import FAST_RETRY
+from waiting_support import MAX_WAIT
 
 from lro._sync.client import Client
-from lro_server import RunningServer, serve
+from lro_server import RunningServer
 
 
 @pytest.fixture
-def srv() -> Iterator[RunningServer]:
-    with serve(port=0, db=":memory:", max_wait=MAX_WAIT) as running:
-        yield running
+def server_options() -> dict[str, Any]:
+    return {"max_wait": MAX_WAIT}
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ import time
 from typing import Any
 
 import pytest
-from waiting_support import FAST_RETRY
+from suite_support import FAST_RETRY
 
 import lro
 from lro._core.handles import TRACK_CONCURRENCY

@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import pytest
-from waiting_support import FAST_RETRY
+from suite_support import FAST_RETRY
 
 from lro import WaitAllTimeout, async_as_completed, async_wait_all
 from lro._async.waiting import async_wait, async_watch

@@ -18,11 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from waiting_support import FAST_RETRY
 
 import lro
 from lro._core.operation import Operation
 from lro._core.plan import WaitPolicy
+from lro._core.retry import Retry
 from lro._sync.client import Client
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")
@@ -64,7 +64,10 @@ def test_wait_survives_sigkill_and_restart(tmp_path: Path) -> None:
         name = _simulate(url, 2.5)
         outcome: dict[str, Any] = {}
         policy = WaitPolicy(initial_delay=0.1, max_delay=0.3)
-        with Client(url, retry=FAST_RETRY, timeout=5) as client:
+        # Its own policy: the client gives up within the outage (2 attempts, 1 s), so the
+        # waiter's own retrying is what carries the wait through it.
+        retry = Retry(initial=0.01, maximum=0.05, max_attempts=2, deadline=1.0)
+        with Client(url, retry=retry, timeout=5) as client:
 
             def waiter() -> None:
                 try:

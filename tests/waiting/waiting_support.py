@@ -14,14 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lro._core.operation import Operation
-from lro._core.retry import Retry
 from lro.errors import Error, ErrorInfo, NotFound, Unimplemented
 
 #: Server cap of a :wait window in the server tests: small, so waits span several windows.
 MAX_WAIT = 1.0
-
-#: Client retries that give up quickly, so the waiter's own retrying is what is tested.
-FAST_RETRY = Retry(initial=0.01, maximum=0.05, max_attempts=2, deadline=1.0)
 
 
 class FakeClock:
