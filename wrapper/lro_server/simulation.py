@@ -20,14 +20,13 @@ reported at k/n of the duration. Outcomes: `response` (a SimulationResult),
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import heapq
 import itertools
 import logging
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
+from .clock import Clock
 from .errors import Code, invalid_argument
 from .service import Operations, Step, cancelled_status, status
 from .store import Store
@@ -107,8 +106,9 @@ def progress(step: int, steps: int, start_ns: int) -> JsonObject:
 
 
 class Simulator:
-    def __init__(self, operations: Operations, store: Store) -> None:
+    def __init__(self, operations: Operations, store: Store, clock: Clock | None = None) -> None:
         self._operations = operations
+        self._clock = clock or Clock()
         self._store = store
         self._due: list[tuple[int, int, Plan, int]] = []  # (time ns, tie-break, plan, step)
         self._order = itertools.count()
@@ -167,7 +167,7 @@ class Simulator:
         self, creator: str, count: int, duration_ns: int, outcome: str, parent: str, steps: int
     ) -> Iterator[list[JsonObject]]:
         for first in range(0, count, BATCH):
-            start_ns = time.time_ns()
+            start_ns = self._clock.time_ns()
             plans: list[Plan] = []
             plan_of = _planner(start_ns, duration_ns, steps, outcome, plans)
             metadatas = [progress(0, steps, start_ns) for _ in range(min(BATCH, count - first))]
@@ -190,7 +190,7 @@ class Simulator:
             await asyncio.gather(self._runner, return_exceptions=True)
 
     def _schedule(self, plan: Plan, after: int) -> None:
-        step = plan.next_step(after, time.time_ns())
+        step = plan.next_step(after, self._clock.time_ns())
         heapq.heappush(self._due, (plan.at(step), next(self._order), plan, step))
         self._wakeup.set()
         if self._runner is None or self._runner.done():
@@ -202,12 +202,11 @@ class Simulator:
             if not self._due:
                 await self._wakeup.wait()
                 continue
-            delay = (self._due[0][0] - time.time_ns()) / NANOS_PER_SECOND
+            delay = (self._due[0][0] - self._clock.time_ns()) / NANOS_PER_SECOND
             if delay > 0:
-                with contextlib.suppress(asyncio.TimeoutError):  # or earlier, when woken
-                    await asyncio.wait_for(self._wakeup.wait(), delay)
+                await self._clock.wait_event(self._wakeup, delay)  # or earlier, when woken
                 continue
-            now = time.time_ns()
+            now = self._clock.time_ns()
             batch: list[tuple[Plan, int]] = []
             while self._due and self._due[0][0] <= now and len(batch) < BATCH:
                 _, _, plan, step = heapq.heappop(self._due)
