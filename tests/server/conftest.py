@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from server_http import Api
 
-from lro_server import RunningServer, serve
+from lro_server import ManualClock, RunningServer, serve
 
 TOKENS = {"token-alice": "alice", "token-bob": "bob"}
 
@@ -16,6 +16,12 @@ TOKENS = {"token-alice": "alice", "token-bob": "bob"}
 def srv() -> Iterator[RunningServer]:
     with serve(port=0, db=":memory:") as running:
         yield running
+
+
+@pytest.fixture
+def manual_clock() -> ManualClock:
+    """Time for a server that moves only when the test says (`serve(..., clock=...)`)."""
+    return ManualClock()
 
 
 @pytest.fixture

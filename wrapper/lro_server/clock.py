@@ -8,8 +8,8 @@ bodies, writes) are defences against real peers and stay on real time.
 The server shares no code with the `lro` client (see `lro_server`), so it has its own
 clock rather than the client's.
 
-Every timed wait is one primitive, `_timer(seconds)`: a future the clock resolves when
-that much of its time has passed. The real clock uses the event loop's timers; the
+Every timed wait is one primitive, `_timer(ns)`: a future the clock resolves when that
+much of its time has passed. The real clock uses the event loop's timers; the
 manual one resolves it from `advance()`, on whichever thread calls it.
 """
 
@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-NANOS_PER_SECOND = 1_000_000_000
+from .wire import NANOS_PER_SECOND
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -31,21 +31,29 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class Clock:
-    """Real time: `time.time_ns`, `time.monotonic` and the event loop's timers."""
+    """Real time: `time.time_ns`, `time.monotonic_ns` and the event loop's timers.
+
+    Durations the server computes are whole nanoseconds (`wait`, `wait_event`), so a
+    deadline reached on a `ManualClock` is reached exactly, with no float left over.
+    """
 
     def time_ns(self) -> int:
         """Wall-clock time, ns since the epoch (the server's timestamps)."""
         return time.time_ns()
 
-    def monotonic(self) -> float:
-        """Seconds on a clock that never goes back (deadlines)."""
-        return time.monotonic()
+    def monotonic_ns(self) -> int:
+        """ns on a clock that never goes back (deadlines)."""
+        return time.monotonic_ns()
 
-    def _timer(self, seconds: float) -> asyncio.Future[None]:
-        """A future resolved once `seconds` of this clock's time have passed."""
+    def monotonic(self) -> float:
+        """`monotonic_ns()` in seconds."""
+        return self.monotonic_ns() / NANOS_PER_SECOND
+
+    def _timer(self, ns: int) -> asyncio.Future[None]:
+        """A future resolved once `ns` nanoseconds of this clock's time have passed."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        handle = loop.call_later(seconds, _resolve, future)
+        handle = loop.call_later(ns / NANOS_PER_SECOND, _resolve, future)
         future.add_done_callback(lambda _: handle.cancel())
         return future
 
@@ -53,27 +61,27 @@ class Clock:
         if seconds <= 0:
             await asyncio.sleep(0)
             return
-        timer = self._timer(seconds)
+        timer = self._timer(round(seconds * NANOS_PER_SECOND))
         try:
             await timer
         finally:
             timer.cancel()
 
-    async def wait(self, futures: Iterable[asyncio.Future[Any]], timeout: float) -> None:
-        """Until one of `futures` is done or `timeout` seconds pass; never raises on time."""
-        timer = self._timer(max(timeout, 0.0))
+    async def wait(self, futures: Iterable[asyncio.Future[Any]], timeout_ns: int) -> None:
+        """Until one of `futures` is done or `timeout_ns` pass; never raises on time."""
+        timer = self._timer(timeout_ns)
         try:
             await asyncio.wait({*futures, timer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             timer.cancel()
 
-    async def wait_event(self, event: asyncio.Event, timeout: float) -> bool:
-        """Until `event` is set or `timeout` seconds pass; whether it is set."""
+    async def wait_event(self, event: asyncio.Event, timeout_ns: int) -> bool:
+        """Until `event` is set or `timeout_ns` pass; whether it is set."""
         if event.is_set():
             return True
         waiting = asyncio.ensure_future(event.wait())
         try:
-            await self.wait({waiting}, timeout)
+            await self.wait({waiting}, timeout_ns)
         finally:
             waiting.cancel()
         return event.is_set()
@@ -113,9 +121,9 @@ class ManualClock(Clock):
         with self._changed:
             return self._start_ns + self._elapsed_ns
 
-    def monotonic(self) -> float:
+    def monotonic_ns(self) -> int:
         with self._changed:
-            return self._elapsed_ns / NANOS_PER_SECOND
+            return self._elapsed_ns
 
     @property
     def sleepers(self) -> int:
@@ -146,12 +154,12 @@ class ManualClock(Clock):
                     f" expected {count}"
                 )
 
-    def _timer(self, seconds: float) -> asyncio.Future[None]:
+    def _timer(self, ns: int) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         with self._changed:
-            deadline_ns = self._elapsed_ns + round(seconds * NANOS_PER_SECOND)
-            if deadline_ns <= self._elapsed_ns:
+            deadline_ns = self._elapsed_ns + ns
+            if ns <= 0:
                 future.set_result(None)
                 return future
             sleeper = _Sleeper(deadline_ns, loop, future)

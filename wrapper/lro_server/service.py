@@ -203,18 +203,18 @@ class Operations:
             raise invalid_argument("timeout must not be negative", field="timeout")
         if timeout_ns is None or timeout_ns > self._max_wait_ns:
             timeout_ns = self._max_wait_ns
-        deadline = self._clock.monotonic() + timeout_ns / NANOS_PER_SECOND
+        deadline_ns = self._clock.monotonic_ns() + timeout_ns
         watching: asyncio.Future[None] | None = None
         try:
             while True:
                 op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
-                remaining = deadline - self._clock.monotonic()
-                if op.get("done") or remaining <= 0 or not self._slots.take(principal):
+                remaining_ns = deadline_ns - self._clock.monotonic_ns()
+                if op.get("done") or remaining_ns <= 0 or not self._slots.take(principal):
                     return standard_view(op)
                 if watching is None and gone is not None:
                     watching = asyncio.ensure_future(gone())
                 try:
-                    await self._hold(name, remaining, watching)
+                    await self._hold(name, remaining_ns, watching)
                 finally:
                     self._slots.give(principal)
         finally:
@@ -224,13 +224,13 @@ class Operations:
                 watching.cancel()
                 await asyncio.wait({watching})
 
-    async def _hold(self, name: str, seconds: float, watching: asyncio.Future[None] | None) -> None:
-        """Until `name` changes or `seconds` pass; CANCELLED (499) if the client leaves."""
+    async def _hold(self, name: str, ns: int, watching: asyncio.Future[None] | None) -> None:
+        """Until `name` changes or `ns` pass; CANCELLED (499) if the client leaves."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters = self._waiters.setdefault(name, set())
         waiters.add(waiter)
         try:
-            await self._clock.wait({waiter} if watching is None else {waiter, watching}, seconds)
+            await self._clock.wait({waiter} if watching is None else {waiter, watching}, ns)
             if watching is not None and watching.done():
                 raise client_gone()
         finally:

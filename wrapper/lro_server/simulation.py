@@ -202,9 +202,9 @@ class Simulator:
             if not self._due:
                 await self._wakeup.wait()
                 continue
-            delay = (self._due[0][0] - self._clock.time_ns()) / NANOS_PER_SECOND
-            if delay > 0:
-                await self._clock.wait_event(self._wakeup, delay)  # or earlier, when woken
+            delay_ns = self._due[0][0] - self._clock.time_ns()
+            if delay_ns > 0:
+                await self._clock.wait_event(self._wakeup, delay_ns)  # or earlier, when woken
                 continue
             now = self._clock.time_ns()
             batch: list[tuple[Plan, int]] = []
