@@ -7,21 +7,30 @@ from collections.abc import Iterator
 import pytest
 from server_http import Api
 
-from lro_server import ManualClock, RunningServer, serve
+from lro_server import Clock, ManualClock, RunningServer, serve
 
 TOKENS = {"token-alice": "alice", "token-bob": "bob"}
 
 
 @pytest.fixture
-def srv() -> Iterator[RunningServer]:
-    with serve(port=0, db=":memory:") as running:
-        yield running
+def manual_clock() -> ManualClock:
+    """Server time that moves only when the test says; a test that asks for it gets
+    `srv` on it (or passes it to `serve(..., clock=...)`)."""
+    return ManualClock()
+
+
+def clock_of(request: pytest.FixtureRequest) -> Clock:
+    """The test's `manual_clock` if it asks for one, else real time."""
+    if "manual_clock" in request.fixturenames:
+        clock: Clock = request.getfixturevalue("manual_clock")
+        return clock
+    return Clock()
 
 
 @pytest.fixture
-def manual_clock() -> ManualClock:
-    """Time for a server that moves only when the test says (`serve(..., clock=...)`)."""
-    return ManualClock()
+def srv(request: pytest.FixtureRequest) -> Iterator[RunningServer]:
+    with serve(port=0, db=":memory:", clock=clock_of(request)) as running:
+        yield running
 
 
 @pytest.fixture

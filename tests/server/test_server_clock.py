@@ -62,7 +62,7 @@ def test_time_does_not_go_back_and_waiting_for_sleepers_is_bounded() -> None:
     clock = ManualClock()
     with pytest.raises(ValueError, match="time does not go back"):
         clock.advance(-1)
-    with pytest.raises(TimeoutError, match="0 sleepers on the clock after 0.05 s, expected 1"):
+    with pytest.raises(TimeoutError, match=r"0 sleepers on the clock after 0\.05 s, expected 1"):
         clock.wait_for_sleepers(1, timeout=0.05)
 
 

@@ -1,27 +1,20 @@
 """Simulated operations: progress through the write path, outcomes, resumption.
 
-The servers here run on a `ManualClock`: simulated time passes when a test advances it.
+The servers here run on a `ManualClock` (the tests ask for `manual_clock`): simulated
+time passes when a test advances it.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-import pytest
 from server_http import Api
 
 from lro_server import ManualClock, RunningServer, serve
 
 PROGRESS_TYPE = "type.googleapis.com/lro.example.ProgressMetadata"
-
-
-@pytest.fixture
-def srv(manual_clock: ManualClock) -> Iterator[RunningServer]:
-    with serve(port=0, db=":memory:", clock=manual_clock) as running:
-        yield running
 
 
 def test_simulation_reports_progress_then_responds(
