@@ -158,7 +158,7 @@ def test_permanent_errors_end_the_wait_at_once(srv: RunningServer, client: Clien
 
 
 def test_watch_and_progress(srv: RunningServer, client: Client) -> None:
-    # Real time: the client polls every 0.1 s for real and must see progress in between.
+    # Real time: Client.wait (below) takes no clock, and its polls must see progress.
     name = str(srv.simulate(1, 1.0, steps=5)[0]["name"])
     policy = WaitPolicy(long_poll=False, initial_delay=0.1, max_delay=0.1)
     snaps = list(watch(client, name, timeout=10, policy=policy))
