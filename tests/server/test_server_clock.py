@@ -100,3 +100,11 @@ def test_timestamps_are_the_clock_s(manual_clock: ManualClock) -> None:
         assert api.audited(op["name"])["updateTime"] == format_timestamp(
             start + 86_400 * 1_000_000_000
         )
+
+
+def test_advancing_past_a_stopped_server_s_sleepers_is_harmless(manual_clock: ManualClock) -> None:
+    with serve(port=0, db=":memory:", clock=manual_clock) as srv:
+        srv.simulate(duration=60)
+        manual_clock.wait_for_sleepers(1)
+    manual_clock.advance(60)  # the server's loop is closed: nothing to wake, nothing raised
+    assert manual_clock.monotonic_ns() == 60 * 1_000_000_000

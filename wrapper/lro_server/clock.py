@@ -16,6 +16,7 @@ manual one resolves it from `advance()`, on whichever thread calls it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterable
@@ -141,7 +142,8 @@ class ManualClock(Clock):
             self._sleepers = [s for s in self._sleepers if s.deadline_ns > self._elapsed_ns]
             self._changed.notify_all()
         for sleeper in due:
-            if not sleeper.loop.is_closed():  # a stopped server's sleepers are gone with it
+            # A stopped server's loop is closed (RuntimeError): its sleepers went with it.
+            with contextlib.suppress(RuntimeError):
                 sleeper.loop.call_soon_threadsafe(_resolve, sleeper.future)
 
     def wait_for_sleepers(self, count: int = 1, timeout: float = 10.0) -> None:
