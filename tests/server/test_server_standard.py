@@ -187,12 +187,13 @@ def test_wait_rejects_negative_and_malformed_timeouts(api: Api) -> None:
     assert "done" not in api.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "0s"})
 
 
-def test_wait_on_deleted_operation_is_not_found(api: Api) -> None:
+def test_wait_on_deleted_operation_is_not_found(api: Api, manual_clock: ManualClock) -> None:
     op = api.create()
-    deleter = threading.Timer(0.2, api.ok, args=("DELETE", f"/v1/{op['name']}"))
-    deleter.start()
-    reply = api.post(f"/v1/{op['name']}:wait", {"timeout": "10s"})
-    deleter.join()
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(api.post, f"/v1/{op['name']}:wait", {"timeout": "10s"})
+        manual_clock.wait_for_sleepers(1)  # the window is held, and the clock stands still
+        api.ok("DELETE", f"/v1/{op['name']}")
+        reply = waiting.result(timeout=10)
     assert reply.status == 404  # deleted while held: answered at once, not after 10 s
     assert api.post(f"/v1/{op['name']}:wait", {}).status == 404
 
