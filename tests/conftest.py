@@ -30,7 +30,7 @@ from typing import Any, NoReturn
 import pytest
 from suite_support import TOKENS, free_port
 
-from lro_server import RunningServer, serve
+from lro_server import ManualClock, RunningServer, serve
 
 
 def _refuse(what: str) -> Callable[..., NoReturn]:
@@ -82,9 +82,24 @@ def make_server() -> Iterator[Callable[..., RunningServer]]:
 
 
 @pytest.fixture
-def srv(make_server: Callable[..., RunningServer], server_options: dict[str, Any]) -> RunningServer:
-    """A fresh in-memory reference server for this test, started with ``server_options``."""
-    return make_server(**server_options)
+def manual_clock() -> ManualClock:
+    """Server time that moves only when the test says (``advance``); a test that asks for
+    it gets ``srv`` on it. The client's own waiting stays on real time."""
+    return ManualClock()
+
+
+@pytest.fixture
+def srv(
+    make_server: Callable[..., RunningServer],
+    server_options: dict[str, Any],
+    request: pytest.FixtureRequest,
+) -> RunningServer:
+    """A fresh in-memory reference server for this test, started with ``server_options``
+    (on the test's ``manual_clock`` when it asks for one)."""
+    options = dict(server_options)
+    if "manual_clock" in request.fixturenames:
+        options["clock"] = request.getfixturevalue("manual_clock")
+    return make_server(**options)
 
 
 @pytest.fixture

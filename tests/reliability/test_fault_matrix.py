@@ -239,6 +239,8 @@ def test_fault_matrix(
         srv.faults.clear()
         if fault.handled and call.request_id and fault.id == "delay":
             # Let the stalled original reach the store (it must be deduplicated) first.
+            # Real time: the client's read timeout is a real socket's, and a moved server
+            # clock gives no sign of when the stalled original has landed.
             time.sleep(max(0.0, DELAY_SECONDS + 0.15 - (time.monotonic() - started)))
         after = raw.snapshot()
     finally:

@@ -182,7 +182,7 @@ def test_cli_flags(tmp_path: Path, processes: list[ServerProcess]) -> None:
     carol = Api(server.url, token="file-token")
     simulated = carol.ok("GET", "/audit/v1/operations?filter=creator%20%3D%20%22anonymous%22")
     assert len(simulated["operations"]) == 2
-    time.sleep(0.3)
+    time.sleep(0.3)  # real time: a server process started from the command line
     assert carol.ok("GET", "/v1/operations?filter=done%20%3D%20true")["operations"]
     (running,) = carol.ok("GET", "/v1/operations?filter=done%20%3D%20false")["operations"]
     started = time.monotonic()

@@ -1,20 +1,27 @@
-"""Simulated operations: progress through the write path, outcomes, resumption."""
+"""Simulated operations: progress through the write path, outcomes, resumption.
+
+The servers here run on a `ManualClock` (the tests ask for `manual_clock`): simulated
+time passes when a test advances it.
+"""
 
 from __future__ import annotations
 
 import itertools
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from server_http import Api
 
-from lro_server import RunningServer, serve
+from lro_server import ManualClock, RunningServer, serve
 from lro_server.simulation import Plan
 
 PROGRESS_TYPE = "type.googleapis.com/lro.example.ProgressMetadata"
 
 
-def test_simulation_reports_progress_then_responds(srv: RunningServer, api: Api) -> None:
+def test_simulation_reports_progress_then_responds(
+    srv: RunningServer, api: Api, manual_clock: ManualClock
+) -> None:
     started = api.ok(
         "POST", "/admin/v1/simulations", {"count": 2, "durationSeconds": 0.8, "steps": 4}
     )["operations"]
@@ -30,7 +37,7 @@ def test_simulation_reports_progress_then_responds(srv: RunningServer, api: Api)
     while not op.get("done") and time.monotonic() < deadline:
         op = api.audited(first["name"])
         seen_steps.add(op["metadata"]["step"])
-        time.sleep(0.05)
+        manual_clock.advance(0.05)
     assert op["done"] is True
     assert op["response"]["@type"] == "type.googleapis.com/lro.example.SimulationResult"
     assert op["metadata"]["progressPercent"] == 100 and op["metadata"]["progress"] == 1.0
@@ -83,16 +90,25 @@ def test_irregular_progress_rises_unevenly_the_same_on_every_run() -> None:
     assert meta["progress"] == curve[3] and meta["progressPercent"] == int(curve[3] * 100)  # type: ignore[operator]
 
 
-def test_waiter_wakes_when_a_simulation_finishes(srv: RunningServer, api: Api) -> None:
+def test_waiter_wakes_when_a_simulation_finishes(
+    srv: RunningServer, api: Api, manual_clock: ManualClock
+) -> None:
     (op,) = srv.simulate(count=1, duration=0.5, steps=2)
-    started = time.monotonic()
-    done = api.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "10s"})
-    assert done["done"] is True and 0.4 <= time.monotonic() - started < 3
+    started = manual_clock.monotonic_ns()
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(api.ok, "POST", f"/v1/{op['name']}:wait", {"timeout": "10s"})
+        manual_clock.wait_for_sleepers(2)  # the simulation's next step and the held :wait
+        manual_clock.advance(0.5)
+        done = waiting.result(timeout=10)
+    assert done["done"] is True and 0.4 <= (manual_clock.monotonic_ns() - started) / 1e9 < 3
 
 
-def test_error_and_cancelled_outcomes(srv: RunningServer, api: Api) -> None:
+def test_error_and_cancelled_outcomes(
+    srv: RunningServer, api: Api, manual_clock: ManualClock
+) -> None:
     (failing,) = srv.simulate(duration=0.1, outcome="error", steps=1)
     (cancelled,) = srv.simulate(duration=0.1, outcome="cancelled", parent="projects/sim", steps=1)
+    manual_clock.advance(0.1)
     assert cancelled["name"].startswith("projects/sim/operations/")
     failed = api.ok("POST", f"/v1/{failing['name']}:wait", {"timeout": "5s"})
     assert failed["error"]["code"] == 13
@@ -101,10 +117,16 @@ def test_error_and_cancelled_outcomes(srv: RunningServer, api: Api) -> None:
     assert stopped["error"]["code"] == 1
 
 
-def test_cancelling_a_simulated_operation_stops_it(srv: RunningServer, api: Api) -> None:
+def test_cancelling_a_simulated_operation_stops_it(
+    srv: RunningServer, api: Api, manual_clock: ManualClock
+) -> None:
     (op,) = srv.simulate(duration=0.4, steps=4)
     api.ok("POST", f"/v1/{op['name']}:cancel")
-    time.sleep(0.6)
+    # Steps are applied in time order: once this one finishes, every step due by 0.6 s
+    # (the cancelled operation's included) has been through the simulator.
+    (marker,) = srv.simulate(duration=0.6, steps=1)
+    manual_clock.advance(0.6)
+    assert api.ok("POST", f"/v1/{marker['name']}:wait", {"timeout": "10s"})["done"] is True
     final = api.audited(op["name"])
     assert final["error"]["code"] == 1 and "response" not in final
     assert final["updater"] == "anonymous"  # the simulation did not write after the cancel
@@ -127,12 +149,15 @@ def test_bad_simulation_requests(api: Api) -> None:
     assert api.count() == 0
 
 
-def test_unfinished_simulations_resume_after_restart(tmp_path: Path) -> None:
+def test_unfinished_simulations_resume_after_restart(
+    tmp_path: Path, manual_clock: ManualClock
+) -> None:
     db = str(tmp_path / "sim.sqlite3")
-    with serve(db=db) as first:
+    with serve(db=db, clock=manual_clock) as first:
         (op,) = first.simulate(duration=1.0, steps=5)
-        time.sleep(0.1)
+        manual_clock.advance(0.1)
     # The first server is gone mid-simulation; a new one on the same file finishes the job.
-    with serve(db=db) as second:
+    with serve(db=db, clock=manual_clock) as second:
+        manual_clock.advance(0.9)
         done = Api(second.url).ok("POST", f"/v1/{op['name']}:wait", {"timeout": "10s"})
         assert done["done"] is True and done["response"]["items"] == 5

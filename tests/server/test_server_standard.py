@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 from server_http import ERROR_INFO, PROGRESS, RESULT, Api
 
-from lro_server import serve
+from lro_server import ManualClock, serve
 
 
 def test_get_running_operation_is_the_bare_resource(api: Api) -> None:
@@ -119,28 +120,38 @@ def test_wait_on_done_operation_returns_at_once(api: Api) -> None:
     assert got["done"] is True and time.monotonic() - started < 1
 
 
-def test_wait_returns_running_operation_when_timeout_passes(api: Api) -> None:
-    op = api.create()
-    started = time.monotonic()
-    got = api.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "0.3s"})
-    elapsed = time.monotonic() - started
+def test_wait_returns_running_operation_when_timeout_passes(manual_clock: ManualClock) -> None:
+    with serve(port=0, clock=manual_clock) as srv, ThreadPoolExecutor(1) as pool:
+        api = Api(srv.url)
+        op = api.create()
+        started = manual_clock.monotonic_ns()
+        waiting = pool.submit(api.ok, "POST", f"/v1/{op['name']}:wait", {"timeout": "0.3s"})
+        manual_clock.wait_for_sleepers(1)  # the window is held
+        manual_clock.advance(0.3)
+        got = waiting.result(timeout=10)
+        elapsed = (manual_clock.monotonic_ns() - started) / 1e9
     assert got == {"name": op["name"], "metadata": PROGRESS}
     assert 0.3 <= elapsed < 2
 
 
-def test_wait_returns_the_moment_the_operation_finishes(api: Api) -> None:
-    op = api.create()
-    finisher = threading.Timer(0.3, api.finish, args=(op["name"],))
-    finisher.start()
-    started = time.monotonic()
-    got = api.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "20s"})
-    elapsed = time.monotonic() - started
-    finisher.join()
+def test_wait_returns_the_moment_the_operation_finishes(manual_clock: ManualClock) -> None:
+    with serve(port=0, clock=manual_clock) as srv, ThreadPoolExecutor(1) as pool:
+        api = Api(srv.url)
+        op = api.create()
+        started = manual_clock.monotonic_ns()
+        waiting = pool.submit(api.ok, "POST", f"/v1/{op['name']}:wait", {"timeout": "20s"})
+        manual_clock.wait_for_sleepers(1)  # the window is held
+        manual_clock.advance(0.3)
+        api.finish(op["name"])  # 19.7 s of the window left, and the clock stands still
+        got = waiting.result(timeout=10)
+        elapsed = (manual_clock.monotonic_ns() - started) / 1e9
     assert got["done"] is True and got["response"] == RESULT
     assert 0.25 <= elapsed < 2
 
 
 def test_wait_does_not_return_early_on_progress_updates(api: Api) -> None:
+    # Real time: an early return right after the update must be caught, which a moved
+    # clock cannot tell from a re-held window without racing the server's thread.
     op = api.create()
     update = {"metadata": {"@type": "type.googleapis.com/test.Progress", "percent": 50}}
     updater = threading.Timer(0.1, api.ok, args=("PATCH", f"/audit/v1/{op['name']}", update))
@@ -152,14 +163,17 @@ def test_wait_does_not_return_early_on_progress_updates(api: Api) -> None:
     assert got["metadata"]["percent"] == 50 and "done" not in got
 
 
-def test_wait_timeout_is_capped_and_defaults_to_max_wait() -> None:
-    with serve(port=0, max_wait=0.4) as srv:
+def test_wait_timeout_is_capped_and_defaults_to_max_wait(manual_clock: ManualClock) -> None:
+    with serve(port=0, max_wait=0.4, clock=manual_clock) as srv, ThreadPoolExecutor(1) as pool:
         api = Api(srv.url)
         op = api.create()
         for body in ({"timeout": "3600s"}, {}, None):
-            started = time.monotonic()
-            got = api.ok("POST", f"/v1/{op['name']}:wait", body)
-            assert 0.4 <= time.monotonic() - started < 2
+            started = manual_clock.monotonic_ns()
+            waiting = pool.submit(api.ok, "POST", f"/v1/{op['name']}:wait", body)
+            manual_clock.wait_for_sleepers(1)  # the window is held
+            manual_clock.advance(0.4)
+            got = waiting.result(timeout=10)  # an uncapped window would still be held
+            assert 0.4 <= (manual_clock.monotonic_ns() - started) / 1e9 < 2
             assert "done" not in got
 
 
@@ -202,12 +216,13 @@ def test_wait_rejects_a_bad_query_timeout(api: Api) -> None:
     assert (reply.status, reply.code) == (400, 3)
 
 
-def test_wait_on_deleted_operation_is_not_found(api: Api) -> None:
+def test_wait_on_deleted_operation_is_not_found(api: Api, manual_clock: ManualClock) -> None:
     op = api.create()
-    deleter = threading.Timer(0.2, api.ok, args=("DELETE", f"/v1/{op['name']}"))
-    deleter.start()
-    reply = api.post(f"/v1/{op['name']}:wait", {"timeout": "10s"})
-    deleter.join()
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(api.post, f"/v1/{op['name']}:wait", {"timeout": "10s"})
+        manual_clock.wait_for_sleepers(1)  # the window is held, and the clock stands still
+        api.ok("DELETE", f"/v1/{op['name']}")
+        reply = waiting.result(timeout=10)
     assert reply.status == 404  # deleted while held: answered at once, not after 10 s
     assert api.post(f"/v1/{op['name']}:wait", {}).status == 404
 

@@ -113,6 +113,7 @@ def test_retries_count_resends_and_failures_name_their_type(
 
 
 def test_a_wait_parents_its_requests(spans: InMemorySpanExporter, srv: RunningServer) -> None:
+    # Real time: Client.wait takes no clock; it needs two real 1 s windows to span.
     (job,) = srv.simulate(1, 1.5)
     with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
         client.wait(job["name"], timeout=30)

@@ -16,7 +16,7 @@ from lro._core.plan import WaitPolicy
 from lro._core.waits import known_long_poll
 from lro.aio import AsyncClient
 from lro.errors import NotFound, WaitTimeout
-from lro_server import RunningServer, serve
+from lro_server import ManualClock, RunningServer, serve
 
 T = TypeVar("T")
 
@@ -30,6 +30,7 @@ def _run(srv: RunningServer, body: Callable[[AsyncClient], Awaitable[T]]) -> T:
 
 
 def test_async_long_poll_notices_completion_at_once(srv: RunningServer) -> None:
+    # Real time: windows cut short on the server's clock make the client back off for real.
     started = time.monotonic()
     name = srv.simulate(1, 2.2)[0]["name"]
 
@@ -45,6 +46,7 @@ def test_async_long_poll_notices_completion_at_once(srv: RunningServer) -> None:
 
 
 def test_async_timeout_matches_sync(srv: RunningServer) -> None:
+    # Real time: the client's deadline is wall-clock, and its windows must end with it.
     name = srv.simulate(1, 30.0)[0]["name"]
 
     async def body(client: AsyncClient) -> float:
@@ -59,6 +61,7 @@ def test_async_timeout_matches_sync(srv: RunningServer) -> None:
 
 
 def test_async_fallback_and_permanent_errors(srv: RunningServer) -> None:
+    # Real time: without :wait the client polls on its own (real) clock.
     srv.faults.add(kind="error", status=405, code=12, path=r":wait$", count=1000)
     name = srv.simulate(1, 0.8)[0]["name"]
 
@@ -71,18 +74,24 @@ def test_async_fallback_and_permanent_errors(srv: RunningServer) -> None:
     assert _run(srv, body) is False
 
 
-def test_async_watch(srv: RunningServer) -> None:
+def test_async_watch(srv: RunningServer, manual_clock: ManualClock) -> None:
     name = srv.simulate(1, 1.2, steps=4)[0]["name"]
     policy = WaitPolicy(long_poll=False, initial_delay=0.1, max_delay=0.1)
 
+    async def sleep(seconds: float) -> None:  # a sleep between polls moves the server's clock
+        manual_clock.advance(seconds)
+        await asyncio.sleep(0)
+
     async def body(client: AsyncClient) -> list[Any]:
-        return [snap async for snap in async_watch(client, name, 10, policy=policy)]
+        seams = {"clock": manual_clock.monotonic, "sleep": sleep}  # async_watch's test seams
+        return [snap async for snap in async_watch(client, name, 10, policy=policy, **seams)]
 
     snaps = _run(srv, body)
     assert snaps[-1].done and len(snaps) >= 3
 
 
 def test_async_wait_all_both_views(srv: RunningServer) -> None:
+    # Real time: the audited view polls batchGet on the client's (real) backoff.
     names = [op["name"] for op in srv.simulate(300, 1.5)]
     mixed = [op["name"] for op in srv.simulate(6, 0.8, "error")] + names[:10]
 
@@ -101,6 +110,7 @@ def test_async_wait_all_both_views(srv: RunningServer) -> None:
 
 
 def test_async_as_completed_order_and_timeout(srv: RunningServer) -> None:
+    # Real time: the client's 1.5 s deadline decides which operations make it.
     slow = srv.simulate(1, 30.0)[0]["name"]
     fast = srv.simulate(1, 0.2)[0]["name"]
     middle = srv.simulate(1, 0.7)[0]["name"]
@@ -121,6 +131,7 @@ def test_async_as_completed_order_and_timeout(srv: RunningServer) -> None:
 
 
 def test_task_cancellation_stops_promptly_and_releases_the_connection() -> None:
+    # Real time: asyncio's own 0.3 s timeout cancels the task.
     with serve(port=0, db=":memory:", max_wait=30.0) as long_srv:
         name = long_srv.simulate(1, 60.0)[0]["name"]
 

@@ -22,6 +22,7 @@ def test_wait_all_of_1000_on_the_audited_view_is_a_handful_of_batch_gets(
     all running: however long creating 1000 of them took on this machine, the waiter
     needs a second round, and the count of rounds depends only on how long finishing
     them took (rounds are at least 0.75 s x 0.85 jitter apart)."""
+    # Real time: the rounds are paced by the client's (real) backoff.
     names = [op["name"] for op in srv.simulate(1000, 3600.0)]
     before = srv.requests
     outcome: dict[str, list[Operation]] = {}
@@ -52,6 +53,7 @@ def test_wait_all_of_1000_on_the_audited_view_is_a_handful_of_batch_gets(
 def test_wait_all_on_the_standard_view_long_polls_and_keeps_failures(
     srv: RunningServer, client: Client
 ) -> None:
+    # Real time: a window cut short on the server's clock makes the client back off for real.
     ok = [op["name"] for op in srv.simulate(20, 1.2)]
     bad = [op["name"] for op in srv.simulate(5, 0.6, "error")]
     names = [*bad[:2], *ok, *bad[2:]]
@@ -64,6 +66,7 @@ def test_wait_all_on_the_standard_view_long_polls_and_keeps_failures(
 
 
 def test_a_missing_name_does_not_hide_the_others(srv: RunningServer, client: Client) -> None:
+    # Real time: the audited view polls batchGet on the client's (real) backoff.
     names = [op["name"] for op in srv.simulate(3, 0.3)]
     names.insert(1, "operations/never-existed")
     for view in (client.audit, client):
@@ -76,6 +79,7 @@ def test_a_missing_name_does_not_hide_the_others(srv: RunningServer, client: Cli
 
 
 def test_as_completed_yields_in_completion_order(srv: RunningServer, client: Client) -> None:
+    # Real time: windows cut short on the server's clock make the client back off for real.
     slow = srv.simulate(1, 1.5)[0]["name"]
     fast = srv.simulate(1, 0.3)[0]["name"]
     middle = srv.simulate(1, 0.9)[0]["name"]
@@ -84,6 +88,7 @@ def test_as_completed_yields_in_completion_order(srv: RunningServer, client: Cli
 
 
 def test_wait_all_timeout_carries_partial_results(srv: RunningServer, client: Client) -> None:
+    # Real time: the client's 1.2 s deadline is wall-clock, and its windows must end with it.
     done_fast = srv.simulate(1, 0.2)[0]["name"]
     slow = srv.simulate(2, 30.0)
     names = [done_fast, *[op["name"] for op in slow]]
@@ -99,6 +104,7 @@ def test_wait_all_timeout_carries_partial_results(srv: RunningServer, client: Cl
 
 
 def test_polling_view_and_bound_operations(srv: RunningServer, client: Client) -> None:
+    # Real time: via="poll" sleeps between GETs on the client's (real) clock.
     ops = [client.get(op["name"]) for op in srv.simulate(3, 0.5)]
     policy = WaitPolicy(initial_delay=0.1)
     results = wait_all(ops, via="poll", timeout=10, policy=policy)  # bound: no client=
@@ -106,6 +112,7 @@ def test_polling_view_and_bound_operations(srv: RunningServer, client: Client) -
 
 
 def test_abandoning_as_completed_ends_its_threads(srv: RunningServer, client: Client) -> None:
+    # Real time: the client's stop latency is measured on its (real) clock.
     names = [op["name"] for op in srv.simulate(5, 30.0)]
     fast = srv.simulate(1, 0.2)[0]["name"]
     policy = WaitPolicy(stop_latency=0.3)
@@ -119,6 +126,7 @@ def test_abandoning_as_completed_ends_its_threads(srv: RunningServer, client: Cl
 
 
 def test_stop_event_abandons_wait_all(srv: RunningServer, client: Client) -> None:
+    # Real time: the stop is measured on the client's clock, which is wall-clock.
     names = [op["name"] for op in srv.simulate(3, 30.0)]
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()

@@ -8,13 +8,14 @@ import time
 from typing import Any
 
 import pytest
+from waiting_support import advance_while
 
 from lro._core.plan import WaitPolicy, progress_of
 from lro._core.waits import known_long_poll
 from lro._sync.client import Client
 from lro._sync.waiting import wait, watch
 from lro.errors import Cancelled, Internal, NotFound, WaitTimeout
-from lro_server import RunningServer, serve
+from lro_server import ManualClock, RunningServer, serve
 
 
 def _start(srv: RunningServer, duration: float, outcome: str = "response") -> str:
@@ -25,6 +26,8 @@ def test_long_poll_notices_completion_at_once(srv: RunningServer, client: Client
     """One :wait per server window (1 s here), and completion noticed inside the window
     that is held when it happens. The test finishes the operation once the waiter holds
     its third window, so the count does not depend on how fast this machine is."""
+    # Real time: a window cut short on the server's clock looks to the client like an
+    # early return, after which it backs off on its own (real) clock: nothing is saved.
     name = client.create({"@type": "type.googleapis.com/test.Job"}).name  # runs until told
     before = srv.requests
     outcome: dict[str, Any] = {}
@@ -52,9 +55,11 @@ def test_long_poll_notices_completion_at_once(srv: RunningServer, client: Client
     assert known_long_poll(client) is True
 
 
-def test_result_and_typed_errors(srv: RunningServer, client: Client) -> None:
+def test_result_and_typed_errors(
+    srv: RunningServer, client: Client, manual_clock: ManualClock
+) -> None:
     ok, bad, cancelled = _start(srv, 0.3), _start(srv, 0.3, "error"), _start(srv, 0.3, "cancelled")
-    response = client.operation(ok).result(timeout=10)
+    response = advance_while(manual_clock, 0.3, lambda: client.operation(ok).result(timeout=10))
     assert response["@type"].endswith("SimulationResult") or "items" in response
     with pytest.raises(Internal) as info:
         client.operation(bad).result(timeout=10)
@@ -65,19 +70,23 @@ def test_result_and_typed_errors(srv: RunningServer, client: Client) -> None:
 
 
 def test_audited_view_waits_and_answers_audited_snapshots(
-    srv: RunningServer, client: Client
+    srv: RunningServer, client: Client, manual_clock: ManualClock
 ) -> None:
-    final = client.audit.wait(_start(srv, 0.5), timeout=10)
+    name = _start(srv, 0.5)
+    final = advance_while(manual_clock, 0.5, lambda: client.audit.wait(name, timeout=10))
     assert final.done and final.creator == "anonymous"
 
 
-def test_resume_from_a_name_in_another_client(srv: RunningServer) -> None:
+def test_resume_from_a_name_in_another_client(
+    srv: RunningServer, manual_clock: ManualClock
+) -> None:
     name = _start(srv, 0.5)
     with Client(srv.url) as fresh:  # as another process would: only the name is kept
-        assert fresh.operation(name).wait(timeout=10).done
+        assert advance_while(manual_clock, 0.5, lambda: fresh.operation(name).wait(timeout=10)).done
 
 
 def test_fallback_to_polling_when_wait_is_missing(srv: RunningServer, client: Client) -> None:
+    # Real time: the client's own polling schedule is what is timed, and it sleeps for real.
     srv.faults.add(kind="error", status=405, code=12, path=r":wait$", count=1000)
     name = _start(srv, 1.0)
     started = time.monotonic()
@@ -91,12 +100,14 @@ def test_fallback_to_polling_when_wait_is_missing(srv: RunningServer, client: Cl
 
 
 def test_fallback_on_404_for_the_wait_route(srv: RunningServer, client: Client) -> None:
+    # Real time: after the 404 the client polls on its own (real) clock.
     srv.faults.add(kind="error", status=404, code=5, path=r":wait$", count=1000)
     assert client.wait(_start(srv, 0.5), timeout=10).done
     assert known_long_poll(client) is False
 
 
 def test_timeout_keeps_the_operation_running(srv: RunningServer, client: Client) -> None:
+    # Real time: the client's deadline is wall-clock, and its windows must end with it.
     name = _start(srv, 2.0)
     started = time.monotonic()
     with pytest.raises(WaitTimeout) as info:
@@ -112,6 +123,7 @@ def test_timeout_keeps_the_operation_running(srv: RunningServer, client: Client)
 
 
 def test_cancel_on_timeout(srv: RunningServer, client: Client) -> None:
+    # Real time: the client's 0.5 s deadline ends the wait, and the window must end with it.
     name = _start(srv, 30.0)
     with pytest.raises(WaitTimeout):
         client.wait(name, timeout=0.5, cancel_on_timeout=True)
@@ -120,6 +132,7 @@ def test_cancel_on_timeout(srv: RunningServer, client: Client) -> None:
 
 
 def test_transient_faults_mid_wait_do_not_end_it(srv: RunningServer) -> None:
+    # Real time: the faults must meet a running operation, and the client backs off for real.
     name = _start(srv, 2.0)
     srv.faults.add(kind="unavailable", count=3, path=r":wait$")
     srv.faults.add(kind="drop_before", count=2, path=r":wait$")
@@ -145,6 +158,7 @@ def test_permanent_errors_end_the_wait_at_once(srv: RunningServer, client: Clien
 
 
 def test_watch_and_progress(srv: RunningServer, client: Client) -> None:
+    # Real time: Client.wait (below) takes no clock, and its polls must see progress.
     name = str(srv.simulate(1, 1.0, steps=5)[0]["name"])
     policy = WaitPolicy(long_poll=False, initial_delay=0.1, max_delay=0.1)
     snaps = list(watch(client, name, timeout=10, policy=policy))
@@ -162,6 +176,7 @@ def test_watch_and_progress(srv: RunningServer, client: Client) -> None:
 
 
 def test_stop_event_from_another_thread(srv: RunningServer, client: Client) -> None:
+    # Real time: the stop is measured on the client's clock, which is wall-clock.
     name = _start(srv, 30.0)
     stop = threading.Event()
     threading.Timer(0.3, stop.set).start()
@@ -173,6 +188,7 @@ def test_stop_event_from_another_thread(srv: RunningServer, client: Client) -> N
 
 
 def test_ctrl_c_interrupts_a_long_poll_in_flight_and_leaves_no_thread() -> None:
+    # Real time: a real SIGINT must interrupt a real socket read.
     with serve(port=0, db=":memory:", max_wait=30.0) as long_srv, Client(long_srv.url) as c:
         name = _start(long_srv, 60.0)
         threads_before = threading.active_count()

@@ -10,14 +10,29 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from lro._core.operation import Operation
 from lro.errors import Error, ErrorInfo, NotFound, Unimplemented
+from lro_server import ManualClock
+
+T = TypeVar("T")
 
 #: Server cap of a :wait window in the server tests: small, so waits span several windows.
 MAX_WAIT = 1.0
+
+
+def advance_while(clock: ManualClock, seconds: float, call: Callable[[], T], held: int = 2) -> T:
+    """Run `call` (a wait) on another thread and, once the server holds it (`held` timed
+    waits on its clock: by default a simulation's next step and the `:wait` window), move
+    the server's clock by `seconds`; return what `call` returns."""
+    with ThreadPoolExecutor(1) as pool:
+        waiting = pool.submit(call)
+        clock.wait_for_sleepers(held)
+        clock.advance(seconds)
+        return waiting.result(timeout=30)
 
 
 class FakeClock:

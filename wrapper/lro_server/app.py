@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, TypeVar
 
+from .clock import Clock
 from .faults import Faults
 from .identity import ANONYMOUS, Identity
 from .limits import Limits
@@ -68,6 +69,9 @@ class ServerConfig:
     max_held_waits: int | None = None
     max_held_waits_per_principal: int | None = None
     synchronous: str = "normal"  # SQLite's synchronous mode of a file store: normal or full
+    # What simulations, `:wait` windows, fault delays and timestamps are measured on; a
+    # test passes a `ManualClock` to move it. Socket timeouts stay on real time.
+    clock: Clock = dataclasses.field(default_factory=Clock, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "admins", tuple(self.admins))
@@ -110,9 +114,10 @@ class Server:
             max_page_bytes=config.max_page_bytes,
             max_batch_bytes=config.max_batch_bytes,
             slots=WaitSlots(*config.wait_slots()),
+            clock=config.clock,
         )
         self.faults = Faults()
-        self.simulator = Simulator(self.operations, self.store)
+        self.simulator = Simulator(self.operations, self.store, config.clock)
         self.requests = 0  # non-admin requests, faulted ones included
         identity = Identity(config.tokens, config.admins)
         self._router = Router(self.operations, identity, self.faults, self.simulator, self.stats)
@@ -162,7 +167,7 @@ class Server:
             return await self._router.dispatch(request)
         logger.info("fault %s (%s) on %s %.200s", rule.id, rule.kind, request.method, request.path)
         if rule.kind == "delay":
-            await asyncio.sleep(1.0 if rule.delay_seconds is None else rule.delay_seconds)
+            await self.config.clock.sleep(1.0 if rule.delay_seconds is None else rule.delay_seconds)
             return await self._router.dispatch(request)
         if rule.kind == "drop_before":
             return Drop.CLOSE
@@ -305,7 +310,7 @@ def serve(
     """Start a server on a background thread; use it as a context manager to stop it.
 
     `options` are any other `ServerConfig` fields (`max_body_bytes`, `header_timeout`,
-    `max_connections`, ...).
+    `max_connections`, `clock` (a `ManualClock` for tests), ...).
     """
     config = ServerConfig(
         host=host,

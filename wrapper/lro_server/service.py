@@ -12,10 +12,10 @@ operation and writing it back, so each read-modify-write is atomic.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
+from .clock import Clock
 from .errors import ApiError, Code, client_gone, error_info, invalid_argument, not_found
 from .filters import parse_filter
 from .messages import Gone
@@ -120,8 +120,10 @@ class Operations:
         max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
         max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
         slots: WaitSlots | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self._store = store
+        self._clock = clock or Clock()
         self._max_wait_ns = int(max_wait_seconds * NANOS_PER_SECOND)
         self._max_page_bytes = max_page_bytes
         self._max_batch_bytes = max_batch_bytes
@@ -201,19 +203,18 @@ class Operations:
             raise invalid_argument("timeout must not be negative", field="timeout")
         if timeout_ns is None or timeout_ns > self._max_wait_ns:
             timeout_ns = self._max_wait_ns
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout_ns / NANOS_PER_SECOND
+        deadline_ns = self._clock.monotonic_ns() + timeout_ns
         watching: asyncio.Future[None] | None = None
         try:
             while True:
                 op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
-                remaining = deadline - loop.time()
-                if op.get("done") or remaining <= 0 or not self._slots.take(principal):
+                remaining_ns = deadline_ns - self._clock.monotonic_ns()
+                if op.get("done") or remaining_ns <= 0 or not self._slots.take(principal):
                     return standard_view(op)
                 if watching is None and gone is not None:
                     watching = asyncio.ensure_future(gone())
                 try:
-                    await self._hold(name, remaining, watching)
+                    await self._hold(name, remaining_ns, watching)
                 finally:
                     self._slots.give(principal)
         finally:
@@ -223,14 +224,13 @@ class Operations:
                 watching.cancel()
                 await asyncio.wait({watching})
 
-    async def _hold(self, name: str, seconds: float, watching: asyncio.Future[None] | None) -> None:
-        """Until `name` changes or `seconds` pass; CANCELLED (499) if the client leaves."""
+    async def _hold(self, name: str, ns: int, watching: asyncio.Future[None] | None) -> None:
+        """Until `name` changes or `ns` pass; CANCELLED (499) if the client leaves."""
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         waiters = self._waiters.setdefault(name, set())
         waiters.add(waiter)
         try:
-            racing = {waiter} if watching is None else {waiter, watching}
-            await asyncio.wait(racing, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            await self._clock.wait({waiter} if watching is None else {waiter, watching}, ns)
             if watching is not None and watching.done():
                 raise client_gone()
         finally:
@@ -469,7 +469,7 @@ class Operations:
 
     def _now(self) -> str:
         # Strictly increasing, so updateTime never equals or precedes createTime.
-        self._last_ns = max(time.time_ns(), self._last_ns + 1)
+        self._last_ns = max(self._clock.time_ns(), self._last_ns + 1)
         return format_timestamp(self._last_ns)
 
 

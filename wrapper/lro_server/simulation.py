@@ -25,16 +25,15 @@ by its name), `none` no progress at all. Only `linear` reports `step`/`stepsTota
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import heapq
 import itertools
 import logging
 import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 
+from .clock import Clock
 from .errors import Code, invalid_argument
 from .service import Operations, Step, cancelled_status, status
 from .store import Store
@@ -148,8 +147,9 @@ def progress(step: int, steps: int, start_ns: int) -> JsonObject:
 
 
 class Simulator:
-    def __init__(self, operations: Operations, store: Store) -> None:
+    def __init__(self, operations: Operations, store: Store, clock: Clock | None = None) -> None:
         self._operations = operations
+        self._clock = clock or Clock()
         self._store = store
         self._due: list[tuple[int, int, Plan, int]] = []  # (time ns, tie-break, plan, step)
         self._order = itertools.count()
@@ -226,7 +226,7 @@ class Simulator:
         pattern: str,
     ) -> Iterator[list[JsonObject]]:
         for first in range(0, count, BATCH):
-            start_ns = time.time_ns()
+            start_ns = self._clock.time_ns()
             plans: list[Plan] = []
             plan_of = _planner(start_ns, duration_ns, steps, outcome, pattern, plans)
             first_step = Plan("", start_ns, duration_ns, steps, outcome, pattern).metadata(0)
@@ -250,7 +250,7 @@ class Simulator:
             await asyncio.gather(self._runner, return_exceptions=True)
 
     def _schedule(self, plan: Plan, after: int) -> None:
-        step = plan.next_step(after, time.time_ns())
+        step = plan.next_step(after, self._clock.time_ns())
         heapq.heappush(self._due, (plan.at(step), next(self._order), plan, step))
         self._wakeup.set()
         if self._runner is None or self._runner.done():
@@ -262,12 +262,11 @@ class Simulator:
             if not self._due:
                 await self._wakeup.wait()
                 continue
-            delay = (self._due[0][0] - time.time_ns()) / NANOS_PER_SECOND
-            if delay > 0:
-                with contextlib.suppress(asyncio.TimeoutError):  # or earlier, when woken
-                    await asyncio.wait_for(self._wakeup.wait(), delay)
+            delay_ns = self._due[0][0] - self._clock.time_ns()
+            if delay_ns > 0:
+                await self._clock.wait_event(self._wakeup, delay_ns)  # or earlier, when woken
                 continue
-            now = time.time_ns()
+            now = self._clock.time_ns()
             batch: list[tuple[Plan, int]] = []
             while self._due and self._due[0][0] <= now and len(batch) < BATCH:
                 _, _, plan, step = heapq.heappop(self._due)

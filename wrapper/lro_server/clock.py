@@ -1,0 +1,177 @@
+"""The server's clock: what simulated time is measured on, real or moved by a test.
+
+Simulations, `:wait` long-poll windows, fault `delay`s and the timestamps the server
+writes all read this clock, so a test can run them on a `ManualClock` and move time with
+`advance(seconds)` instead of sleeping. Socket-level timeouts (idle, slow headers and
+bodies, writes) are defences against real peers and stay on real time.
+
+The server shares no code with the `lro` client (see `lro_server`), so it has its own
+clock rather than the client's.
+
+Every timed wait is one primitive, `_timer(ns)`: a future the clock resolves when that
+much of its time has passed. The real clock uses the event loop's timers; the
+manual one resolves it from `advance()`, on whichever thread calls it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .wire import NANOS_PER_SECOND
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+class Clock:
+    """Real time: `time.time_ns`, `time.monotonic_ns` and the event loop's timers.
+
+    Durations the server computes are whole nanoseconds (`wait`, `wait_event`), so a
+    deadline reached on a `ManualClock` is reached exactly, with no float left over.
+    """
+
+    def time_ns(self) -> int:
+        """Wall-clock time, ns since the epoch (the server's timestamps)."""
+        return time.time_ns()
+
+    def monotonic_ns(self) -> int:
+        """ns on a clock that never goes back (deadlines)."""
+        return time.monotonic_ns()
+
+    def monotonic(self) -> float:
+        """`monotonic_ns()` in seconds."""
+        return self.monotonic_ns() / NANOS_PER_SECOND
+
+    def _timer(self, ns: int) -> asyncio.Future[None]:
+        """A future resolved once `ns` nanoseconds of this clock's time have passed."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        handle = loop.call_later(ns / NANOS_PER_SECOND, _resolve, future)
+        future.add_done_callback(lambda _: handle.cancel())
+        return future
+
+    async def sleep(self, seconds: float) -> None:
+        if seconds <= 0:
+            await asyncio.sleep(0)
+            return
+        timer = self._timer(round(seconds * NANOS_PER_SECOND))
+        try:
+            await timer
+        finally:
+            timer.cancel()
+
+    async def wait(self, futures: Iterable[asyncio.Future[Any]], timeout_ns: int) -> None:
+        """Until one of `futures` is done or `timeout_ns` pass; never raises on time."""
+        timer = self._timer(timeout_ns)
+        try:
+            await asyncio.wait({*futures, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            timer.cancel()
+
+    async def wait_event(self, event: asyncio.Event, timeout_ns: int) -> bool:
+        """Until `event` is set or `timeout_ns` pass; whether it is set."""
+        if event.is_set():
+            return True
+        waiting = asyncio.ensure_future(event.wait())
+        try:
+            await self.wait({waiting}, timeout_ns)
+        finally:
+            waiting.cancel()
+        return event.is_set()
+
+
+@dataclass(frozen=True, eq=False)  # each sleeper is itself: compared by identity
+class _Sleeper:
+    deadline_ns: int
+    loop: asyncio.AbstractEventLoop
+    future: asyncio.Future[None]
+
+
+class ManualClock(Clock):
+    """Time that moves only when a test calls `advance(seconds)`.
+
+        clock = ManualClock()
+        with lro_server.serve(port=0, clock=clock) as srv:
+            op = srv.simulate(duration=60)
+            clock.advance(60)  # the simulation finishes now, not in a minute
+
+    Safe to use from any thread: the server runs on its own thread, and `advance` wakes
+    its sleepers there (`loop.call_soon_threadsafe`). What they do next happens on the
+    server's thread, after `advance` returns: observe it through the API (a `:wait`, a
+    get). A wait measured from "now" (a `:wait` window, a fault's delay) starts when
+    the server reaches it; `wait_for_sleepers()` tells when it has, before advancing.
+
+    Wall time starts at the real time of creation (or `start_ns`), monotonic time at 0.
+    """
+
+    def __init__(self, start_ns: int | None = None) -> None:
+        self._start_ns = time.time_ns() if start_ns is None else start_ns
+        self._elapsed_ns = 0
+        self._sleepers: list[_Sleeper] = []
+        self._changed = threading.Condition()
+
+    def time_ns(self) -> int:
+        with self._changed:
+            return self._start_ns + self._elapsed_ns
+
+    def monotonic_ns(self) -> int:
+        with self._changed:
+            return self._elapsed_ns
+
+    @property
+    def sleepers(self) -> int:
+        """Timed waits in progress on this clock (sleeps, `:wait` windows, ...)."""
+        with self._changed:
+            return len(self._sleepers)
+
+    def advance(self, seconds: float) -> None:
+        """Move time forward and wake every sleeper whose time has come."""
+        if seconds < 0:
+            raise ValueError("time does not go back")
+        with self._changed:
+            self._elapsed_ns += round(seconds * NANOS_PER_SECOND)
+            due = [s for s in self._sleepers if s.deadline_ns <= self._elapsed_ns]
+            self._sleepers = [s for s in self._sleepers if s.deadline_ns > self._elapsed_ns]
+            self._changed.notify_all()
+        for sleeper in due:
+            # A stopped server's loop is closed (RuntimeError): its sleepers went with it.
+            with contextlib.suppress(RuntimeError):
+                sleeper.loop.call_soon_threadsafe(_resolve, sleeper.future)
+
+    def wait_for_sleepers(self, count: int = 1, timeout: float = 10.0) -> None:
+        """Block (real time, at most `timeout` s) until at least `count` timed waits are
+        in progress: the server has reached the waits a test means to cut short."""
+        with self._changed:
+            if not self._changed.wait_for(lambda: len(self._sleepers) >= count, timeout):
+                raise TimeoutError(
+                    f"{len(self._sleepers)} sleepers on the clock after {timeout} s,"
+                    f" expected {count}"
+                )
+
+    def _timer(self, ns: int) -> asyncio.Future[None]:
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[None] = loop.create_future()
+        with self._changed:
+            deadline_ns = self._elapsed_ns + ns
+            if ns <= 0:
+                future.set_result(None)
+                return future
+            sleeper = _Sleeper(deadline_ns, loop, future)
+            self._sleepers.append(sleeper)
+            self._changed.notify_all()
+        future.add_done_callback(lambda _: self._forget(sleeper))
+        return future
+
+    def _forget(self, sleeper: _Sleeper) -> None:
+        with self._changed:
+            if sleeper in self._sleepers:
+                self._sleepers.remove(sleeper)
+                self._changed.notify_all()
