@@ -85,7 +85,7 @@ def make_page(size: int = PAGE_SIZE, seed: int = 7) -> str:
 
 def _lro_decoder() -> Callable[[str], object]:
     try:
-        from lro._core.operation import Operation
+        from lro import Operation
     except ImportError as exc:
         raise NotMeasured(f"lro.Operation unavailable: {exc}") from exc
     from_dict = Operation.from_dict

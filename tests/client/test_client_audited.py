@@ -11,7 +11,7 @@ from client_support import FAST_RETRY, job, out
 
 import lro
 import lro._core.calls
-from lro._core.operation import Operation
+from lro import Operation
 from lro.errors import (
     Aborted,
     Code,

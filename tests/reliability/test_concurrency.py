@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from reliability_support import FAST_RETRY, META, RESPONSE, TOKEN
 
-from lro._core.operation import Operation
+from lro import Operation
 from lro._sync.client import Client
 from lro.aio import AsyncClient
 from lro.errors import Code

@@ -10,8 +10,7 @@ from typing import Any
 import pydantic
 import pytest
 
-from lro import errors
-from lro._core.operation import Operation, ResultCase
+from lro import Operation, ResultCase, errors
 from lro._core.plan import WaitPolicy
 from lro._core.timestamps import Duration, Timestamp
 from lro.errors import Code, InvalidResponse

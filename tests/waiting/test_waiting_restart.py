@@ -21,7 +21,7 @@ import pytest
 from waiting_support import FAST_RETRY
 
 import lro
-from lro._core.operation import Operation
+from lro import Operation
 from lro._core.plan import WaitPolicy
 from lro._sync.client import Client
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from lro._core.operation import Operation
+from lro import Operation
 from lro._core.retry import Retry
 from lro.errors import Error, ErrorInfo, NotFound, Unimplemented
 

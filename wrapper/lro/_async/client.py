@@ -25,7 +25,6 @@ from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.http import AsyncTransportLike, Request, Response
-from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._tracing import tracing
@@ -46,7 +45,7 @@ __all__ = ["AsyncAuditedView", "AsyncClient"]
 R = TypeVar("R")
 
 
-class AsyncClient(ClientBase, AsyncWaitMethods):
+class AsyncClient(ClientBase[AsyncOperation], AsyncWaitMethods):
     """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`,
     except that ``token`` may also be an async callable (awaited for each request).
 
@@ -153,7 +152,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
             raise auth.failed(exc) from None
         return auth.checked(value)
 
-    def _pager(self, fetch: PageFetch) -> AsyncPager[Operation]:
+    def _pager(self, fetch: PageFetch[AsyncOperation]) -> AsyncPager[AsyncOperation]:
         return AsyncPager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)
 
     async def close(self) -> None:
@@ -186,7 +185,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
 
     # -- standard view ------------------------------------------------------------------
 
-    async def get(self, name: str) -> Operation:
+    async def get(self, name: str) -> AsyncOperation:
         """The latest snapshot of an operation (standard view)."""
         return await self._run(self._calls.get(name))
 
@@ -196,7 +195,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         *,
         filter: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncPager[Operation]:
+    ) -> AsyncPager[AsyncOperation]:
         """All operations (of ``parent`` when given), lazily: ``async for op in ...``."""
         return self._pager(self._calls.list_fetch(parent, filter, page_size))
 
@@ -208,7 +207,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         """Delete the operation (it is not cancelled)."""
         await self._run(self._calls.delete(name))
 
-    async def wait_once(self, name: str, timeout: float | None = None) -> Operation:
+    async def wait_once(self, name: str, timeout: float | None = None) -> AsyncOperation:
         """One ``:wait`` long-poll; see :meth:`lro.Client.wait_once`."""
         return await self._run(self._calls.wait_once(name, timeout))
 
@@ -220,11 +219,11 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         *,
         parent: str | None = None,
         request_id: str | None = None,
-    ) -> Operation:
+    ) -> AsyncOperation:
         """Create an operation; see :meth:`lro.AuditedView.create`."""
         return await self.audit.create(metadata, parent=parent, request_id=request_id)
 
-    async def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
+    async def update(self, name: str, metadata: Mapping[str, Any]) -> AsyncOperation:
         """Replace a running operation's metadata (progress)."""
         return await self.audit.update(name, metadata)
 
@@ -235,26 +234,26 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         response: Mapping[str, Any] | None = None,
         error: Error | Mapping[str, Any] | None = None,
         request_id: str | None = None,
-    ) -> Operation:
+    ) -> AsyncOperation:
         """Finish an operation with a response or an error."""
         return await self.audit.finalize(
             name, response=response, error=error, request_id=request_id
         )
 
-    async def abort(self, name: str, *, request_id: str | None = None) -> Operation:
+    async def abort(self, name: str, *, request_id: str | None = None) -> AsyncOperation:
         """Abort a running operation (it ends with ABORTED)."""
         return await self.audit.abort(name, request_id=request_id)
 
-    async def get_many(self, names: Iterable[str]) -> list[Operation]:
+    async def get_many(self, names: Iterable[str]) -> list[AsyncOperation]:
         """Audited snapshots of many operations, in input order (batches of <= 1000)."""
         return await self.audit.get_many(names)
 
     @overload
-    async def mark_seen(self, name: str, /) -> Operation: ...
+    async def mark_seen(self, name: str, /) -> AsyncOperation: ...
     @overload
-    async def mark_seen(self, name: str, second: str, /, *names: str) -> list[Operation]: ...
+    async def mark_seen(self, name: str, second: str, /, *names: str) -> list[AsyncOperation]: ...
 
-    async def mark_seen(self, *names: str) -> list[Operation] | Operation:
+    async def mark_seen(self, *names: str) -> list[AsyncOperation] | AsyncOperation:
         """Mark results seen by their creator: one name gives an Operation, several a list."""
         if len(names) == 1:
             return await self.audit.mark_seen(names[0])
@@ -264,13 +263,13 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
 
     def unseen(
         self, *, page_size: int | None = None, view: str | None = None
-    ) -> AsyncPager[Operation]:
+    ) -> AsyncPager[AsyncOperation]:
         """The caller's done operations not yet marked seen (``async for``)."""
         return self.audit.unseen(page_size=page_size, view=view)
 
     # -- waiting ------------------------------------------------------------------------
 
-    async def operation(self, name: str) -> Operation:
+    async def operation(self, name: str) -> AsyncOperation:
         """A snapshot (fetched once) bound to this client."""
         return await self.get(name)
 
@@ -300,6 +299,7 @@ class AsyncAuditedView(AsyncWaitMethods):
     :class:`lro.AuditedView` for each method."""
 
     view: View = "audited"
+    _operation_class = AsyncOperation
 
     def __init__(self, client: AsyncClient) -> None:
         self.client = client
@@ -311,10 +311,10 @@ class AsyncAuditedView(AsyncWaitMethods):
         return await self.client._run(call)
 
     @property
-    def _calls(self) -> Calls:
+    def _calls(self) -> Calls[AsyncOperation]:
         return self.client._calls
 
-    async def get(self, name: str) -> Operation:
+    async def get(self, name: str) -> AsyncOperation:
         """The audited snapshot (also of a deleted operation)."""
         return await self._run(self._calls.audit_get(name))
 
@@ -324,34 +324,34 @@ class AsyncAuditedView(AsyncWaitMethods):
         filter: str | None = None,
         page_size: int | None = None,
         show_deleted: bool | None = None,
-    ) -> AsyncPager[Operation]:
+    ) -> AsyncPager[AsyncOperation]:
         """All operations (deleted ones only with ``show_deleted=True``), lazily."""
         return self.client._pager(self._calls.audit_list_fetch(filter, page_size, show_deleted))
 
     async def _batched(
-        self, names: Iterable[str], call: Callable[[list[str]], Call[list[Operation]]]
-    ) -> list[Operation]:
-        result: list[Operation] = []
+        self, names: Iterable[str], call: Callable[[list[str]], Call[list[AsyncOperation]]]
+    ) -> list[AsyncOperation]:
+        result: list[AsyncOperation] = []
         for chunk in chunked(names):
-            batch: list[Operation] = await self._run(call(chunk))
+            batch: list[AsyncOperation] = await self._run(call(chunk))
             result.extend(batch)
         return result
 
-    async def get_many(self, names: Iterable[str]) -> list[Operation]:
+    async def get_many(self, names: Iterable[str]) -> list[AsyncOperation]:
         """Audited snapshots of ``names`` in input order (NotFound names a missing one)."""
         return await self._batched(names, self._calls.batch_get)
 
     def unseen(
         self, *, page_size: int | None = None, view: str | None = None
-    ) -> AsyncPager[Operation]:
+    ) -> AsyncPager[AsyncOperation]:
         """The caller's done operations not yet marked seen, lazily."""
         return self.client._pager(self._calls.unseen_fetch(page_size, view))
 
-    async def mark_seen(self, name: str) -> Operation:
+    async def mark_seen(self, name: str) -> AsyncOperation:
         """Mark one result seen by its creator (idempotent)."""
         return await self._run(self._calls.mark_seen(name))
 
-    async def mark_seen_many(self, names: Iterable[str]) -> list[Operation]:
+    async def mark_seen_many(self, names: Iterable[str]) -> list[AsyncOperation]:
         """Mark many results seen (batches of <= 1000, each atomic), in input order."""
         return await self._batched(names, self._calls.batch_mark_seen)
 
@@ -361,11 +361,11 @@ class AsyncAuditedView(AsyncWaitMethods):
         *,
         parent: str | None = None,
         request_id: str | None = None,
-    ) -> Operation:
+    ) -> AsyncOperation:
         """Create a running operation (``request_id`` defaults to a uuid4)."""
         return await self._run(self._calls.create(metadata, parent, request_id))
 
-    async def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
+    async def update(self, name: str, metadata: Mapping[str, Any]) -> AsyncOperation:
         """Replace a running operation's metadata (progress)."""
         return await self._run(self._calls.update(name, metadata))
 
@@ -376,11 +376,11 @@ class AsyncAuditedView(AsyncWaitMethods):
         response: Mapping[str, Any] | None = None,
         error: Error | Mapping[str, Any] | None = None,
         request_id: str | None = None,
-    ) -> Operation:
+    ) -> AsyncOperation:
         """Finish a running operation with exactly one of ``response`` or ``error``."""
         return await self._run(self._calls.finalize(name, response, error, request_id))
 
-    async def abort(self, name: str, *, request_id: str | None = None) -> Operation:
+    async def abort(self, name: str, *, request_id: str | None = None) -> AsyncOperation:
         """Abort a running operation: it finishes with ABORTED."""
         return await self._run(self._calls.abort(name, request_id))
 
@@ -392,7 +392,7 @@ class AsyncAuditedView(AsyncWaitMethods):
         """Delete (standard call)."""
         await self.client.delete(name)
 
-    async def wait_once(self, name: str, timeout: float | None = None) -> Operation:
+    async def wait_once(self, name: str, timeout: float | None = None) -> AsyncOperation:
         """One standard ``:wait`` long-poll, answered with the audited snapshot."""
         await self.client.wait_once(name, timeout)
         return await self.get(name)

@@ -20,17 +20,18 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import Any, cast
 
 from lro._core.board import Board, Entry, batch_policy
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
-from lro._core.operation import Operation
 from lro._core.plan import Deadline, WaitPlan
+from lro._core.snapshot import Snapshot
 from lro._core.waits import OnProgress, known_long_poll, log_cancel_failure
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .many import _async_batch, _async_one
+from .operation import AsyncOperation
 
 __all__ = ["AsyncHandle", "AsyncTracker"]
 
@@ -78,9 +79,9 @@ class AsyncHandle(asyncio.Future[Any]):
         return self._name
 
     @property
-    def latest(self) -> Operation | None:
+    def latest(self) -> AsyncOperation | None:
         """The last snapshot seen (the final one once done; None before the first)."""
-        return None if self._entry is None else self._entry.latest
+        return None if self._entry is None else cast("AsyncOperation | None", self._entry.latest)
 
     def cancel(self, msg: Any | None = None, *, server: bool = False) -> bool:
         """Abandon the wait: the handle is cancelled (awaiting it raises
@@ -103,7 +104,7 @@ class AsyncHandle(asyncio.Future[Any]):
 
     # -- what the tracker calls -------------------------------------------------------------
 
-    def _progress(self, snapshot: Operation) -> None:
+    def _progress(self, snapshot: Snapshot) -> None:
         if self._on_progress is None or self.done():
             return
         try:
@@ -271,7 +272,7 @@ class AsyncTracker:
 
     # -- settling -----------------------------------------------------------------------
 
-    def _finish(self, entry: Entry, final: Operation | None, error: BaseException | None) -> None:
+    def _finish(self, entry: Entry, final: Snapshot | None, error: BaseException | None) -> None:
         handles: list[AsyncHandle] = self._registry.finish(entry)
         self._waiters.pop(entry, None)
         for handle in handles:
@@ -326,7 +327,7 @@ class AsyncTracker:
                 for entry in board.pending():
                     self._finish(entry, None, error)
 
-    def _batch_progress(self, snapshot: Operation) -> None:
+    def _batch_progress(self, snapshot: Snapshot) -> None:
         entry = self._registry.entry_of(snapshot)
         if entry is not None:
             for handle in list(self._registry.watchers.get(entry, ())):

@@ -9,7 +9,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from lro._core.board import (
     Board,
@@ -26,12 +26,12 @@ from lro._core.board import (
     without,
 )
 from lro._core.errors import Error, WaitTimeout
-from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import mode_of, tracing
 
+from .operation import AsyncOperation
 from .waiting import async_snapshots, call_callback
 
 __all__ = ["async_as_completed", "async_wait_all"]
@@ -235,7 +235,7 @@ async def async_wait_all(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
-) -> list[Operation]:
+) -> list[AsyncOperation]:
     """Async :func:`lro.wait_all` (an :class:`lro.AsyncClient`): same arguments,
     semantics and defaults. Cancelling the task cancels every request in flight.
 
@@ -279,14 +279,14 @@ async def async_wait_all(
     if traced is None:
         async for _ in _async_completions(*completions):
             pass
-        return board.results()
+        return cast("list[AsyncOperation]", board.results())
     count = {"lro.operation.count": len(board.order)}
     with traced.waiting("lro.wait_all", count, mode_of(engine, via)) as parent:
         async for _ in _async_completions(*completions):
             pass
         results = board.results()
         parent.end("error" if any(op.error for op in results) else "response")
-    return results
+    return cast("list[AsyncOperation]", results)
 
 
 def async_as_completed(
@@ -302,7 +302,7 @@ def async_as_completed(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
-) -> AsyncIterator[Operation]:
+) -> AsyncIterator[AsyncOperation]:
     """Async :func:`lro.as_completed`: ``async for op in async_as_completed(names,
     client=client): ...``. The arguments are those of :func:`async_wait_all`, checked at
     the call (:class:`lro.InvalidArgument` before anything is sent)."""
@@ -330,10 +330,10 @@ def async_as_completed(
 
 async def _async_finals(
     already: list[Entry], stream: AsyncIterator[Entry]
-) -> AsyncIterator[Operation]:
+) -> AsyncIterator[AsyncOperation]:
     for entry in already:
         assert entry.final is not None
-        yield entry.final
+        yield cast("AsyncOperation", entry.final)
     async for entry in stream:
         assert entry.final is not None
-        yield entry.final
+        yield cast("AsyncOperation", entry.final)

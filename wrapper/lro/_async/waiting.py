@@ -15,7 +15,6 @@ from typing import Any, TypeVar, cast
 
 from lro._core.errors import Error, WaitTimeout
 from lro._core.names import validate_name
-from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
 from lro._core.waits import (
@@ -31,6 +30,8 @@ from lro._core.waits import (
     timed_out,
 )
 from lro._tracing import outcome_of, tracing
+
+from .operation import AsyncOperation
 
 __all__ = ["AsyncWaitMethods", "async_snapshots", "async_wait", "async_watch", "call_callback"]
 
@@ -67,12 +68,12 @@ def _check_async_stop(stop: asyncio.Event | None, name: str) -> None:
 
 async def _fetch_async(
     backend: AsyncWaitBackend, name: str, fetch: Fetch, left: float | None
-) -> Operation:
+) -> AsyncOperation:
     # The wait's time left bounds the call's own retries (a server's Retry-After included).
     with call_budget(left):
         if fetch.window is None:
-            return await backend.get(name)
-        return await backend.wait_once(name, fetch.window)
+            return cast("AsyncOperation", await backend.get(name))
+        return cast("AsyncOperation", await backend.wait_once(name, fetch.window))
 
 
 async def _default_async_sleep(seconds: float) -> None:
@@ -87,10 +88,10 @@ async def async_snapshots(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
-) -> AsyncGenerator[Operation, None]:
+) -> AsyncGenerator[AsyncOperation, None]:
     """Async :func:`snapshots`: every snapshot fetched, until a done one."""
     do_sleep = sleep or _default_async_sleep
-    last: Operation | None = None
+    last: AsyncOperation | None = None
     while True:
         _check_async_stop(stop, name)
         action = plan.next_action()
@@ -153,7 +154,7 @@ async def async_wait(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
-) -> Operation:
+) -> AsyncOperation:
     """Async :func:`wait`: same strategy, deadline semantics, defaults and errors.
 
     Callbacks may be plain functions or coroutine functions. ``stop`` is an
@@ -190,9 +191,9 @@ async def _async_wait(
     cancel_on_timeout: bool,
     clock: Callable[[], float],
     sleep: Callable[[float], Awaitable[None]] | None,
-) -> Operation:
+) -> AsyncOperation:
     tracker = SnapshotTracker()
-    last: Operation | None = None
+    last: AsyncOperation | None = None
     stream = async_snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
     try:
         async for snapshot in stream:
@@ -222,11 +223,11 @@ async def async_watch(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
-) -> AsyncIterator[Operation]:
+) -> AsyncIterator[AsyncOperation]:
     """Async :func:`watch`: ``async for snapshot in async_watch(client, name): ...``."""
     plan = make_plan(backend, timeout, policy, clock=clock, rng=rng, stoppable=False, watching=True)
     tracker = SnapshotTracker()
-    last: Operation | None = None
+    last: AsyncOperation | None = None
     stream = async_snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
     try:
         async for snapshot in stream:
@@ -260,7 +261,7 @@ class AsyncWaitMethods:
         on_done: OnDone | None = None,
         stop: asyncio.Event | None = None,
         cancel_on_timeout: bool = False,
-    ) -> Operation:
+    ) -> AsyncOperation:
         """Wait until the operation is done and return its final snapshot: the twin of
         :meth:`lro.Client.wait` (same arguments, defaults, semantics and errors).
 
@@ -293,7 +294,7 @@ class AsyncWaitMethods:
         check_wait_options(
             timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
         )
-        final: Operation = await async_wait(
+        final: AsyncOperation = await async_wait(
             self._backend(),
             name,
             timeout,
@@ -314,7 +315,7 @@ class AsyncWaitMethods:
         on_done: OnDone | None = None,
         stop: asyncio.Event | None = None,
         cancel_on_timeout: bool = False,
-    ) -> AsyncIterator[Operation]:
+    ) -> AsyncIterator[AsyncOperation]:
         """``async for snapshot in client.watch(name)``: each changed snapshot until done.
 
         The twin of :meth:`lro.Client.watch`; the arguments are those of :meth:`wait`,

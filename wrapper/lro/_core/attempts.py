@@ -17,13 +17,14 @@ from typing import Generic, TypeVar
 
 from .errors import ConnectionDropped, Error, InvalidResponse, TransportTimeout
 from .http import Request, Response
-from .operation import Operation
 from .paging import Page
 from .retry import Retry, RetryState
+from .snapshot import Snapshot
 
 __all__ = ["Call", "PageFetch", "Step", "attempts"]
 
 R = TypeVar("R")
+S = TypeVar("S", bound=Snapshot)
 
 
 @dataclass(frozen=True)
@@ -50,7 +51,7 @@ class Call(Generic[R]):
 
 
 #: Builds the Call of one page of a List, given the page token (None for the first).
-PageFetch = Callable[[str | None], "Call[Page[Operation]]"]
+PageFetch = Callable[[str | None], "Call[Page[S]]"]
 
 Step = Request | float  # what attempts() asks the I/O loop to do: send, or sleep seconds
 

@@ -3,33 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .auth import Auth, TokenArgument
 from .calls import Calls, View
 from .checks import check_instance, check_positive_int
 from .endpoints import normalise_base_url, normalise_prefix
 from .errors import InvalidArgument
-from .operation import Operation
 from .paging import DEFAULT_MAX_PAGES
 from .plan import WaitPolicy
 from .retry import Retry
+from .snapshot import Snapshot
 
 __all__ = ["ClientBase"]
 
+OpT = TypeVar("OpT", bound=Snapshot)
 
-class ClientBase:
+
+class ClientBase(Generic[OpT]):
     """Constructor logic shared by :class:`Client` and :class:`lro.AsyncClient`."""
 
     view: View = "standard"
-    _operation_class: type[Operation] = Operation
+    _operation_class: type[OpT]
     base_url: str
     timeout: float | None
     retry: Retry | None
     wait_policy: WaitPolicy | None
     audit_prefix: str
     max_pages: int
-    _calls: Calls
+    _calls: Calls[OpT]
     _auth: Auth
 
     def _setup(

@@ -22,25 +22,20 @@ cancelled) and stops the tracker's threads or tasks.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal
 
 from .board import Board, Entry
 from .checks import check_callable
 from .errors import Cancelled, Error
 from .names import validate_name
-from .operation import Operation
 from .plan import WaitPolicy
+from .snapshot import Snapshot
 from .waits import policy_for
-
-if TYPE_CHECKING:
-    from collections.abc import Generator
 
 __all__ = [
     "TRACK_CONCURRENCY",
-    "AsyncTracked",
     "Engine",
     "Registry",
-    "Tracked",
     "check_track",
     "closed",
     "engine_for",
@@ -53,58 +48,6 @@ TRACK_CONCURRENCY = 32
 
 #: How a tracker watches an operation: shared batch rounds, or a waiter of its own.
 Engine = Literal["batch", "pool"]
-
-
-class Tracked(Protocol):
-    """What :meth:`lro.Operation.track` returns: an :class:`lro.Handle`."""
-
-    @property
-    def name(self) -> str:
-        """The operation's name."""
-        ...
-
-    @property
-    def latest(self) -> Operation | None:
-        """The last snapshot seen (None before the first)."""
-        ...
-
-    def done(self) -> bool:
-        """Whether the handle is settled (or cancelled)."""
-        ...
-
-    def result(self, timeout: float | None = None) -> Any:
-        """The response, or raise the operation's error (blocks up to ``timeout``)."""
-        ...
-
-    def cancel(self, server: bool = False) -> bool:
-        """Abandon the wait (``server=True``: also cancel the operation)."""
-        ...
-
-
-class AsyncTracked(Protocol):
-    """What :meth:`lro.AsyncOperation.track` returns: an :class:`lro.AsyncHandle`."""
-
-    @property
-    def name(self) -> str:
-        """The operation's name."""
-        ...
-
-    @property
-    def latest(self) -> Operation | None:
-        """The last snapshot seen (None before the first)."""
-        ...
-
-    def done(self) -> bool:
-        """Whether the handle is settled (or cancelled)."""
-        ...
-
-    def cancel(self, msg: Any | None = None, *, server: bool = False) -> bool:
-        """Abandon the wait (``server=True``: also cancel the operation)."""
-        ...
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        """Wait for the response (or raise the operation's error)."""
-        ...
 
 
 def check_track(name: str, on_progress: object) -> None:
@@ -138,12 +81,11 @@ def closed(name: str) -> Cancelled:
     )
 
 
-def settle(final: Operation) -> tuple[Any, Error | None]:
+def settle(final: Snapshot) -> tuple[Any, Error | None]:
     """``(response, None)`` or ``(None, error)`` of a done snapshot, as
     :meth:`lro.Operation.result` gives them."""
     try:
-        # The sync base method: a done snapshot never waits (also for an AsyncOperation).
-        return Operation.result(final), None
+        return final._final_result(None), None
     except Error as error:
         return None, error
 
@@ -190,7 +132,7 @@ class Registry:
             del self._by_name[entry.name]
         return self.watchers.pop(entry, [])
 
-    def entry_of(self, snapshot: Operation) -> Entry | None:
+    def entry_of(self, snapshot: Snapshot) -> Entry | None:
         """The batch entry a snapshot of a round belongs to: by name, else the entry whose
         latest snapshot it is (a server may spell a name differently, e.g. ``%2F``)."""
         entry = self._by_name.get(snapshot.name)

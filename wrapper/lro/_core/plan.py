@@ -45,9 +45,9 @@ from .errors import (
     TransportError,
     WaitTimeout,
 )
-from .operation import Operation
 from .progress import fraction
 from .retry import is_retryable
+from .snapshot import Snapshot
 
 __all__ = [
     "DEFAULT",
@@ -310,7 +310,7 @@ def is_transient(error: Error) -> bool:
 # Progress
 
 
-def snapshot_key(operation: Operation) -> tuple[Any, ...]:
+def snapshot_key(operation: Snapshot) -> tuple[Any, ...]:
     """What makes two snapshots of one operation differ for progress purposes: ``done``,
     the raw ``metadata``, ``error`` and ``response`` JSON (not timestamps or identity)."""
     raw = operation.to_dict()
@@ -325,10 +325,10 @@ def snapshot_key(operation: Operation) -> tuple[Any, ...]:
 class SnapshotTracker:
     """Remembers the last snapshot's :func:`snapshot_key` and says when a new one differs."""
 
-    def __init__(self, baseline: Operation | None = None) -> None:
+    def __init__(self, baseline: Snapshot | None = None) -> None:
         self._key = None if baseline is None else snapshot_key(baseline)
 
-    def changed(self, operation: Operation) -> bool:
+    def changed(self, operation: Snapshot) -> bool:
         """Whether ``operation`` differs from the previous one (and remember it)."""
         key = snapshot_key(operation)
         if key == self._key:
@@ -337,11 +337,11 @@ class SnapshotTracker:
         return True
 
 
-def progress_of(snapshot: Operation | Mapping[str, Any] | None) -> float | None:
+def progress_of(snapshot: Snapshot | Mapping[str, Any] | None) -> float | None:
     """The progress fraction in ``[0, 1]`` of a snapshot (or of its metadata JSON) read
     from the common metadata shapes (see :func:`lro.progress_fraction`): 1.0 for a done
     operation that reports none, else None when unknown."""
-    if isinstance(snapshot, Operation):
+    if isinstance(snapshot, Snapshot):
         found = fraction(snapshot.to_dict().get("metadata"))
         return 1.0 if found is None and snapshot.done else found
     return fraction(snapshot)

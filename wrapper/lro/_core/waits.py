@@ -38,8 +38,8 @@ from typing import Any, Protocol
 
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
 from .errors import Cancelled, Error, WaitTimeout
-from .operation import Operation
 from .plan import DEFAULT, DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
+from .snapshot import Snapshot
 
 __all__ = [
     "SLICE",
@@ -51,6 +51,7 @@ __all__ = [
     "WaitBackend",
     "abandoned",
     "check_wait_options",
+    "checked_wait_kwargs",
     "known_long_poll",
     "last_of",
     "log_cancel_failure",
@@ -64,14 +65,15 @@ logger = logging.getLogger("lro")
 
 #: ``on_progress(snapshot)``: called with each snapshot that differs from the previous one
 #: (``done``, metadata, error or response changed), the first and the final one included.
-OnProgress = Callable[[Operation], Any]
+#: (The snapshot is the waiting half's own kind: lro.Operation or lro.AsyncOperation.)
+OnProgress = Callable[[Any], Any]
 
 #: ``on_done(snapshot, error)``: called once when the wait ends, whatever the outcome:
 #: ``(final, None)`` when the operation is done (successfully or not: see
 #: ``final.error``), ``(last_snapshot_or_None, error)`` when the wait itself failed
 #: (:class:`lro.WaitTimeout`, a permanent error such as NotFound, or :class:`lro.Cancelled`
 #: for an abandoned wait). Not called on KeyboardInterrupt or asyncio cancellation.
-OnDone = Callable[[Operation | None, Error | None], Any]
+OnDone = Callable[[Any, Error | None], Any]
 
 
 class StopEvent(Protocol):
@@ -107,11 +109,11 @@ _CACHE_ATTR = "_lro_long_poll"
 class WaitBackend(Protocol):
     """What the sync waiter needs: :class:`lro.Client` (and ``client.audit``) qualify."""
 
-    def get(self, name: str) -> Operation:
+    def get(self, name: str) -> Snapshot:
         """The latest snapshot (GET)."""
         ...
 
-    def wait_once(self, name: str, timeout: float | None) -> Operation:
+    def wait_once(self, name: str, timeout: float | None) -> Snapshot:
         """One ``:wait`` long-poll of at most ``timeout`` seconds."""
         ...
 
@@ -123,11 +125,11 @@ class WaitBackend(Protocol):
 class AsyncWaitBackend(Protocol):
     """What the async waiter needs: :class:`lro.AsyncClient` qualifies."""
 
-    async def get(self, name: str) -> Operation:
+    async def get(self, name: str) -> Snapshot:
         """The latest snapshot (GET)."""
         ...
 
-    async def wait_once(self, name: str, timeout: float | None) -> Operation:
+    async def wait_once(self, name: str, timeout: float | None) -> Snapshot:
         """One ``:wait`` long-poll of at most ``timeout`` seconds."""
         ...
 
@@ -188,6 +190,32 @@ def check_wait_options(
     check_bool(cancel_on_timeout, "cancel_on_timeout")
 
 
+def checked_wait_kwargs(
+    timeout: Any,
+    policy: Any,
+    on_progress: Any,
+    on_done: Any,
+    stop: Any,
+    cancel_on_timeout: Any,
+    *,
+    asynchronous: bool,
+) -> dict[str, Any]:
+    """Check a bound wait's arguments (even when no wait is needed: the snapshot is done)
+    and return the ones given, for the bound client's ``wait`` / ``watch``."""
+    check_wait_options(
+        timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=asynchronous
+    )
+    given = {
+        "policy": policy,
+        "on_progress": on_progress,
+        "on_done": on_done,
+        "stop": stop,
+        "cancel_on_timeout": cancel_on_timeout or None,
+    }
+    wait_kwargs = {key: value for key, value in given.items() if value is not None}
+    return wait_kwargs if timeout is DEFAULT else {**wait_kwargs, "timeout": timeout}
+
+
 def make_plan(
     backend: object,
     timeout: Any,
@@ -220,7 +248,7 @@ def abandoned(name: str) -> Cancelled:
     )
 
 
-def timed_out(name: str, plan: WaitPlan, last: Operation | None, why: GiveUp) -> WaitTimeout:
+def timed_out(name: str, plan: WaitPlan, last: Snapshot | None, why: GiveUp) -> WaitTimeout:
     """The :class:`lro.WaitTimeout` of a wait that ran out of time or polls."""
     state = "no snapshot could be fetched" if last is None else "the last snapshot is attached"
     error = WaitTimeout(
@@ -237,7 +265,7 @@ def log_cancel_failure(name: str, error: Error) -> None:
     logger.warning("cancel_on_timeout: cancelling %s failed: %s", name, error)
 
 
-def last_of(error: Error, last: Operation | None) -> Operation | None:
+def last_of(error: Error, last: Snapshot | None) -> Snapshot | None:
     if isinstance(error, WaitTimeout) and error.operation is not None:
         return error.operation
     return last

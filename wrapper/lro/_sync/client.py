@@ -29,11 +29,11 @@ from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.http import Request, Response, SyncTransport
-from lro._core.operation import Operation
 from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._tracing import tracing
 
+from .operation import Operation
 from .paging import Pager
 from .transport import Transport
 from .waiting import WaitMethods
@@ -49,7 +49,8 @@ __all__ = ["AuditedView", "Client"]
 R = TypeVar("R")
 
 
-class Client(ClientBase, WaitMethods):
+class Client(ClientBase[Operation], WaitMethods):
+    _operation_class = Operation
     """Synchronous client of the Operations API (both views). Thread-safe.
 
     Args:
@@ -165,7 +166,7 @@ class Client(ClientBase, WaitMethods):
             response = self._transport.send(auth.sign(request, auth.token()))
         return response
 
-    def _pager(self, fetch: PageFetch) -> Pager[Operation]:
+    def _pager(self, fetch: PageFetch[Operation]) -> Pager[Operation]:
         return Pager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)
 
     def close(self) -> None:
@@ -324,6 +325,7 @@ class AuditedView(WaitMethods):
     """
 
     view: View = "audited"
+    _operation_class = Operation
 
     def __init__(self, client: Client) -> None:
         self.client = client
@@ -335,7 +337,7 @@ class AuditedView(WaitMethods):
         return self.client._run(call)
 
     @property
-    def _calls(self) -> Calls:
+    def _calls(self) -> Calls[Operation]:
         return self.client._calls
 
     def _batched(

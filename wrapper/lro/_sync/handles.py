@@ -20,17 +20,18 @@ import queue
 import random
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
 from lro._core.board import Board, Entry, batch_policy
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
-from lro._core.operation import Operation
 from lro._core.plan import Deadline, WaitPlan
+from lro._core.snapshot import Snapshot
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .many import _sync_batch, _worker
+from .operation import Operation
 from .waiting import interruptible_sleep
 
 __all__ = ["Handle", "Tracker"]
@@ -83,7 +84,7 @@ class Handle(concurrent.futures.Future[Any]):
     @property
     def latest(self) -> Operation | None:
         """The last snapshot seen (the final one once done; None before the first)."""
-        return None if self._entry is None else self._entry.latest
+        return None if self._entry is None else cast("Operation | None", self._entry.latest)
 
     def cancel(self, server: bool = False) -> bool:
         """Abandon the wait: the handle is cancelled (``result()`` raises
@@ -106,7 +107,7 @@ class Handle(concurrent.futures.Future[Any]):
 
     # -- what the tracker calls -------------------------------------------------------------
 
-    def _progress(self, snapshot: Operation) -> None:
+    def _progress(self, snapshot: Snapshot) -> None:
         if self._on_progress is None or self.done():
             return
         try:
@@ -238,7 +239,7 @@ class Tracker:
         with self._lock:
             return list(self._registry.watchers.get(entry, ()))
 
-    def _finish(self, entry: Entry, final: Operation | None, error: BaseException | None) -> None:
+    def _finish(self, entry: Entry, final: Snapshot | None, error: BaseException | None) -> None:
         with self._lock:
             handles: list[Handle] = self._registry.finish(entry)
             self._stops.pop(entry, None)
@@ -331,7 +332,7 @@ class Tracker:
                 for entry in board.pending():
                     self._finish(entry, None, error)
 
-    def _batch_progress(self, snapshot: Operation) -> None:
+    def _batch_progress(self, snapshot: Snapshot) -> None:
         with self._lock:
             entry = self._registry.entry_of(snapshot)
         if entry is not None:

@@ -13,7 +13,7 @@ import random
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from lro._core.board import (
     Board,
@@ -30,12 +30,12 @@ from lro._core.board import (
     without,
 )
 from lro._core.errors import Error, WaitTimeout
-from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
 from lro._core.waits import SLICE, OnProgress, known_long_poll
 from lro._tracing import mode_of, tracing
 
+from .operation import Operation
 from .waiting import interruptible_sleep, snapshots
 
 __all__ = ["as_completed", "wait_all"]
@@ -311,14 +311,14 @@ def wait_all(
     if traced is None:
         for _ in _sync_completions(*completions):
             pass
-        return board.results()
+        return cast("list[Operation]", board.results())
     count = {"lro.operation.count": len(board.order)}
     with traced.waiting("lro.wait_all", count, mode_of(engine, via)) as parent:
         for _ in _sync_completions(*completions):
             pass
         results = board.results()
         parent.end("error" if any(op.error for op in results) else "response")
-    return results
+    return cast("list[Operation]", results)
 
 
 def as_completed(
@@ -367,7 +367,7 @@ def as_completed(
 def _finals(already: list[Entry], stream: Iterator[Entry]) -> Iterator[Operation]:
     for entry in already:
         assert entry.final is not None
-        yield entry.final
+        yield cast("Operation", entry.final)
     for entry in stream:
         assert entry.final is not None
-        yield entry.final
+        yield cast("Operation", entry.final)

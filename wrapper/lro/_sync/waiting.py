@@ -15,7 +15,6 @@ from typing import cast
 
 from lro._core.errors import Error, WaitTimeout
 from lro._core.names import validate_name
-from lro._core.operation import Operation
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
 from lro._core.waits import (
@@ -32,6 +31,8 @@ from lro._core.waits import (
     timed_out,
 )
 from lro._tracing import outcome_of, tracing
+
+from .operation import Operation
 
 __all__ = ["WaitMethods", "interruptible_sleep", "snapshots", "wait", "watch"]
 
@@ -63,8 +64,8 @@ def _fetch(backend: WaitBackend, name: str, fetch: Fetch, left: float | None) ->
     # The wait's time left bounds the call's own retries (a server's Retry-After included).
     with call_budget(left):
         if fetch.window is None:
-            return backend.get(name)
-        return backend.wait_once(name, fetch.window)
+            return cast("Operation", backend.get(name))
+        return cast("Operation", backend.wait_once(name, fetch.window))
 
 
 def snapshots(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Iterable, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -261,7 +261,7 @@ def _wait_all_showing(
             last = [op for op in timeout.operations if op is not None]
             if as_json:
                 for op in last:
-                    show_operation(op, as_json=True)
+                    show_operation(cast("Operation", op), as_json=True)
             raise
         for op in ops:
             display.finish(op)

@@ -15,7 +15,7 @@ from ..jsonvalues import copy_json
 from .codes import Code, coerce_code
 
 if TYPE_CHECKING:
-    from ..operation import Operation
+    from ..snapshot import Snapshot
     from .details import (
         BadRequest,
         DebugInfo,
@@ -364,7 +364,7 @@ class WaitTimeout(DeadlineExceeded):
     code = Code.DEADLINE_EXCEEDED
 
     def __init__(
-        self, message: str = "", *, operation: Operation | None = None, **kwargs: Any
+        self, message: str = "", *, operation: Snapshot | None = None, **kwargs: Any
     ) -> None:
         """Build the error; ``operation_name`` defaults to ``operation.name``."""
         if kwargs.get("operation_name") is None and operation is not None:
@@ -387,17 +387,17 @@ class WaitAllTimeout(WaitTimeout):
         self,
         message: str = "",
         *,
-        operations: Sequence[Operation | None] = (),
+        operations: Sequence[Snapshot | None] = (),
         not_done: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         """Build the error; other keywords as for :class:`lro.WaitTimeout`."""
         super().__init__(message, **kwargs)
-        self.operations: list[Operation | None] = list(operations)
+        self.operations: list[Snapshot | None] = list(operations)
         self.not_done: list[str] = list(not_done)
 
 
-def _name_of(operation: Operation) -> str | None:
+def _name_of(operation: Snapshot) -> str | None:
     try:
         return operation.name or None
     except Error:
