@@ -111,7 +111,7 @@ def ruff(text: str, path: Path, *arguments: str) -> str:
 def tidy(text: str, path: Path) -> str:
     """Imports sorted again (renamed names change their order) and the code formatted
     (rewritten lines may now fit in fewer), as ``make lint`` wants them."""
-    sorted_imports = ruff(text, path, "check", "--select", "I", "--fix-only", "--exit-zero")
+    sorted_imports = ruff(text, path, "check", "--select", "I,F401", "--fix-only", "--exit-zero")
     return ruff(sorted_imports, path, "format")
 
 

@@ -17,6 +17,8 @@ from lro._core.defaults import DEFAULT
 from lro._core.snapshot import Snapshot, expect_snapshot, not_done
 from lro._core.waits import checked_wait_kwargs
 
+from .primitives import ASYNCHRONOUS
+
 if TYPE_CHECKING:
     from lro._core.plan import WaitPolicy
     from lro._core.waits import AsyncStopEvent, OnDone, OnProgress
@@ -70,7 +72,13 @@ class AsyncOperation(Snapshot):
             WaitTimeout: the deadline passed; see :meth:`lro.AsyncClient.wait` for the rest.
         """
         wait_kwargs = checked_wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
         )
         if self.done:
             return self
@@ -103,7 +111,7 @@ class AsyncOperation(Snapshot):
             InvalidArgument: an argument of the wrong type or value (nothing was sent).
         """
         wait_kwargs = checked_wait_kwargs(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
         )
         if self.done:
             return _only(self)
@@ -175,7 +183,13 @@ class AsyncOperation(Snapshot):
             Error: the operation's own error, or what ended the wait.
         """
         wait_kwargs = checked_wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
         )
         if self.done:
             return self._final_result(as_type)
