@@ -12,6 +12,9 @@ A line of the source may end with a pragma:
 * ``# unasync: async-only`` -- dropped from the sync module;
 * ``# unasync: sync: <text>`` -- replaced by ``<text>`` (same indentation) in the sync one.
 
+and a comment line ``# unasync: sync-next: <text>`` replaces the line after it (where a
+trailing pragma would make the line too long).
+
 Usage::
 
     python scripts/unasync.py          # (re)write the sync modules
@@ -32,7 +35,7 @@ SOURCE = ROOT / "wrapper" / "lro" / "_async"
 TARGET = ROOT / "wrapper" / "lro" / "_sync"
 
 #: The async modules the sync ones are made from (same file name in each half).
-FILES = ["operation.py"]
+FILES = ["operation.py", "paging.py", "waiting.py", "client.py"]
 
 #: Rewrites applied to each line, in order (whole words unless the pattern says otherwise).
 SUBS: list[tuple[str, str]] = [
@@ -49,6 +52,8 @@ SUBS: list[tuple[str, str]] = [
     (r"__aiter__", "__iter__"),
     (r"__anext__", "__next__"),
     (r"\baclose\b", "close"),
+    (r"\bsend_async\b", "send"),
+    (r"\bAwaitable\[(.*)\]", r"\1"),  # greedy: the last bracket of the line closes it
     (r"StopAsyncIteration", "StopIteration"),
     # types and names
     (r"\bAsyncIterator\b", "Iterator"),
@@ -62,10 +67,12 @@ SUBS: list[tuple[str, str]] = [
     (r"\blro\._async\b", "lro._sync"),
     (r"\blro\.aio\.", "lro."),
     (r"\basyncio\.Event\b", "threading.Event"),
+    (r"^import asyncio$", "import threading"),
 ]
 COMPILED = [(re.compile(pattern), replacement) for pattern, replacement in SUBS]
 
 PRAGMA = re.compile(r"\s*# unasync: (async-only|sync: (?P<text>.*))$")
+PRAGMA_NEXT = re.compile(r"^(?P<indent>\s*)# unasync: sync-next: (?P<text>.*)$")
 
 
 def header(name: str) -> str:
@@ -89,8 +96,18 @@ def unasync_line(line: str) -> str | None:
 
 
 def unasync_text(text: str) -> str:
-    lines = [unasync_line(line) for line in text.splitlines()]
-    return "\n".join(line for line in lines if line is not None) + "\n"
+    lines: list[str] = []
+    replacement = None
+    for line in text.splitlines():
+        pragma = PRAGMA_NEXT.match(line)
+        if pragma is not None:
+            replacement = pragma.group("indent") + pragma.group("text")
+            continue
+        made = unasync_line(line) if replacement is None else replacement
+        replacement = None
+        if made is not None:
+            lines.append(made)
+    return "\n".join(lines) + "\n"
 
 
 def ruff(text: str, path: Path, *arguments: str) -> str:

@@ -32,7 +32,8 @@ from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import mode_of, tracing
 
 from .operation import AsyncOperation
-from .waiting import async_snapshots, call_callback
+from .primitives import call_callback
+from .waiting import async_snapshots
 
 __all__ = ["async_as_completed", "async_wait_all"]
 

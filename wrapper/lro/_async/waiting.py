@@ -1,8 +1,10 @@
-"""The asyncio waiter: :func:`async_wait` and :func:`async_watch`.
+"""The waiter: :func:`async_wait` and :func:`async_watch` over an :class:`AsyncWaitBackend`.
 
-The twin of :mod:`lro._sync.waiting`, driving the same I/O-free
-:class:`lro._core.plan.WaitPlan`; a ``stop`` event or task cancellation abandons the
-request in flight.
+The plan (what to fetch, how long to sleep, when to give up) is made by the I/O-free
+:class:`lro._core.plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``
+(how, each half says in its ``primitives``: the async half races a ``stop`` event
+against the request or sleep in flight, the sync one sleeps in short slices). See
+:mod:`lro._core.waits` for the strategy.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar, cast
+from typing import cast
 
 from lro._core.errors import Error, WaitTimeout
 from lro._core.names import validate_name
@@ -32,41 +34,24 @@ from lro._core.waits import (
 from lro._tracing import outcome_of, tracing
 
 from .operation import AsyncOperation
+from .primitives import (
+    ASYNCHRONOUS,
+    STOP_BY_SLICES,
+    Stopped,
+    call_callback,
+    default_sleep,
+    race_stop,
+)
 
-__all__ = ["AsyncWaitMethods", "async_snapshots", "async_wait", "async_watch", "call_callback"]
-
-T = TypeVar("T")
-
-
-class _Stopped:
-    """Returned by :func:`_race_stop` when the stop event won."""
-
-
-_STOPPED = _Stopped()
-
-
-async def _race_stop(work: Awaitable[T], stop: asyncio.Event | None) -> T | _Stopped:
-    """Await ``work``, or abandon it (cancelled, so its connection is released) as soon
-    as ``stop`` is set."""
-    if stop is None:
-        return await work
-    task = asyncio.ensure_future(work)
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for pending in (task, stopper):
-            pending.cancel()
-        await asyncio.gather(task, stopper, return_exceptions=True)
-    return _STOPPED if task.cancelled() else task.result()
+__all__ = ["AsyncWaitMethods", "async_snapshots", "async_wait", "async_watch"]
 
 
-def _check_async_stop(stop: asyncio.Event | None, name: str) -> None:
+def _check_stop(stop: asyncio.Event | None, name: str) -> None:
     if stop is not None and stop.is_set():
         raise abandoned(name)
 
 
-async def _fetch_async(
+async def _fetch(
     backend: AsyncWaitBackend, name: str, fetch: Fetch, left: float | None
 ) -> AsyncOperation:
     # The wait's time left bounds the call's own retries (a server's Retry-After included).
@@ -74,10 +59,6 @@ async def _fetch_async(
         if fetch.window is None:
             return cast("AsyncOperation", await backend.get(name))
         return cast("AsyncOperation", await backend.wait_once(name, fetch.window))
-
-
-async def _default_async_sleep(seconds: float) -> None:
-    await asyncio.sleep(seconds)
 
 
 async def async_snapshots(
@@ -89,21 +70,27 @@ async def async_snapshots(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     stop: asyncio.Event | None = None,
 ) -> AsyncGenerator[AsyncOperation, None]:
-    """Async :func:`snapshots`: every snapshot fetched, until a done one."""
-    do_sleep = sleep or _default_async_sleep
+    """Every snapshot the plan fetches, until a done one (yielded last).
+
+    Raises:
+        WaitTimeout: at the deadline (after a last check) or after ``max_polls``.
+        Cancelled: when ``stop`` is set.
+        Error: a permanent error of a request (NotFound, PermissionDenied, ...).
+    """
+    do_sleep = sleep or default_sleep(stop)
     last: AsyncOperation | None = None
     while True:
-        _check_async_stop(stop, name)
+        _check_stop(stop, name)
         action = plan.next_action()
         if isinstance(action, GiveUp):
             raise timed_out(name, plan, last, action)
         if not isinstance(action, Fetch):
-            await _race_stop(do_sleep(action.seconds), stop)
+            await race_stop(do_sleep(action.seconds), stop)
             continue
         started = clock()
         try:
-            outcome = await _race_stop(
-                _fetch_async(backend, name, action, plan.deadline.remaining()), stop
+            outcome = await race_stop(
+                _fetch(backend, name, action, plan.deadline.remaining()), stop
             )
         except Error as error:
             try:
@@ -111,7 +98,7 @@ async def async_snapshots(
             finally:
                 remember_long_poll(backend, plan.long_poll)
             continue
-        if isinstance(outcome, _Stopped):
+        if isinstance(outcome, Stopped):
             raise abandoned(name)
         plan.on_snapshot(outcome.done, action, clock() - started)
         remember_long_poll(backend, plan.long_poll)
@@ -121,16 +108,7 @@ async def async_snapshots(
             return
 
 
-async def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None:
-    """Call a sync or async callback (None: nothing); shared with :mod:`lro._async.many`."""
-    if callback is None:
-        return
-    result = callback(*args)
-    if isinstance(result, Awaitable):
-        await result
-
-
-async def _async_cancel_after_timeout(
+async def _cancel_after_timeout(
     backend: AsyncWaitBackend, name: str, error: Error, wanted: bool
 ) -> None:
     if not (wanted and isinstance(error, WaitTimeout)):
@@ -155,11 +133,35 @@ async def async_wait(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
 ) -> AsyncOperation:
-    """Async :func:`wait`: same strategy, deadline semantics, defaults and errors.
+    """Wait until operation ``name`` is done; return its final snapshot.
 
-    Callbacks may be plain functions or coroutine functions. ``stop`` is an
-    :class:`asyncio.Event`; cancelling the task (``asyncio.wait_for``, ``task.cancel()``)
-    also stops waiting at once and cancels the request in flight.
+    A done operation that failed is returned, not raised (read ``.error``, or call
+    ``.result()`` to raise its typed error).
+
+    Args:
+        backend: the client or ``client.audit`` (``get``, ``wait_once``, ``cancel``).
+        name: the operation's name.
+        timeout: wall-clock seconds; None waits forever; omitted: the policy's
+            ``default_timeout`` (900 s).
+        policy: the :class:`WaitPolicy`; default: the client's ``wait_policy``, else
+            :data:`DEFAULT_POLICY`.
+        on_progress: called (or awaited) with each snapshot that changed (see
+            :data:`OnProgress`).
+        on_done: called (or awaited) once at the end, whatever the outcome (see
+            :data:`OnDone`).
+        stop: an :class:`asyncio.Event`; setting it abandons the wait with
+            :class:`lro.Cancelled` (the async waiter at once, cancelling the request in
+            flight; the sync one, set from any thread, within ``policy.stop_latency``).
+        cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
+            the operation (best effort; a failure to cancel is logged, not raised).
+        clock, sleep, rng: injectable monotonic clock, sleep and random source (tests).
+            The sync waiter's default sleep is interruptible by Ctrl-C and by ``stop``;
+            cancelling the async waiter's task stops it at once.
+
+    Raises:
+        WaitTimeout: the deadline passed; ``.operation`` is the last snapshot.
+        Cancelled: ``stop`` was set.
+        Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
     """
     plan = make_plan(
         backend,
@@ -167,21 +169,21 @@ async def async_wait(
         policy,
         clock=clock,
         rng=rng,
-        stoppable=False,
+        stoppable=STOP_BY_SLICES and stop is not None,
         watching=on_progress is not None,
     )
     args = (on_progress, on_done, stop, cancel_on_timeout, clock, sleep)
     traced = tracing()
     if traced is None:
-        return await _async_wait(backend, name, plan, *args)
+        return await _wait(backend, name, plan, *args)
     with traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll") as parent:
         parent.plan = plan
-        final = await _async_wait(backend, name, plan, *args)
+        final = await _wait(backend, name, plan, *args)
         parent.end(outcome_of(final, None), final.error)
         return final
 
 
-async def _async_wait(
+async def _wait(
     backend: AsyncWaitBackend,
     name: str,
     plan: WaitPlan,
@@ -201,7 +203,7 @@ async def _async_wait(
             if on_progress is not None and tracker.changed(snapshot):
                 await call_callback(on_progress, snapshot)
     except Error as error:
-        await _async_cancel_after_timeout(backend, name, error, cancel_on_timeout)
+        await _cancel_after_timeout(backend, name, error, cancel_on_timeout)
         await call_callback(on_done, last_of(error, last), error)
         raise
     finally:
@@ -224,8 +226,18 @@ async def async_watch(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
 ) -> AsyncIterator[AsyncOperation]:
-    """Async :func:`watch`: ``async for snapshot in async_watch(client, name): ...``."""
-    plan = make_plan(backend, timeout, policy, clock=clock, rng=rng, stoppable=False, watching=True)
+    """Yield each changed snapshot of ``name`` (the first one, and the done one last).
+
+    Same arguments, deadline and errors as :func:`async_wait`; the iterator raises
+    :class:`lro.WaitTimeout` at the deadline. Closing it early stops the waiting.
+
+        async for snapshot in async_watch(client, name, timeout=60):
+            print(lro.progress_fraction(snapshot))
+    """
+    stoppable = STOP_BY_SLICES and stop is not None
+    plan = make_plan(
+        backend, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
+    )
     tracker = SnapshotTracker()
     last: AsyncOperation | None = None
     stream = async_snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
@@ -235,7 +247,7 @@ async def async_watch(
             if tracker.changed(snapshot):
                 yield snapshot
     except Error as error:
-        await _async_cancel_after_timeout(backend, name, error, cancel_on_timeout)
+        await _cancel_after_timeout(backend, name, error, cancel_on_timeout)
         await call_callback(on_done, last_of(error, last), error)
         raise
     finally:
@@ -244,8 +256,9 @@ async def async_watch(
 
 
 class AsyncWaitMethods:
-    """``wait()`` and ``watch()`` for an :class:`AsyncClient` or its
-    :class:`AsyncAuditedView` (see :class:`lro._sync.waiting.WaitMethods`)."""
+    """``wait()`` and ``watch()`` for what the waiter drives: an :class:`AsyncClient`
+    (standard snapshots) or its :class:`AsyncAuditedView` (audited snapshots, with the
+    audit fields)."""
 
     def _backend(self) -> AsyncWaitBackend:
         # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
@@ -262,12 +275,13 @@ class AsyncWaitMethods:
         stop: asyncio.Event | None = None,
         cancel_on_timeout: bool = False,
     ) -> AsyncOperation:
-        """Wait until the operation is done and return its final snapshot: the twin of
-        :meth:`lro.Client.wait` (same arguments, defaults, semantics and errors).
+        """Wait until the operation is done and return its final snapshot.
 
-        Callbacks may be plain functions or coroutine functions. Cancelling the task
-        (``asyncio.wait_for``, ``task.cancel()``) also stops waiting at once and cancels
-        the request in flight.
+        A done operation that failed is returned, not raised: ``.result()`` raises its
+        error. The strategy (long-poll first, polling fallback, deadlines) is described
+        in :mod:`lro._core.waits`; every argument is checked before the first request.
+        Cancelling the task of an async wait (``asyncio.wait_for``, ``task.cancel()``)
+        also stops it at once and cancels the request in flight.
 
         Args:
             name: the operation's name.
@@ -278,9 +292,11 @@ class AsyncWaitMethods:
             on_progress: called (or awaited) with each snapshot that differs from the
                 previous one (the first and the final one included).
             on_done: called (or awaited) once at the end, whatever the outcome:
-                ``(final, None)``, or ``(last snapshot or None, error)``.
-            stop: an :class:`asyncio.Event`; setting it abandons the wait at once with
-                :class:`lro.Cancelled`.
+                ``(final, None)``, or ``(last snapshot or None, error)`` when the wait
+                itself failed.
+            stop: an :class:`asyncio.Event`; setting it abandons the wait with
+                :class:`lro.Cancelled` (the sync client's, set from any thread, within
+                ``policy.stop_latency`` seconds; the async one's at once).
             cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
                 the operation (best effort; a failure to cancel is logged, not raised).
 
@@ -292,7 +308,13 @@ class AsyncWaitMethods:
         """
         validate_name(name)
         check_wait_options(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
         )
         final: AsyncOperation = await async_wait(
             self._backend(),
@@ -316,10 +338,11 @@ class AsyncWaitMethods:
         stop: asyncio.Event | None = None,
         cancel_on_timeout: bool = False,
     ) -> AsyncIterator[AsyncOperation]:
-        """``async for snapshot in client.watch(name)``: each changed snapshot until done.
+        """Yield each changed snapshot until the operation is done (the done one last).
 
-        The twin of :meth:`lro.Client.watch`; the arguments are those of :meth:`wait`,
-        checked now, at the call.
+        The arguments are those of :meth:`wait` (checked now, at the call); the iterator
+        raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
+        waiting: ``async for snapshot in client.watch(name): ...``.
 
         Args:
             name: the operation's name.
@@ -335,7 +358,7 @@ class AsyncWaitMethods:
         """
         validate_name(name)
         check_wait_options(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
         )
         return async_watch(
             self._backend(),

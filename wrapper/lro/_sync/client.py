@@ -1,26 +1,32 @@
-"""``Client``: the synchronous client of both views of the Operations API.
+# generated from lro/_async/client.py by scripts/unasync.py; do not edit
+# (edit the async module and run `python scripts/unasync.py`)
+"""``Client``: the client of both views of the Operations API.
 
 * The **standard view** (``google.longrunning.Operations``): :meth:`Client.get`,
-  :meth:`Client.list_operations`, :meth:`Client.cancel`, :meth:`Client.delete`,
-  :meth:`Client.wait_once`, plus :meth:`Client.wait` (see :mod:`lro._sync.waiting`). Any
-  Google-style service speaks it; the audited view is not needed.
-* The **audited view** (``/audit/v1/...``): :attr:`Client.audit` (an :class:`AuditedView`);
-  its worker and seen-by-creator calls are also methods of the client itself
-  (:meth:`Client.create`, :meth:`Client.update`, :meth:`Client.finalize`, ...).
+  :meth:`Client.list_operations`, :meth:`Client.cancel`,
+  :meth:`Client.delete`, :meth:`Client.wait_once`, plus
+  :meth:`Client.wait` (see :mod:`lro._sync.waiting`). Any Google-style service
+  speaks it; the audited view is not needed.
+* The **audited view** (``/audit/v1/...``): :attr:`Client.audit` (an
+  :class:`AuditedView`); its worker and seen-by-creator calls are also methods of
+  the client itself (:meth:`Client.create`, :meth:`Client.update`, ...).
 
-Requests are *built* by the I/O-free recipes (:mod:`lro._core.calls`) and *sent* by
-``lro._sync.transport.Transport`` (urllib3); responses are decoded
-with ``json.loads`` and wrapped as :class:`lro.Operation` snapshots bound to the client
-(audited-view snapshots are bound to :attr:`Client.audit`, so ``op.refresh()`` stays in
-their view). Each call is retried per :mod:`lro._core.retry`.
+Requests are *built* by the I/O-free recipes (:mod:`lro._core.calls`), their attempts
+driven by :func:`lro._core.attempts.attempts`, and *sent* by the half's transport
+(``lro._sync.transport.Transport``: httpx in the async half, urllib3 in the sync
+one); responses are decoded with ``json.loads`` and wrapped as
+:class:`lro.Operation` snapshots bound to the client (audited-view snapshots are
+bound to :attr:`Client.audit`, so ``op.refresh()`` stays in their view). Each call
+is retried per :mod:`lro._core.retry`. List calls return a pager (:class:`Pager`).
 
-The pieces shared with :class:`lro.AsyncClient` (how each call is built and parsed and
-how its attempts are driven) live in :mod:`lro._core.calls`; the clients only do the I/O.
+    with lro.Client(url) as client:
+        op = client.create({"@type": "type.googleapis.com/demo.Job"})
+        for done in client.unseen():
+            ...
 """
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -35,6 +41,7 @@ from lro._tracing import tracing
 
 from .operation import Operation
 from .paging import Pager
+from .primitives import ASYNCHRONOUS, Lock, ask_token, pause
 from .transport import Transport
 from .waiting import WaitMethods
 
@@ -50,8 +57,8 @@ R = TypeVar("R")
 
 
 class Client(ClientBase[Operation], WaitMethods):
-    _operation_class = Operation
-    """Synchronous client of the Operations API (both views). Thread-safe.
+    """Client of the Operations API (both views). One instance may be shared: by threads
+    (the sync client is thread-safe) or by the tasks of one event loop (the async one).
 
     Args:
         base_url: the service's base URL: ``http(s)://host[:port][/prefix][/version]``.
@@ -59,9 +66,10 @@ class Client(ClientBase[Operation], WaitMethods):
             view's API version; without one the version is ``v1``. The audited view is
             at ``{base URL without its version}{audit_prefix}/v1``.
         token: the bearer token sent as ``Authorization``: a string, or a callable
-            returning the current token, asked for each request (e.g.
-            :class:`lro.GoogleAuth`); a 401 is retried once with a freshly asked token.
-            Never shown in ``repr()``, logs or errors.
+            returning the current token (for the async client also an async callable,
+            awaited), asked for each request (e.g. :class:`lro.GoogleAuth`); a 401 is
+            retried once with a freshly asked token. Never shown in ``repr()``, logs or
+            errors.
         api_key: an API key, sent as ``x-goog-api-key`` (never shown).
         headers: headers added to every request (e.g. ``{"x-goog-user-project": "p"}``);
             values of names like credentials (``*-key``, ``*-token``, ``cookie``) are
@@ -81,13 +89,18 @@ class Client(ClientBase[Operation], WaitMethods):
         trust_env: honour ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``
             (either case) as curl and httpx do (default True); False ignores them.
         wait_policy: default policy for :meth:`wait` (see :mod:`lro._sync.waiting`).
-        max_pages: most pages one listing (a :class:`lro.Pager`) fetches; one more raises
-            :class:`lro.InvalidResponse`, as does a page token the listing already sent
-            (default 10,000).
-        transport: a custom transport (tests); by default a :class:`lro._sync.transport.Transport`.
+        max_pages: most pages one listing (a :class:`lro.Pager`) fetches; one more
+            raises :class:`lro.InvalidResponse`, as does a page token the listing already
+            sent (default 10,000).
+        transport: a custom transport (tests, another HTTP stack); by default a
+            :class:`lro._sync.transport.Transport`.
 
-    Use it as a context manager (or call :meth:`close`) to release connections.
+    Use it as a context manager (``with client``, or ``client.close()``) to release
+    connections. Operations it returns are :class:`lro.Operation` snapshots bound to
+    it: ``op.wait()``, ``op.result()``.
     """
+
+    _operation_class = Operation
 
     def __init__(
         self,
@@ -112,7 +125,7 @@ class Client(ClientBase[Operation], WaitMethods):
         self.audit = AuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
-            api_key=api_key, headers=headers, max_pages=max_pages,
+            api_key=api_key, headers=headers, asynchronous=ASYNCHRONOUS, max_pages=max_pages,
         )  # fmt: skip
         self._transport: SyncTransport = transport or Transport(
             timeout=timeout,
@@ -122,7 +135,7 @@ class Client(ClientBase[Operation], WaitMethods):
             proxy=proxy,
             trust_env=trust_env,
         )
-        self._close_lock = threading.Lock()
+        self._close_lock = Lock()
         self._closed = False
         self._tracker: Tracker | None = None
         # OpenTelemetry, when installed (looked for once per process); None: no tracing.
@@ -145,11 +158,12 @@ class Client(ClientBase[Operation], WaitMethods):
                             outcome = self._exchange(step)
                         else:  # a client span around the attempt (lro._tracing)
                             sent += 1
-                            outcome = traced.send(self._exchange, step, call.template, sent - 1)
+                            send = traced.send
+                            outcome = send(self._exchange, step, call.template, sent - 1)
                     except Error as error:
                         outcome = error
-                elif retry is not None:
-                    retry.sleep(step)
+                else:
+                    pause(retry, step)
                 step = steps.send(outcome)
         except StopIteration as stop:
             result: R = stop.value
@@ -158,12 +172,12 @@ class Client(ClientBase[Operation], WaitMethods):
     def _exchange(self, request: Request) -> Response:
         """Send one request with the client's credentials, asking for the token now; a 401
         is sent once more with a freshly asked token when the token comes from a callable
-        (see :mod:`lro._core.auth`; the async twin is ``AsyncClient._exchange``)."""
+        (see :mod:`lro._core.auth`)."""
         auth = self._auth
-        response = self._transport.send(auth.sign(request, auth.token()))
+        response = self._transport.send(auth.sign(request, ask_token(auth)))
         if response.status == 401 and auth.refreshable:
             auth.invalidate()
-            response = self._transport.send(auth.sign(request, auth.token()))
+            response = self._transport.send(auth.sign(request, ask_token(auth)))
         return response
 
     def _pager(self, fetch: PageFetch[Operation]) -> Pager[Operation]:
@@ -173,7 +187,7 @@ class Client(ClientBase[Operation], WaitMethods):
         """Close the pooled connections. Idempotent.
 
         Pending handles (:meth:`track`) end with :class:`lro.Cancelled` first, and the
-        threads that tracked them are joined.
+        threads or tasks that tracked them are joined or cancelled and awaited.
         """
         with self._close_lock:
             if self._closed:
@@ -258,11 +272,13 @@ class Client(ClientBase[Operation], WaitMethods):
         error: Error | Mapping[str, Any] | None = None,
         request_id: str | None = None,
     ) -> Operation:
-        """Finish an operation with a response or an error; see :meth:`AuditedView.finalize`."""
+        """Finish an operation with a response or an error; see
+        :meth:`AuditedView.finalize`."""
         return self.audit.finalize(name, response=response, error=error, request_id=request_id)
 
     def abort(self, name: str, *, request_id: str | None = None) -> Operation:
-        """Abort a running operation (it ends with ABORTED); see :meth:`AuditedView.abort`."""
+        """Abort a running operation (it ends with ABORTED); see
+        :meth:`AuditedView.abort`."""
         return self.audit.abort(name, request_id=request_id)
 
     def get_many(self, names: Iterable[str]) -> list[Operation]:
@@ -276,7 +292,7 @@ class Client(ClientBase[Operation], WaitMethods):
     def mark_seen(self, name: str, second: str, /, *names: str) -> list[Operation]: ...
 
     def mark_seen(self, *names: str) -> list[Operation] | Operation:
-        """Mark results seen by their creator: one name gives an Operation, several a list
+        """Mark results seen by their creator: one name gives an operation, several a list
         (batched, atomic per batch). Idempotent: the time never changes once set."""
         if len(names) == 1:
             return self.audit.mark_seen(names[0])
@@ -285,7 +301,8 @@ class Client(ClientBase[Operation], WaitMethods):
         return self.audit.mark_seen_many(names)
 
     def unseen(self, *, page_size: int | None = None, view: str | None = None) -> Pager[Operation]:
-        """The caller's done operations not yet marked seen; see :meth:`AuditedView.unseen`."""
+        """The caller's done operations not yet marked seen; see
+        :meth:`AuditedView.unseen`."""
         return self.audit.unseen(page_size=page_size, view=view)
 
     # -- waiting ------------------------------------------------------------------------
@@ -295,21 +312,25 @@ class Client(ClientBase[Operation], WaitMethods):
         return self.get(name)
 
     def track(self, name: str, *, on_progress: OnProgress | None = None) -> Handle:
-        """Track an operation in the background: a :class:`lro.Handle`, the
-        :class:`concurrent.futures.Future` of its result, returned at once.
+        """Track an operation in the background: an :class:`lro.Handle`, the future
+        of its result, returned at once (the async client's, an awaitable
+        :class:`asyncio.Future`, is made on the running event loop; the sync client's is a
+        :class:`concurrent.futures.Future`).
 
         The client's tracker long-polls it (standard view; at most 32 operations at once,
-        the others queued); :meth:`AuditedView.track` shares batch rounds instead. The
-        name is all a handle needs: another process rebuilds it with ``track(name)``.
+        the others queued); :meth:`AuditedView.track` shares batch rounds instead.
+        The name is all a handle needs: another process rebuilds it with ``track(name)``.
 
         Args:
             name: the operation's name.
-            on_progress: called (in the tracker's thread) with each snapshot that changed.
+            on_progress: called with each snapshot that changed (by the sync client in
+                its tracker's thread; by the async one in the loop, a coroutine function's
+                coroutine then running as a task).
 
         Raises:
             InvalidName: ``name`` is not an operation name (nothing was sent).
             InvalidArgument: ``on_progress`` is not callable.
-            FailedPrecondition: the client is closed.
+            FailedPrecondition: the client is closed (or, async, no event loop runs).
         """
         from lro._core.handles import check_track  # handles load on first use
 
@@ -318,7 +339,7 @@ class Client(ClientBase[Operation], WaitMethods):
 
 
 class AuditedView(WaitMethods):
-    """The audited view (``/audit/v1/...``) of a :class:`Client`: ``client.audit``.
+    """The audited view (``/audit/v1/...``) of an :class:`Client`: ``client.audit``.
 
     Operations it returns are bound to it, so ``op.refresh()`` stays in the audited view;
     ``op.cancel()``, ``op.delete()`` and ``op.wait()`` use the standard calls.
@@ -437,14 +458,14 @@ class AuditedView(WaitMethods):
         return self.get(name)
 
     def track(self, name: str, *, on_progress: OnProgress | None = None) -> Handle:
-        """Track an operation in the background (see :meth:`Client.track`), with audited
-        snapshots: every handle of the audited view shares the client's batchGet rounds
-        (one request per round for up to 1000 operations), however many there are.
+        """Track an operation in the background (see :meth:`Client.track`), with
+        audited snapshots: every handle of the audited view shares the client's batchGet
+        rounds (one request per round for up to 1000 operations), however many there are.
 
         Raises:
             InvalidName: ``name`` is not an operation name (nothing was sent).
             InvalidArgument: ``on_progress`` is not callable.
-            FailedPrecondition: the client is closed.
+            FailedPrecondition: the client is closed (or, async, no event loop runs).
         """
         from lro._core.handles import check_track  # handles load on first use
 

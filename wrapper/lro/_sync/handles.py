@@ -32,7 +32,7 @@ from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .many import _sync_batch, _worker
 from .operation import Operation
-from .waiting import interruptible_sleep
+from .primitives import interruptible_sleep
 
 __all__ = ["Handle", "Tracker"]
 

@@ -36,7 +36,8 @@ from lro._core.waits import SLICE, OnProgress, known_long_poll
 from lro._tracing import mode_of, tracing
 
 from .operation import Operation
-from .waiting import interruptible_sleep, snapshots
+from .primitives import interruptible_sleep
+from .waiting import snapshots
 
 __all__ = ["as_completed", "wait_all"]
 

@@ -1,8 +1,12 @@
-"""The synchronous waiter: :func:`wait` and :func:`watch` over a :class:`WaitBackend`.
+# generated from lro/_async/waiting.py by scripts/unasync.py; do not edit
+# (edit the async module and run `python scripts/unasync.py`)
+"""The waiter: :func:`wait` and :func:`watch` over an :class:`WaitBackend`.
 
 The plan (what to fetch, how long to sleep, when to give up) is made by the I/O-free
-:class:`lro._core.plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``.
-See :mod:`lro._core.waits` for the strategy.
+:class:`lro._core.plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``
+(how, each half says in its ``primitives``: the async half races a ``stop`` event
+against the request or sleep in flight, the sync one sleeps in short slices). See
+:mod:`lro._core.waits` for the strategy.
 """
 
 from __future__ import annotations
@@ -10,7 +14,7 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import cast
 
 from lro._core.errors import Error, WaitTimeout
@@ -18,7 +22,6 @@ from lro._core.names import validate_name
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
 from lro._core.waits import (
-    SLICE,
     OnDone,
     OnProgress,
     WaitBackend,
@@ -33,26 +36,16 @@ from lro._core.waits import (
 from lro._tracing import outcome_of, tracing
 
 from .operation import Operation
+from .primitives import (
+    ASYNCHRONOUS,
+    STOP_BY_SLICES,
+    Stopped,
+    call_callback,
+    default_sleep,
+    race_stop,
+)
 
-__all__ = ["WaitMethods", "interruptible_sleep", "snapshots", "wait", "watch"]
-
-
-def interruptible_sleep(stop: threading.Event | None) -> Callable[[float], None]:
-    """Default sleep: interruptible by Ctrl-C (short slices) and by ``stop``."""
-
-    def sleep(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            if stop is not None:
-                if stop.wait(min(left, SLICE)):
-                    return  # the caller's loop checks the event and raises
-            else:
-                time.sleep(min(left, SLICE))
-
-    return sleep
+__all__ = ["WaitMethods", "snapshots", "wait", "watch"]
 
 
 def _check_stop(stop: threading.Event | None, name: str) -> None:
@@ -76,7 +69,7 @@ def snapshots(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
-) -> Iterator[Operation]:
+) -> Generator[Operation, None]:
     """Every snapshot the plan fetches, until a done one (yielded last).
 
     Raises:
@@ -84,7 +77,7 @@ def snapshots(
         Cancelled: when ``stop`` is set.
         Error: a permanent error of a request (NotFound, PermissionDenied, ...).
     """
-    do_sleep = sleep or interruptible_sleep(stop)
+    do_sleep = sleep or default_sleep(stop)
     last: Operation | None = None
     while True:
         _check_stop(stop, name)
@@ -92,22 +85,24 @@ def snapshots(
         if isinstance(action, GiveUp):
             raise timed_out(name, plan, last, action)
         if not isinstance(action, Fetch):
-            do_sleep(action.seconds)
+            race_stop(do_sleep(action.seconds), stop)
             continue
         started = clock()
         try:
-            snapshot = _fetch(backend, name, action, plan.deadline.remaining())
+            outcome = race_stop(_fetch(backend, name, action, plan.deadline.remaining()), stop)
         except Error as error:
             try:
                 plan.on_error(error, action)
             finally:
                 remember_long_poll(backend, plan.long_poll)
             continue
-        plan.on_snapshot(snapshot.done, action, clock() - started)
+        if isinstance(outcome, Stopped):
+            raise abandoned(name)
+        plan.on_snapshot(outcome.done, action, clock() - started)
         remember_long_poll(backend, plan.long_poll)
-        last = snapshot
-        yield snapshot
-        if snapshot.done:
+        last = outcome
+        yield outcome
+        if outcome.done:
             return
 
 
@@ -140,20 +135,24 @@ def wait(
     ``.result()`` to raise its typed error).
 
     Args:
-        backend: a :class:`WaitBackend` (a :class:`lro.Client` or ``client.audit``).
+        backend: the client or ``client.audit`` (``get``, ``wait_once``, ``cancel``).
         name: the operation's name.
         timeout: wall-clock seconds; None waits forever; omitted: the policy's
             ``default_timeout`` (900 s).
         policy: the :class:`WaitPolicy`; default: the client's ``wait_policy``, else
             :data:`DEFAULT_POLICY`.
-        on_progress: called with each snapshot that changed (see :data:`OnProgress`).
-        on_done: called once at the end, whatever the outcome (see :data:`OnDone`).
-        stop: a :class:`threading.Event`; setting it (from any thread) abandons the wait
-            within ``policy.stop_latency`` seconds with :class:`lro.Cancelled`.
+        on_progress: called with each snapshot that changed (see
+            :data:`OnProgress`).
+        on_done: called once at the end, whatever the outcome (see
+            :data:`OnDone`).
+        stop: a :class:`threading.Event`; setting it abandons the wait with
+            :class:`lro.Cancelled` (the async waiter at once, cancelling the request in
+            flight; the sync one, set from any thread, within ``policy.stop_latency``).
         cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
             the operation (best effort; a failure to cancel is logged, not raised).
         clock, sleep, rng: injectable monotonic clock, sleep and random source (tests).
-            The default sleep is interruptible by Ctrl-C and by ``stop``.
+            The sync waiter's default sleep is interruptible by Ctrl-C and by ``stop``;
+            cancelling the async waiter's task stops it at once.
 
     Raises:
         WaitTimeout: the deadline passed; ``.operation`` is the last snapshot.
@@ -166,7 +165,7 @@ def wait(
         policy,
         clock=clock,
         rng=rng,
-        stoppable=stop is not None,
+        stoppable=STOP_BY_SLICES and stop is not None,
         watching=on_progress is not None,
     )
     args = (on_progress, on_done, stop, cancel_on_timeout, clock, sleep)
@@ -193,19 +192,20 @@ def _wait(
 ) -> Operation:
     tracker = SnapshotTracker()
     last: Operation | None = None
+    stream = snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
     try:
-        for snapshot in snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop):
+        for snapshot in stream:
             last = snapshot
             if on_progress is not None and tracker.changed(snapshot):
-                on_progress(snapshot)
+                call_callback(on_progress, snapshot)
     except Error as error:
         _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        if on_done is not None:
-            on_done(last_of(error, last), error)
+        call_callback(on_done, last_of(error, last), error)
         raise
-    assert last is not None and last.done  # snapshots() only returns after a done one
-    if on_done is not None:
-        on_done(last, None)
+    finally:
+        stream.close()
+    assert last is not None and last.done
+    call_callback(on_done, last, None)
     return last
 
 
@@ -224,35 +224,37 @@ def watch(
 ) -> Iterator[Operation]:
     """Yield each changed snapshot of ``name`` (the first one, and the done one last).
 
-    Same arguments, deadline and errors as :func:`wait`; the generator raises
+    Same arguments, deadline and errors as :func:`wait`; the iterator raises
     :class:`lro.WaitTimeout` at the deadline. Closing it early stops the waiting.
 
-        for snapshot in client.watch(client, name, timeout=60):
+        for snapshot in watch(client, name, timeout=60):
             print(lro.progress_fraction(snapshot))
     """
-
+    stoppable = STOP_BY_SLICES and stop is not None
     plan = make_plan(
-        backend, timeout, policy, clock=clock, rng=rng, stoppable=stop is not None, watching=True
+        backend, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
     )
     tracker = SnapshotTracker()
     last: Operation | None = None
+    stream = snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
     try:
-        for snapshot in snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop):
+        for snapshot in stream:
             last = snapshot
             if tracker.changed(snapshot):
                 yield snapshot
     except Error as error:
         _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        if on_done is not None:
-            on_done(last_of(error, last), error)
+        call_callback(on_done, last_of(error, last), error)
         raise
-    if on_done is not None:
-        on_done(last, None)
+    finally:
+        stream.close()
+    call_callback(on_done, last, None)
 
 
 class WaitMethods:
-    """``wait()`` and ``watch()`` for what the waiter drives: a :class:`Client` (standard
-    snapshots) or its :class:`AuditedView` (audited snapshots, with the audit fields)."""
+    """``wait()`` and ``watch()`` for what the waiter drives: an :class:`Client`
+    (standard snapshots) or its :class:`AuditedView` (audited snapshots, with the
+    audit fields)."""
 
     def _backend(self) -> WaitBackend:
         # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
@@ -274,6 +276,8 @@ class WaitMethods:
         A done operation that failed is returned, not raised: ``.result()`` raises its
         error. The strategy (long-poll first, polling fallback, deadlines) is described
         in :mod:`lro._core.waits`; every argument is checked before the first request.
+        Cancelling the task of an async wait (``asyncio.wait_for``, ``task.cancel()``)
+        also stops it at once and cancels the request in flight.
 
         Args:
             name: the operation's name.
@@ -281,12 +285,14 @@ class WaitMethods:
                 the policy's ``default_timeout`` (900 s).
             policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
                 else the default policy.
-            on_progress: called with each snapshot that differs from the previous one
-                (the first and the final one included).
-            on_done: called once at the end, whatever the outcome: ``(final, None)``, or
-                ``(last snapshot or None, error)`` when the wait itself failed.
-            stop: a :class:`threading.Event`; setting it (from any thread) abandons the
-                wait within ``policy.stop_latency`` seconds with :class:`lro.Cancelled`.
+            on_progress: called with each snapshot that differs from the
+                previous one (the first and the final one included).
+            on_done: called once at the end, whatever the outcome:
+                ``(final, None)``, or ``(last snapshot or None, error)`` when the wait
+                itself failed.
+            stop: a :class:`threading.Event`; setting it abandons the wait with
+                :class:`lro.Cancelled` (the sync client's, set from any thread, within
+                ``policy.stop_latency`` seconds; the async one's at once).
             cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
                 the operation (best effort; a failure to cancel is logged, not raised).
 
@@ -298,7 +304,13 @@ class WaitMethods:
         """
         validate_name(name)
         check_wait_options(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
         )
         final: Operation = wait(
             self._backend(),
@@ -326,7 +338,7 @@ class WaitMethods:
 
         The arguments are those of :meth:`wait` (checked now, at the call); the iterator
         raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
-        waiting.
+        waiting: ``for snapshot in client.watch(name): ...``.
 
         Args:
             name: the operation's name.
@@ -342,7 +354,7 @@ class WaitMethods:
         """
         validate_name(name)
         check_wait_options(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=False
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
         )
         return watch(
             self._backend(),
