@@ -30,8 +30,9 @@ from lro._core.snapshot import Snapshot
 from lro._core.waits import OnProgress, known_long_poll, log_cancel_failure
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
-from .many import _async_batch, _async_one
+from .many import batch_rounds
 from .operation import AsyncOperation
+from .pool import wait_one
 
 __all__ = ["AsyncHandle", "AsyncTracker"]
 
@@ -218,7 +219,7 @@ class AsyncTracker:
         else:
             plan = self._plan(entry, watching=on_progress is not None)
             options = {"clock": time.monotonic, "sleep": None}
-            waiter = _async_one(entry, plan, self._gate, self, options)
+            waiter = wait_one(entry, plan, self._gate, self, options)
             self._waiters[entry] = _task(loop, waiter, f"lro-track {name}", context)
         return handle
 
@@ -283,7 +284,7 @@ class AsyncTracker:
                 handle._settle(None, error)
 
     def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
-        """A waiter task's report (the :class:`~lro._async.many.Sink` of ``_async_one``)."""
+        """A waiter task's report (the :class:`~lro._async.pool.Sink` of ``pool.wait_one``)."""
         kind, entry, payload = item
         if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
             if kind == "crash":
@@ -317,7 +318,7 @@ class AsyncTracker:
             plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
             options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
             try:
-                async for entry in _async_batch(board, plan, self._batch_progress, options):
+                async for entry in batch_rounds(board, plan, self._batch_progress, options):
                     self._finish(entry, entry.final, None)
             except Exception as error:  # an lro.Error that ends every wait of the batch
                 if self._closed:

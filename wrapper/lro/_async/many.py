@@ -1,6 +1,9 @@
-"""Waiting for many operations from asyncio: :func:`async_wait_all` and
-:func:`async_as_completed`, the twins of :mod:`lro._sync.many` over the same
-:mod:`lro._core.board`, with tasks instead of threads.
+"""Waiting for many operations at once: :func:`async_wait_all` and :func:`async_as_completed`.
+
+The bookkeeping (which entries are done, batch rounds, the deadline) is the I/O-free
+:mod:`lro._core.board`; this module runs batchGet rounds over it, or hands the entries to
+the half's bounded pool of single-operation waiters (:mod:`lro._async.pool`: tasks in the
+async half, threads in the sync one).
 """
 
 from __future__ import annotations
@@ -9,7 +12,7 @@ import asyncio
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from lro._core.board import (
     Board,
@@ -17,7 +20,6 @@ from lro._core.board import (
     Item,
     Round,
     Via,
-    apply_event,
     batch_policy,
     culprit,
     groups,
@@ -25,21 +27,21 @@ from lro._core.board import (
     start,
     without,
 )
-from lro._core.errors import Error, WaitTimeout
+from lro._core.errors import Error
 from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
-from lro._core.waits import OnProgress, known_long_poll
+from lro._core.waits import OnProgress
 from lro._tracing import mode_of, tracing
 
 from .operation import AsyncOperation
-from .primitives import call_callback
-from .waiting import async_snapshots
+from .pool import pool
+from .primitives import ASYNCHRONOUS, call_callback, default_sleep
 
-__all__ = ["async_as_completed", "async_wait_all"]
+__all__ = ["async_as_completed", "async_wait_all", "batch_rounds"]
 
 
-async def _async_round(board: Board) -> Round:
-    """Async :func:`_sync_round`."""
+async def _round(board: Board) -> Round:
+    """One batchGet round over every entry not done (stops at the first failure)."""
     seen = Round()
     for chunk in groups(board.pending()):
         while chunk:
@@ -58,16 +60,15 @@ async def _async_round(board: Board) -> Round:
     return seen
 
 
-async def _async_batch(
+async def batch_rounds(
     board: Board,
     plan: WaitPlan,
     on_progress: OnProgress | None,
     options: dict[str, Any],
 ) -> AsyncIterator[Entry]:
-    import asyncio
-
+    """Batch rounds until every entry is done; yields entries as they finish."""
     clock, stop = options["clock"], options["stop"]
-    sleep = options["sleep"] or asyncio.sleep
+    sleep = options["sleep"] or default_sleep(stop)
     while board.pending():
         if stop is not None and stop.is_set():
             raise board.abandoned()
@@ -79,133 +80,19 @@ async def _async_batch(
             continue
         started = clock()
         with call_budget(plan.deadline.remaining()):  # each request ends by the deadline
-            seen = await _async_round(board)
+            seen = await _round(board)
         for snapshot in seen.changed:
             await call_callback(on_progress, snapshot)
+        # unasync: sync-next: yield from seen.done
         for entry in seen.done:
-            yield entry
+            yield entry  # unasync: async-only
         if seen.error is not None:
             plan.on_error(seen.error, action)
         else:
             plan.on_snapshot(not board.pending(), action, clock() - started)
 
 
-class Sink(Protocol):
-    """Where a waiter task reports: a queue (:func:`async_wait_all`'s collector reads it)
-    or a tracker that settles its handles at once (:mod:`lro._async.handles`)."""
-
-    def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
-        """Take one report: ``(kind, entry, payload)`` (see :func:`apply_event`)."""
-        ...
-
-
-async def _async_one(
-    entry: Entry,
-    plan: WaitPlan,
-    gate: asyncio.Semaphore,
-    events: Sink,
-    options: dict[str, Any],
-) -> None:
-    async with gate:
-        try:
-            stream = async_snapshots(
-                entry.backend, entry.name, plan, clock=options["clock"], sleep=options["sleep"]
-            )
-            async for snapshot in stream:
-                events.put_nowait(("snapshot", entry, snapshot))
-        except WaitTimeout as error:
-            events.put_nowait(("timeout", entry, error))
-        except Error as error:
-            events.put_nowait(("failed", entry, error))
-        except Exception as error:  # a bug must not hang the collector
-            events.put_nowait(("crash", entry, error))
-
-
-async def _async_pool(
-    board: Board,
-    policy: WaitPolicy,
-    deadline: Deadline,
-    max_concurrency: int,
-    on_progress: OnProgress | None,
-    options: dict[str, Any],
-) -> AsyncIterator[Entry]:
-    """Bounded concurrent async waits; yields entries as they finish."""
-    import asyncio
-
-    gate = asyncio.Semaphore(max_concurrency)
-    events: asyncio.Queue[tuple[str, Entry, Any]] = asyncio.Queue()
-    rng: random.Random = options["rng"] or random.Random()
-    pending = board.pending()
-    tasks = [
-        asyncio.ensure_future(
-            _async_one(
-                entry,
-                WaitPlan(
-                    policy,
-                    deadline,
-                    long_poll=known_long_poll(entry.backend),
-                    rng=random.Random(rng.random()),
-                ),
-                gate,
-                events,
-                options,
-            )
-        )
-        for entry in pending
-    ]
-    try:
-        async for entry in _async_collect(board, events, len(pending), on_progress, options):
-            yield entry
-    finally:
-        for task in tasks:
-            task.cancel()  # cancels the requests in flight too
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
-async def _next_event(
-    events: asyncio.Queue[tuple[str, Entry, Any]], stop: asyncio.Event | None
-) -> tuple[str, Entry, Any] | None:
-    """The next report, or None when ``stop`` was set first."""
-    import asyncio
-
-    if stop is None:
-        return await events.get()
-    getter = asyncio.ensure_future(events.get())
-    stopper = asyncio.ensure_future(stop.wait())
-    try:
-        await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        stopper.cancel()
-        if not getter.done():
-            getter.cancel()
-        await asyncio.gather(getter, stopper, return_exceptions=True)
-    return None if getter.cancelled() else getter.result()
-
-
-async def _async_collect(
-    board: Board,
-    events: asyncio.Queue[tuple[str, Entry, Any]],
-    outstanding: int,
-    on_progress: OnProgress | None,
-    options: dict[str, Any],
-) -> AsyncIterator[Entry]:
-    timeouts: list[WaitTimeout] = []
-    while outstanding:
-        event = await _next_event(events, options["stop"])
-        if event is None:
-            raise board.abandoned()
-        report, finished = apply_event(board, event, timeouts)
-        if report is not None:
-            await call_callback(on_progress, report)
-        if finished:
-            outstanding -= 1
-            if event[1].final is not None:
-                yield event[1]
-    if board.pending():
-        raise board.timeout(timeouts[0].message if timeouts else "deadline passed")
-
-
-def _async_completions(
+def _completions(
     board: Board,
     engine: str,
     via: str,
@@ -217,10 +104,8 @@ def _async_completions(
 ) -> AsyncIterator[Entry]:
     if engine == "batch":
         plan = WaitPlan(batch_policy(policy), deadline, rng=options["rng"])
-        return _async_batch(board, plan, on_progress, options)
-    return _async_pool(
-        board, pool_policy(via, policy), deadline, max_concurrency, on_progress, options
-    )
+        return batch_rounds(board, plan, on_progress, options)
+    return pool(board, pool_policy(via, policy), deadline, max_concurrency, on_progress, options)
 
 
 async def async_wait_all(
@@ -237,28 +122,36 @@ async def async_wait_all(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
 ) -> list[AsyncOperation]:
-    """Async :func:`lro.wait_all` (an :class:`lro.AsyncClient`): same arguments,
-    semantics and defaults. Cancelling the task cancels every request in flight.
+    """Wait until every operation is done; return their final snapshots in input order.
+
+    Failed operations are returned too (their ``.error`` is set). Duplicate inputs are
+    waited for once. Cancelling the task of an async wait cancels every request in
+    flight.
 
     Args:
-        items: operation names (with ``client=``) or snapshots bound to a client.
+        items: operation names (with ``client=``) or snapshots bound to a client
+            (``client=`` overrides their binding). Done snapshots cost no request.
         client: the :class:`lro.AsyncClient` (or ``client.audit``) for names.
         timeout: one deadline for the whole set, wall-clock seconds; None: forever;
             omitted: the policy's ``default_timeout``.
-        via: ``"auto"``, ``"batch"``, ``"long_poll"`` or ``"poll"``.
+        via: ``"auto"`` (batch on the audited view, long-poll otherwise), ``"batch"``,
+            ``"long_poll"`` or ``"poll"`` (see the module documentation).
         max_concurrency: most single waits in flight at once (long_poll / poll).
-        policy: the :class:`lro.WaitPolicy`; default: the client's, else the default.
-        on_progress: called (or awaited: it may be a coroutine function) with each
-            changed snapshot.
+        policy: the :class:`~lro._core.plan.WaitPolicy` (schedule between batch rounds, and
+            of each single wait); default: the client's, else the default policy.
+        on_progress: called (or awaited) with each changed snapshot (by the sync
+            function in the caller's thread).
         stop: an :class:`asyncio.Event` that abandons the wait (:class:`lro.Cancelled`).
         clock: test seam: the monotonic clock the deadline is measured on.
-        sleep: test seam: the (awaitable) sleep between rounds.
+        sleep: test seam: the sleep between rounds (the sync default is interruptible by
+            Ctrl-C and by ``stop``).
         rng: test seam: the random source of the jitter.
 
     Raises:
         InvalidArgument: an argument of the wrong type or value (nothing was sent).
         WaitAllTimeout: the deadline passed; carries the partial results.
         Cancelled: ``stop`` was set.
+        Error: a batch request failed permanently without naming an operation.
     """
     board, engine, chosen, deadline = start(
         items,
@@ -272,18 +165,18 @@ async def async_wait_all(
         stop=stop,
         sleep=sleep,
         rng=rng,
-        asynchronous=True,
+        asynchronous=ASYNCHRONOUS,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
     completions = (board, engine, via, chosen, deadline, max_concurrency, on_progress, options)
     traced = tracing()
     if traced is None:
-        async for _ in _async_completions(*completions):
+        async for _ in _completions(*completions):
             pass
         return cast("list[AsyncOperation]", board.results())
     count = {"lro.operation.count": len(board.order)}
     with traced.waiting("lro.wait_all", count, mode_of(engine, via)) as parent:
-        async for _ in _async_completions(*completions):
+        async for _ in _completions(*completions):
             pass
         results = board.results()
         parent.end("error" if any(op.error for op in results) else "response")
@@ -304,9 +197,15 @@ def async_as_completed(
     sleep: Callable[[float], Awaitable[None]] | None = None,
     rng: random.Random | None = None,
 ) -> AsyncIterator[AsyncOperation]:
-    """Async :func:`lro.as_completed`: ``async for op in async_as_completed(names,
-    client=client): ...``. The arguments are those of :func:`async_wait_all`, checked at
-    the call (:class:`lro.InvalidArgument` before anything is sent)."""
+    """Yield each operation's final snapshot as soon as it is done (done inputs first):
+    ``async for op in async_as_completed(names, client=client): ...``.
+
+    Same arguments as :func:`async_wait_all`, checked at the call
+    (:class:`lro.InvalidArgument` before anything is sent); after yielding every operation
+    done in time it raises :class:`lro.WaitAllTimeout` at the deadline. Closing the
+    iterator early stops the waiting (the sync function's worker threads end within
+    ``policy.stop_latency``).
+    """
     board, engine, chosen, deadline = start(
         items,
         client,
@@ -319,17 +218,17 @@ def async_as_completed(
         stop=stop,
         sleep=sleep,
         rng=rng,
-        asynchronous=True,
+        asynchronous=ASYNCHRONOUS,
     )
     options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
     already = [entry for entry in board.entries if entry.final is not None]
-    stream = _async_completions(
+    stream = _completions(
         board, engine, via, chosen, deadline, max_concurrency, on_progress, options
     )
-    return _async_finals(already, stream)
+    return _finals(already, stream)
 
 
-async def _async_finals(
+async def _finals(
     already: list[Entry], stream: AsyncIterator[Entry]
 ) -> AsyncIterator[AsyncOperation]:
     for entry in already:

@@ -30,9 +30,9 @@ from lro._core.snapshot import Snapshot
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
-from .many import _sync_batch, _worker
+from .many import batch_rounds
 from .operation import Operation
-from .primitives import interruptible_sleep
+from .pool import worker
 
 __all__ = ["Handle", "Tracker"]
 
@@ -251,7 +251,7 @@ class Tracker:
                 handle._settle(None, error)
 
     def put(self, item: tuple[str, Entry, Any]) -> None:
-        """A pool thread's report (the :class:`~lro._sync.many.Sink` of :func:`_worker`)."""
+        """A pool thread's report (the :class:`~lro._sync.pool.Sink` of ``pool.worker``)."""
         kind, entry, payload = item
         if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
             if kind == "crash":
@@ -296,7 +296,7 @@ class Tracker:
         """A pool thread: the pool engine's worker, until no operation is queued."""
         me = threading.current_thread()
         while True:
-            _worker(
+            worker(
                 self._jobs, self, self._plan, self._halt, time.monotonic, None,
                 self._stop_of, self._context_of,
             )  # fmt: skip
@@ -318,9 +318,8 @@ class Tracker:
             policy = batch_policy(tracker_policy(backend))
             rng = random.Random(self._rng.random())
             plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
-            sleep = interruptible_sleep(self._halt)
-            progress, clock = self._batch_progress, time.monotonic
-            rounds = _sync_batch(board, plan, progress, clock, sleep, self._halt)
+            options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
+            rounds = batch_rounds(board, plan, self._batch_progress, options)
             try:
                 for entry in rounds:
                     self._finish(entry, entry.final, None)
