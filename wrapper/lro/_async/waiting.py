@@ -16,7 +16,6 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
 from typing import cast
 
 from lro._core.errors import Error, WaitTimeout
-from lro._core.names import validate_name
 from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
 from lro._core.waits import (
@@ -24,7 +23,6 @@ from lro._core.waits import (
     OnDone,
     OnProgress,
     abandoned,
-    check_wait_options,
     last_of,
     log_cancel_failure,
     make_plan,
@@ -35,7 +33,6 @@ from lro._tracing import outcome_of, tracing
 
 from .operation import AsyncOperation
 from .primitives import (
-    ASYNCHRONOUS,
     STOP_BY_SLICES,
     Stopped,
     call_callback,
@@ -43,7 +40,7 @@ from .primitives import (
     race_stop,
 )
 
-__all__ = ["AsyncWaitMethods", "async_snapshots", "async_wait", "async_watch"]
+__all__ = ["async_snapshots", "async_wait", "async_watch"]
 
 
 def _check_stop(stop: asyncio.Event | None, name: str) -> None:
@@ -253,119 +250,3 @@ async def async_watch(
     finally:
         await stream.aclose()
     await call_callback(on_done, last, None)
-
-
-class AsyncWaitMethods:
-    """``wait()`` and ``watch()`` for what the waiter drives: an :class:`AsyncClient`
-    (standard snapshots) or its :class:`AsyncAuditedView` (audited snapshots, with the
-    audit fields)."""
-
-    def _backend(self) -> AsyncWaitBackend:
-        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
-        return cast("AsyncWaitBackend", self)
-
-    async def wait(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: asyncio.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> AsyncOperation:
-        """Wait until the operation is done and return its final snapshot.
-
-        A done operation that failed is returned, not raised: ``.result()`` raises its
-        error. The strategy (long-poll first, polling fallback, deadlines) is described
-        in :mod:`lro._core.waits`; every argument is checked before the first request.
-        Cancelling the task of an async wait (``asyncio.wait_for``, ``task.cancel()``)
-        also stops it at once and cancels the request in flight.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
-                the policy's ``default_timeout`` (900 s).
-            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
-                else the default policy.
-            on_progress: called (or awaited) with each snapshot that differs from the
-                previous one (the first and the final one included).
-            on_done: called (or awaited) once at the end, whatever the outcome:
-                ``(final, None)``, or ``(last snapshot or None, error)`` when the wait
-                itself failed.
-            stop: an :class:`asyncio.Event`; setting it abandons the wait with
-                :class:`lro.Cancelled` (the sync client's, set from any thread, within
-                ``policy.stop_latency`` seconds; the async one's at once).
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
-                the operation (best effort; a failure to cancel is logged, not raised).
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
-            Cancelled: ``stop`` was set.
-            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
-        """
-        validate_name(name)
-        check_wait_options(
-            timeout,
-            policy,
-            on_progress,
-            on_done,
-            stop,
-            cancel_on_timeout,
-            asynchronous=ASYNCHRONOUS,
-        )
-        final: AsyncOperation = await async_wait(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_progress=on_progress,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
-        return final
-
-    def watch(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_done: OnDone | None = None,
-        stop: asyncio.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> AsyncIterator[AsyncOperation]:
-        """Yield each changed snapshot until the operation is done (the done one last).
-
-        The arguments are those of :meth:`wait` (checked now, at the call); the iterator
-        raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
-        waiting: ``async for snapshot in client.watch(name): ...``.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds; None waits forever; omitted: the policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called (or awaited) once at the end, as for :meth:`wait`.
-            stop: an :class:`asyncio.Event` that abandons the watch when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-        """
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
-        )
-        return async_watch(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )

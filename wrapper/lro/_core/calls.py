@@ -27,13 +27,16 @@ from .names import is_list_path, validate_name
 from .paging import Page
 from .snapshot import Snapshot
 
-__all__ = ["MAX_BATCH", "Calls", "View", "chunked", "new_request_id"]
+__all__ = ["LONG_POLL_ROUTE", "MAX_BATCH", "Calls", "View", "chunked", "new_request_id"]
 
 R = TypeVar("R")
 #: The snapshot class a client makes: lro.Operation or lro.AsyncOperation.
 OpT = TypeVar("OpT", bound=Snapshot)
 
 View = Literal["standard", "audited"]
+
+#: The route of the ``:wait`` long-poll, which a Google-style service may not have.
+LONG_POLL_ROUTE = "WaitOperation"
 
 #: Most names in one batchGet / batchMarkSeenByCreator request.
 MAX_BATCH = 1000
@@ -143,6 +146,11 @@ class Calls(Generic[OpT]):
         self._user_agent = {"User-Agent": agent_string(user_agent, routes.API_VERSION)}
         # Credentials are not added here: the I/O halves sign each request as they send it
         # (lro._core.auth), so a token can be asked for afresh per request.
+        #: What this client has learnt about routes its server may lack, per route (the
+        #: operation id): ``{"WaitOperation": False}`` once a ``:wait`` long-poll was
+        #: refused (a Google-style service without it), True once one answered. The
+        #: waiters read and write it (:func:`lro._core.waits.known_long_poll`).
+        self.available: dict[str, bool] = {}
         self._route_table = routes.ROUTES
         self._root_of = routes.root_of
         self._templates: dict[str, str] = {}
@@ -310,7 +318,7 @@ class Calls(Generic[OpT]):
         def build() -> Request:
             left = max(0.0, end - time.monotonic())
             return self._request(
-                "WaitOperation",
+                LONG_POLL_ROUTE,
                 timeout=left + WAIT_MARGIN,
                 name=name,
                 body={"timeout": _duration(left)},
@@ -318,7 +326,7 @@ class Calls(Generic[OpT]):
 
         return Call(
             "POST", build().path, build, self._standard_op(name), budget=window,
-            template=self.template("WaitOperation"),
+            template=self.template(LONG_POLL_ROUTE),
         )  # fmt: skip
 
     # -- audited view -------------------------------------------------------------------

@@ -12,7 +12,7 @@ Strategy (see :class:`lro.WaitPolicy` for every knob and its default):
 * The ``:wait`` long-poll when the server has it: one request per server wait window,
   completion noticed the moment the server answers. When a server lacks it (UNIMPLEMENTED,
   405, or 404 on ``:wait`` while a GET of the name works) the waiter falls back to GET
-  polling, and remembers that on the client object so it only asks once.
+  polling, and remembers that for the route (``Calls.available``) so it only asks once.
 * GET polling: capped exponential backoff with jitter (0.75 s x1.4 up to 10 s, +/-15 %).
 * Deadlines are wall-clock seconds, the same sync and async. The waiter never gives up
   before the deadline: the last sleep or long-poll window is shortened to end there and
@@ -36,6 +36,7 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from .calls import LONG_POLL_ROUTE, Calls
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
 from .errors import Cancelled, Error, WaitTimeout
 from .plan import DEFAULT, DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
@@ -102,7 +103,8 @@ class AsyncStopEvent(Protocol):
 
 # Sleeps are cut in slices so that Ctrl-C is noticed promptly on every platform.
 SLICE = 0.25
-# Attribute of a backend object that caches whether its server has the :wait long-poll.
+# Where a backend that is not a client of this SDK (a test double implementing
+# WaitBackend) keeps whether its server has the :wait long-poll.
 _CACHE_ATTR = "_lro_long_poll"
 
 
@@ -151,18 +153,32 @@ def policy_for(backend: object, policy: WaitPolicy | None) -> WaitPolicy:
     return own if isinstance(own, WaitPolicy) else DEFAULT_POLICY
 
 
+def _routes(backend: object) -> dict[str, bool] | None:
+    """The per-route knowledge of a client (or its audited view, which shares it)."""
+    calls = getattr(backend, "_calls", None)
+    return calls.available if isinstance(calls, Calls) else None
+
+
 def known_long_poll(backend: object) -> bool | None:
-    """What a backend object has already taught us about ``:wait`` (None: unknown)."""
-    value = getattr(backend, _CACHE_ATTR, None)
+    """Whether the backend's server has the ``:wait`` long-poll route, as far as its
+    client has learnt (None: not known yet)."""
+    routes = _routes(backend)
+    value = getattr(backend, _CACHE_ATTR, None) if routes is None else routes.get(LONG_POLL_ROUTE)
     return value if isinstance(value, bool) else None
 
 
 def remember_long_poll(backend: object, value: bool | None) -> None:
-    """Cache on the backend whether its server has ``:wait``, so detection happens once
-    per client. Objects that refuse attributes simply are not cached."""
-    if value is not None and known_long_poll(backend) is not value:
-        with contextlib.suppress(AttributeError, TypeError):
-            setattr(backend, _CACHE_ATTR, value)
+    """Record whether the backend's server has ``:wait`` (in its client's per-route
+    knowledge), so detection happens once per client. A foreign backend that refuses
+    attributes simply is not remembered."""
+    if value is None or known_long_poll(backend) is value:
+        return
+    routes = _routes(backend)
+    if routes is not None:
+        routes[LONG_POLL_ROUTE] = value
+        return
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(backend, _CACHE_ATTR, value)
 
 
 def check_wait_options(
