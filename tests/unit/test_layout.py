@@ -173,3 +173,39 @@ def test_no_override_is_silenced() -> None:
         if "ignore[override]" in line
     }
     assert silenced == set()
+
+
+def _listings(tree: ast.AST) -> list[str]:
+    """The names a module defines as classes, lists in ``__all__`` or imports by name to
+    re-export (imported names it also lists in ``__all__``)."""
+    exported: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assign | ast.AugAssign):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            named = any(isinstance(t, ast.Name) and t.id == "__all__" for t in targets)
+            if named and isinstance(node.value, ast.List):
+                exported.update(e.value for e in node.value.elts if isinstance(e, ast.Constant))
+    found: list[str] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            found.append(node.name)
+        elif isinstance(node, ast.ImportFrom):
+            found += [a.asname or a.name for a in node.names if (a.asname or a.name) in exported]
+    return found + sorted(exported)
+
+
+def test_each_exception_is_defined_once_and_listed_once() -> None:
+    """An exception class is defined once and exported from one list: at most three
+    mentions in lro's definitions, ``__all__`` lists and re-exporting imports (its
+    definition, the list, and at most one more), not one per re-exporting module."""
+    counts: dict[str, int] = {}
+    for path in (WRAPPER / "lro").rglob("*.py"):
+        for name in _listings(ast.parse(path.read_text(encoding="utf-8"))):
+            counts[name] = counts.get(name, 0) + 1
+    exceptions = [
+        name
+        for name in lro.__all__
+        if isinstance(getattr(lro, name, None), type) and issubclass(getattr(lro, name), lro.Error)
+    ]
+    assert len(exceptions) > 20
+    assert {name: counts[name] for name in exceptions if counts[name] > 3} == {}

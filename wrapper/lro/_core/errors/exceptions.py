@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RetryInfo,
     )
 
+#: The exception tree: the one list every public module re-exports it from.
 __all__ = [
     "Aborted",
     "AlreadyExists",
@@ -60,8 +61,6 @@ __all__ = [
     "Unknown",
     "WaitAllTimeout",
     "WaitTimeout",
-    "chain",
-    "exception_class_for",
 ]
 
 #: A detail class (ErrorInfo, RetryInfo, ...), for typed lookups among the details.
