@@ -13,8 +13,8 @@ import pydantic
 import pytest
 
 from lro import Operation, ResultCase, errors
-from lro._core.plan import WaitPolicy
 from lro._core.timestamps import Duration, Timestamp
+from lro._core.wait_policy import WaitPolicy
 from lro.aio import AsyncOperation
 from lro.errors import Code, InvalidResponse
 

@@ -22,7 +22,7 @@ from waiting_support import FAST_RETRY
 
 import lro
 from lro import Operation
-from lro._core.plan import WaitPolicy
+from lro._core.wait_policy import WaitPolicy
 from lro._sync.client import Client
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")

@@ -16,11 +16,11 @@ from lro._core.errors import exceptions as _exceptions
 from lro._core.errors.exceptions import *  # noqa: F403 (the tree: its one list below)
 from lro._core.http import Headers, Request, Response, SyncTransport
 from lro._core.paging import Page
-from lro._core.plan import WaitPolicy
 from lro._core.progress import fraction as progress_fraction
 from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry
 from lro._core.snapshot import ResultCase
 from lro._core.timestamps import Duration, Timestamp
+from lro._core.wait_policy import WaitPolicy
 from lro._google import GoogleAuth
 from lro._sync.client import AuditedView, Client
 from lro._sync.operation import Operation

@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 
 from lro._core.errors import Cancelled, Error, WaitAllTimeout, WaitTimeout
 from lro._core.http import Request, Response
-from lro._core.plan import WaitPlan
 from lro._core.snapshot import Snapshot
+from lro._core.wait_plan import WaitPlan
 
 __all__ = ["Counter", "Parent", "Tracing", "handle_outcome", "mode_of", "outcome_of", "tracing"]
 

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.attempts import Call
 from lro._core.calls import Calls, View, chunked
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error
 from lro._core.names import validate_name
-from lro._core.plan import DEFAULT
 from lro._core.waits import check_wait_options
 
 from .operation import AsyncOperation
@@ -24,7 +24,7 @@ from .primitives import ASYNCHRONOUS
 from .waiting import async_wait, async_watch
 
 if TYPE_CHECKING:
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._core.waits import OnDone, OnProgress
 
     from .client import AsyncClient

@@ -32,9 +32,11 @@ from typing import Any, Literal
 
 from .calls import MAX_BATCH
 from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
+from .deadlines import Deadline, resolve_timeout
 from .errors import Cancelled, Error, InvalidArgument, NotFound, WaitAllTimeout, WaitTimeout
-from .plan import Deadline, SnapshotTracker, WaitPolicy, resolve_timeout
 from .snapshot import Snapshot
+from .wait_plan import SnapshotTracker
+from .wait_policy import WaitPolicy
 from .waits import policy_for
 
 __all__ = [

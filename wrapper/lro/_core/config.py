@@ -11,9 +11,9 @@ from .checks import check_instance, check_positive_int
 from .endpoints import normalise_base_url, normalise_prefix
 from .errors import InvalidArgument
 from .paging import DEFAULT_MAX_PAGES
-from .plan import WaitPolicy
 from .retry import Retry
 from .snapshot import Snapshot
+from .wait_policy import WaitPolicy
 
 __all__ = ["ClientBase"]
 

@@ -1,6 +1,6 @@
 """The one "not given" sentinel, :data:`DEFAULT`.
 
-It lives here, below every module that needs it (:mod:`lro._core.plan` re-exports it for
+It lives here, below every module that needs it (:mod:`lro._core.deadlines` re-exports it for
 the clients' signatures; both halves' operation modules use it too), so there is exactly
 one such object in the SDK.
 """

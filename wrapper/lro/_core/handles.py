@@ -28,8 +28,8 @@ from .board import Board, Entry
 from .checks import check_callable
 from .errors import Cancelled, Error
 from .names import validate_name
-from .plan import WaitPolicy
 from .snapshot import Snapshot
+from .wait_policy import WaitPolicy
 from .waits import policy_for
 
 __all__ = [

@@ -38,9 +38,11 @@ from typing import Any, Protocol
 
 from .calls import LONG_POLL_ROUTE, Calls
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
+from .deadlines import DEFAULT, Deadline, resolve_timeout
 from .errors import Cancelled, Error, WaitTimeout
-from .plan import DEFAULT, DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
 from .snapshot import Snapshot
+from .wait_plan import GiveUp, WaitPlan
+from .wait_policy import DEFAULT_POLICY, WaitPolicy
 
 __all__ = [
     "SLICE",
@@ -192,7 +194,7 @@ def check_wait_options(
     asynchronous: bool,
 ) -> None:
     """Check the arguments of one wait (``wait``, ``watch``, ``result``; sync or async)
-    before anything is sent. ``timeout`` may be :data:`~lro._core.plan.DEFAULT`.
+    before anything is sent. ``timeout`` may be :data:`~lro._core.deadlines.DEFAULT`.
 
     Raises:
         InvalidArgument: naming the first argument of the wrong type or value.
@@ -242,7 +244,7 @@ def make_plan(
     stoppable: bool,
     watching: bool = False,
 ) -> WaitPlan:
-    """A :class:`~lro._core.plan.WaitPlan` for one wait on ``backend``."""
+    """A :class:`~lro._core.wait_plan.WaitPlan` for one wait on ``backend``."""
     chosen = policy_for(backend, policy)
     deadline = Deadline(resolve_timeout(timeout, chosen), clock)
     return WaitPlan(

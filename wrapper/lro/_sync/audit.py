@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.attempts import Call
 from lro._core.calls import Calls, View, chunked
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error
 from lro._core.names import validate_name
-from lro._core.plan import DEFAULT
 from lro._core.waits import check_wait_options
 
 from .operation import Operation
@@ -26,7 +26,7 @@ from .primitives import ASYNCHRONOUS
 from .waiting import wait, watch
 
 if TYPE_CHECKING:
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._core.waits import OnDone, OnProgress
 
     from .client import Client

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts
 from lro._core.config import ClientBase
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.http import Request, Response, SyncTransport
 from lro._core.names import validate_name
 from lro._core.paging import DEFAULT_MAX_PAGES
-from lro._core.plan import DEFAULT
 from lro._core.retry import DEFAULT_RETRY, Retry
 from lro._core.waits import check_wait_options
 from lro._tracing import tracing
@@ -50,7 +50,7 @@ from .transport import Transport
 from .waiting import wait, watch
 
 if TYPE_CHECKING:
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._core.waits import OnDone, OnProgress
 
     from .handles import Handle, Tracker

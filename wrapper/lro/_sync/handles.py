@@ -23,10 +23,11 @@ import time
 from typing import Any, cast
 
 from lro._core.board import Board, Entry, batch_policy
+from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
-from lro._core.plan import Deadline, WaitPlan
 from lro._core.snapshot import Snapshot
+from lro._core.wait_plan import WaitPlan
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 

@@ -29,9 +29,11 @@ from lro._core.board import (
     start,
     without,
 )
+from lro._core.deadlines import DEFAULT, Deadline
 from lro._core.errors import Error
-from lro._core.plan import DEFAULT, Deadline, Fetch, GiveUp, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
+from lro._core.wait_plan import Fetch, GiveUp, WaitPlan
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import OnProgress
 from lro._tracing import mode_of, tracing
 
@@ -137,7 +139,7 @@ def wait_all(
         via: ``"auto"`` (batch on the audited view, long-poll otherwise), ``"batch"``,
             ``"long_poll"`` or ``"poll"`` (see the module documentation).
         max_concurrency: most single waits in flight at once (long_poll / poll).
-        policy: the :class:`~lro._core.plan.WaitPolicy` (schedule between batch rounds, and
+        policy: the :class:`~lro._core.wait_policy.WaitPolicy` (schedule between batch rounds, and
             of each single wait); default: the client's, else the default policy.
         on_progress: called with each changed snapshot (by the sync
             function in the caller's thread).

@@ -22,7 +22,7 @@ from lro._core.waits import checked_wait_kwargs
 from .primitives import ASYNCHRONOUS
 
 if TYPE_CHECKING:
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._core.waits import OnDone, OnProgress, StopEvent
 
     from .handles import Handle

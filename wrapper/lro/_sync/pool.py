@@ -16,8 +16,10 @@ from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
 from lro._core.board import Board, Entry, apply_event
+from lro._core.deadlines import Deadline
 from lro._core.errors import Error, WaitTimeout
-from lro._core.plan import Deadline, WaitPlan, WaitPolicy
+from lro._core.wait_plan import WaitPlan
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import SLICE, OnProgress, known_long_poll
 
 from .waiting import snapshots

@@ -3,7 +3,7 @@
 """The waiter: :func:`wait` and :func:`watch` over an :class:`WaitBackend`.
 
 The plan (what to fetch, how long to sleep, when to give up) is made by the I/O-free
-:class:`lro._core.plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``
+:class:`lro._core.wait_plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``
 (how, each half says in its ``primitives``: the async half races a ``stop`` event
 against the request or sleep in flight, the sync one sleeps in short slices). See
 :mod:`lro._core.waits` for the strategy.
@@ -17,9 +17,11 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from typing import cast
 
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, WaitTimeout
-from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
+from lro._core.wait_plan import Fetch, GiveUp, SnapshotTracker, WaitPlan
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import (
     OnDone,
     OnProgress,
