@@ -10,7 +10,7 @@ import pytest
 from client_support import FAST_RETRY, job, out
 
 import lro
-import lro._core.calls
+import lro._core.recipes
 from lro import Operation
 from lro.errors import (
     Aborted,
@@ -159,9 +159,9 @@ def test_get_many_reorders_and_reports_a_short_answer() -> None:
     """A server that answers out of order, or leaves a name out, is handled."""
     names = ["operations/a", "operations/b"]
     ops = [Operation.from_dict({"name": n}) for n in reversed(names)]
-    assert [o.name for o in lro._core.calls._in_order(names, ops)] == names
+    assert [o.name for o in lro._core.recipes._in_order(names, ops)] == names
     with pytest.raises(NotFound, match="operations/b"):
-        lro._core.calls._in_order(names, ops[1:])
+        lro._core.recipes._in_order(names, ops[1:])
 
 
 @pytest.fixture()

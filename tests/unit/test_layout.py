@@ -149,8 +149,9 @@ def test_no_import_circle_among_lro_modules() -> None:
     assert _cycle(_import_graph()) == []
 
 
-#: "No hand-written module is over ~500 lines": one idea per module, readable in one pass.
-MAX_MODULE_LINES = 550
+#: A bound, not the rule: the rule is one idea per module (docs/architecture.md), and a
+#: module past this many lines almost surely holds two.
+MAX_MODULE_LINES = 600
 
 
 def test_no_hand_written_module_is_long() -> None:

@@ -29,7 +29,7 @@ from lro._sync.transport import Transport
 
 if TYPE_CHECKING:
     from lro._sync.handles import Handle
-    from lro._sync.many import as_completed, wait_all
+    from lro._sync.wait_many import as_completed, wait_all
     from lro.aio import (
         AsyncAuditedView,
         AsyncClient,
@@ -53,8 +53,8 @@ _LAZY = {
     "async_as_completed": "lro.aio",
     "async_wait_all": "lro.aio",
     "Handle": "lro._sync.handles",
-    "as_completed": "lro._sync.many",
-    "wait_all": "lro._sync.many",
+    "as_completed": "lro._sync.wait_many",
+    "wait_all": "lro._sync.wait_many",
 }
 
 

@@ -12,10 +12,10 @@ from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.attempts import Call
-from lro._core.calls import Calls, View, chunked
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error
 from lro._core.names import validate_name
+from lro._core.recipes import Recipes, View, chunked
 from lro._core.waits import check_wait_options
 
 from .operation import AsyncOperation
@@ -55,7 +55,7 @@ class AsyncAuditedView:
         return await self.client._run(call)
 
     @property
-    def _calls(self) -> Calls[AsyncOperation]:
+    def _calls(self) -> Recipes[AsyncOperation]:
         return self.client._calls
 
     async def _batched(

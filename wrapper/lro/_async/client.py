@@ -9,7 +9,7 @@
   :class:`AsyncAuditedView`); its worker and seen-by-creator calls are also methods of
   the client itself (:meth:`AsyncClient.create`, :meth:`AsyncClient.update`, ...).
 
-Requests are *built* by the I/O-free recipes (:mod:`lro._core.calls`), their attempts
+Requests are *built* by the I/O-free recipes (:mod:`lro._core.recipes`), their attempts
 driven by :func:`lro._core.attempts.attempts`, and *sent* by the half's transport
 (``lro._async.transport.AsyncTransport``: httpx in the async half, urllib3 in the sync
 one); responses are decoded with ``json.loads`` and wrapped as

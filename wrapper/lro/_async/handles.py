@@ -2,7 +2,7 @@
 :class:`asyncio.Future`) that the client's :class:`AsyncTracker` settles from tasks of
 its event loop (see :mod:`lro._core.handles` for what is shared with the sync half).
 
-The tracker reuses the engines of :func:`lro.async_wait_all` (:mod:`lro._async.many`):
+The tracker reuses the engines of :func:`lro.async_wait_all` (:mod:`lro._async.wait_many`):
 one task runs batchGet rounds for every handle of the audited view while any is pending,
 and one waiter task per operation of the standard view long-polls it, at most
 :data:`~lro._core.handles.TRACK_CONCURRENCY` at once (a semaphore). Cancelling a handle
@@ -22,18 +22,18 @@ import time
 from collections.abc import Awaitable, Coroutine
 from typing import Any, cast
 
-from lro._core.board import Board, Entry, batch_policy
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
-from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
+from lro._core.handles import TRACK_CONCURRENCY, Watchers, closed, settle, tracker_policy
 from lro._core.snapshot import Snapshot
+from lro._core.wait_many import Board, Entry, batch_policy
 from lro._core.wait_plan import WaitPlan
 from lro._core.waits import OnProgress, known_long_poll, log_cancel_failure
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
-from .many import batch_rounds
 from .operation import AsyncOperation
 from .pool import wait_one
+from .wait_many import batch_rounds
 
 __all__ = ["AsyncHandle", "AsyncTracker"]
 
@@ -169,7 +169,7 @@ class AsyncTracker:
     """The handles of one :class:`lro.AsyncClient`, and the tasks that watch for them."""
 
     def __init__(self) -> None:
-        self._registry = Registry(Board((), None), Board((), None))
+        self._registry = Watchers(Board((), None), Board((), None))
         self._waiters: dict[Entry, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._batcher: asyncio.Task[None] | None = None

@@ -3,7 +3,7 @@ semaphore, reporting to a queue (:func:`lro.async_wait_all`) or to a tracker
 (:mod:`lro._async.handles`).
 
 Hand-written: how the halves run many waits at once is where they truly differ (its twin,
-:mod:`lro._sync.pool`, runs threads). What the waits share is :mod:`lro._async.many`.
+:mod:`lro._sync.pool`, runs threads). What the waits share is :mod:`lro._async.wait_many`.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import random
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
-from lro._core.board import Board, Entry, apply_event
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, WaitTimeout
+from lro._core.wait_many import Board, Entry, apply_event
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import OnProgress, known_long_poll

@@ -1,6 +1,6 @@
 """One call and its retries, without I/O: :class:`Call` and :func:`attempts`.
 
-A :class:`Call` is one request recipe (made by :class:`lro._core.calls.Calls`): how to
+A :class:`Call` is one request recipe (made by :class:`lro._core.recipes.Recipes`): how to
 build a fresh request per attempt, how to parse the response, whether it is idempotent.
 :func:`attempts` is the retry loop as a generator: it yields what to do (send a request,
 sleep) and is sent what happened, so the sync and async clients share every decision and

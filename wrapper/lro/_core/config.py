@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from typing import Any, Generic, TypeVar
 
 from .auth import Auth, TokenArgument
-from .calls import Calls, View
 from .checks import check_instance, check_positive_int
 from .endpoints import normalise_base_url, normalise_prefix
 from .errors import InvalidArgument
 from .paging import DEFAULT_MAX_PAGES
+from .recipes import Recipes, View
 from .retry import Retry
 from .snapshot import Snapshot
 from .wait_policy import WaitPolicy
@@ -31,7 +31,7 @@ class ClientBase(Generic[OpT]):
     wait_policy: WaitPolicy | None
     audit_prefix: str
     max_pages: int
-    _calls: Calls[OpT]
+    _calls: Recipes[OpT]
     _auth: Auth
 
     def _setup(
@@ -66,7 +66,7 @@ class ClientBase(Generic[OpT]):
         self.wait_policy = wait_policy
         self.audit_prefix = normalise_prefix(audit_prefix)
         self._auth = Auth(token, api_key, headers, asynchronous=asynchronous)
-        self._calls = Calls(
+        self._calls = Recipes(
             self.base_url,
             timeout=timeout,
             user_agent=user_agent,

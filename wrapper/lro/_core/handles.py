@@ -4,7 +4,7 @@ the bookkeeping of who watches what, and how a final snapshot settles a handle.
 ``client.track(name)`` returns a handle (:class:`lro.Handle`, a
 :class:`concurrent.futures.Future`; :class:`lro.AsyncHandle`, an :class:`asyncio.Future`)
 that a per-client tracker settles in the background. The tracker reuses the engines of
-``wait_all`` (:mod:`lro._core.board` and the two ``many`` modules):
+``wait_all`` (:mod:`lro._core.wait_many` and the two halves' ``wait_many`` modules):
 
 * operations tracked on the **audited view** (``client.audit.track``) share batchGet
   rounds: a thousand handles cost one request per round, not a thousand pollers;
@@ -24,18 +24,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any, Literal
 
-from .board import Board, Entry
 from .checks import check_callable
 from .errors import Cancelled, Error
 from .names import validate_name
 from .snapshot import Snapshot
+from .wait_many import Board, Entry
 from .wait_policy import WaitPolicy
 from .waits import policy_for
 
 __all__ = [
     "TRACK_CONCURRENCY",
-    "Engine",
-    "Registry",
+    "TrackMode",
+    "Watchers",
     "check_track",
     "closed",
     "engine_for",
@@ -47,7 +47,7 @@ __all__ = [
 TRACK_CONCURRENCY = 32
 
 #: How a tracker watches an operation: shared batch rounds, or a waiter of its own.
-Engine = Literal["batch", "pool"]
+TrackMode = Literal["batch", "pool"]
 
 
 def check_track(name: str, on_progress: object) -> None:
@@ -61,7 +61,7 @@ def check_track(name: str, on_progress: object) -> None:
     check_callable(on_progress, "on_progress")
 
 
-def engine_for(backend: object) -> Engine:
+def engine_for(backend: object) -> TrackMode:
     """Batch rounds for the audited view (it has batchGet), a waiter per operation else."""
     audited = getattr(backend, "view", None) == "audited"
     return "batch" if audited and hasattr(backend, "get_many") else "pool"
@@ -90,18 +90,18 @@ def settle(final: Snapshot) -> tuple[Any, Error | None]:
         return None, error
 
 
-class Registry:
+class Watchers:
     """Who watches what: one entry per distinct (backend, name), on the board of its engine,
     and the handles that watch it. Not thread-safe: the sync tracker holds its lock around
     every call but :meth:`entry_of`."""
 
     def __init__(self, batch: Board, pool: Board) -> None:
-        self.boards: dict[Engine, Board] = {"batch": batch, "pool": pool}
+        self.boards: dict[TrackMode, Board] = {"batch": batch, "pool": pool}
         self.watchers: dict[Entry, list[Any]] = {}
-        self.engines: dict[Entry, Engine] = {}
+        self.engines: dict[Entry, TrackMode] = {}
         self._by_name: dict[str, Entry] = {}
 
-    def add(self, backend: object, name: str, handle: Any) -> tuple[Entry, bool, Engine]:
+    def add(self, backend: object, name: str, handle: Any) -> tuple[Entry, bool, TrackMode]:
         """Watch ``name`` on ``backend`` for ``handle``: ``(entry, is it new, engine)``."""
         engine = engine_for(backend)
         entry, new = self.boards[engine].add(name, backend)

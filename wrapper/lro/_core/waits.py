@@ -12,7 +12,7 @@ Strategy (see :class:`lro.WaitPolicy` for every knob and its default):
 * The ``:wait`` long-poll when the server has it: one request per server wait window,
   completion noticed the moment the server answers. When a server lacks it (UNIMPLEMENTED,
   405, or 404 on ``:wait`` while a GET of the name works) the waiter falls back to GET
-  polling, and remembers that for the route (``Calls.available``) so it only asks once.
+  polling, and remembers that for the route (``Recipes.available``) so it only asks once.
 * GET polling: capped exponential backoff with jitter (0.75 s x1.4 up to 10 s, +/-15 %).
 * Deadlines are wall-clock seconds, the same sync and async. The waiter never gives up
   before the deadline: the last sleep or long-poll window is shortened to end there and
@@ -36,10 +36,10 @@ import random
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from .calls import LONG_POLL_ROUTE, Calls
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
 from .deadlines import DEFAULT, Deadline, resolve_timeout
 from .errors import Cancelled, Error, WaitTimeout
+from .recipes import LONG_POLL_ROUTE, Recipes
 from .snapshot import Snapshot
 from .wait_plan import GiveUp, WaitPlan
 from .wait_policy import DEFAULT_POLICY, WaitPolicy
@@ -158,7 +158,7 @@ def policy_for(backend: object, policy: WaitPolicy | None) -> WaitPolicy:
 def _routes(backend: object) -> dict[str, bool] | None:
     """The per-route knowledge of a client (or its audited view, which shares it)."""
     calls = getattr(backend, "_calls", None)
-    return calls.available if isinstance(calls, Calls) else None
+    return calls.available if isinstance(calls, Recipes) else None
 
 
 def known_long_poll(backend: object) -> bool | None:

@@ -14,10 +14,10 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.attempts import Call
-from lro._core.calls import Calls, View, chunked
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error
 from lro._core.names import validate_name
+from lro._core.recipes import Recipes, View, chunked
 from lro._core.waits import check_wait_options
 
 from .operation import Operation
@@ -57,7 +57,7 @@ class AuditedView:
         return self.client._run(call)
 
     @property
-    def _calls(self) -> Calls[Operation]:
+    def _calls(self) -> Recipes[Operation]:
         return self.client._calls
 
     def _batched(

@@ -11,7 +11,7 @@
   :class:`AuditedView`); its worker and seen-by-creator calls are also methods of
   the client itself (:meth:`Client.create`, :meth:`Client.update`, ...).
 
-Requests are *built* by the I/O-free recipes (:mod:`lro._core.calls`), their attempts
+Requests are *built* by the I/O-free recipes (:mod:`lro._core.recipes`), their attempts
 driven by :func:`lro._core.attempts.attempts`, and *sent* by the half's transport
 (``lro._sync.transport.Transport``: httpx in the async half, urllib3 in the sync
 one); responses are decoded with ``json.loads`` and wrapped as

@@ -2,7 +2,7 @@
 :class:`concurrent.futures.Future`) that the client's :class:`Tracker` settles from the
 background (see :mod:`lro._core.handles` for what is shared with the async half).
 
-The tracker reuses the engines of :func:`lro.wait_all` (:mod:`lro._sync.many`): one thread
+The tracker reuses the engines of :func:`lro.wait_all` (:mod:`lro._sync.wait_many`): one thread
 runs batchGet rounds for every handle of the audited view while any is pending, and up to
 :data:`~lro._core.handles.TRACK_CONCURRENCY` pool threads long-poll the standard view's
 operations, one at a time each. Threads start when there is work and end when there is
@@ -22,18 +22,18 @@ import threading
 import time
 from typing import Any, cast
 
-from lro._core.board import Board, Entry, batch_policy
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
-from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
+from lro._core.handles import TRACK_CONCURRENCY, Watchers, closed, settle, tracker_policy
 from lro._core.snapshot import Snapshot
+from lro._core.wait_many import Board, Entry, batch_policy
 from lro._core.wait_plan import WaitPlan
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
-from .many import batch_rounds
 from .operation import Operation
 from .pool import worker
+from .wait_many import batch_rounds
 
 __all__ = ["Handle", "Tracker"]
 
@@ -161,7 +161,7 @@ class Tracker:
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._registry = Registry(_LockedBoard(self._lock), Board((), None))
+        self._registry = Watchers(_LockedBoard(self._lock), Board((), None))
         self._halt = threading.Event()
         self._stops: dict[Entry, threading.Event] = {}
         self._jobs: queue.SimpleQueue[Entry] = queue.SimpleQueue()

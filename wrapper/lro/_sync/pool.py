@@ -3,7 +3,7 @@ taking entries from a queue, reporting to a queue (:func:`lro.wait_all`) or to a
 (:mod:`lro._sync.handles`).
 
 Hand-written: how the halves run many waits at once is where they truly differ (its twin,
-:mod:`lro._async.pool`, runs tasks). What the waits share is :mod:`lro._sync.many`.
+:mod:`lro._async.pool`, runs tasks). What the waits share is :mod:`lro._sync.wait_many`.
 """
 
 from __future__ import annotations
@@ -15,9 +15,9 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
-from lro._core.board import Board, Entry, apply_event
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, WaitTimeout
+from lro._core.wait_many import Board, Entry, apply_event
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import SLICE, OnProgress, known_long_poll

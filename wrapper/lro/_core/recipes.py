@@ -1,6 +1,6 @@
 """What each API call sends and how its answer is read, shared by both clients.
 
-:class:`Calls` makes the :class:`~lro._core.attempts.Call` of every API method: how to
+:class:`Recipes` makes the :class:`~lro._core.attempts.Call` of every API method: how to
 build its :class:`~lro._core.http.Request` (from the generated route table, through
 :mod:`lro._core.routes`: paths, query encoding, headers), how to parse the
 :class:`~lro._core.http.Response` (:mod:`lro._core.decode`, then :class:`lro.Operation`
@@ -27,7 +27,7 @@ from .names import is_list_path, validate_name
 from .paging import Page
 from .snapshot import Snapshot
 
-__all__ = ["LONG_POLL_ROUTE", "MAX_BATCH", "Calls", "View", "chunked", "new_request_id"]
+__all__ = ["LONG_POLL_ROUTE", "MAX_BATCH", "Recipes", "View", "chunked", "new_request_id"]
 
 R = TypeVar("R")
 #: The snapshot class a client makes: lro.Operation or lro.AsyncOperation.
@@ -102,7 +102,7 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
 # Building and parsing every call (shared by Client and AsyncClient)
 
 
-class Calls(Generic[OpT]):
+class Recipes(Generic[OpT]):
     """Builds the :class:`Call` of every API method; shared by both clients.
 
     ``standard`` and ``audited`` are the objects operations get bound to (the client and

@@ -30,10 +30,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .calls import MAX_BATCH
 from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
 from .deadlines import Deadline, resolve_timeout
 from .errors import Cancelled, Error, InvalidArgument, NotFound, WaitAllTimeout, WaitTimeout
+from .recipes import MAX_BATCH
 from .snapshot import Snapshot
 from .wait_plan import SnapshotTracker
 from .wait_policy import WaitPolicy
