@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
-from lro._core.handles import TRACK_CONCURRENCY, Watchers, closed, settle, tracker_policy
+from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, tracker_policy
 from lro._core.snapshot import Snapshot
 from lro._core.wait_many import Board, Entry, batch_policy
 from lro._core.wait_plan import WaitPlan
@@ -165,7 +165,7 @@ def _task(
     return context.run(loop.create_task, work, name=name)
 
 
-class AsyncTracker:
+class AsyncTracker(Settler):
     """The handles of one :class:`lro.AsyncClient`, and the tasks that watch for them."""
 
     def __init__(self) -> None:
@@ -274,30 +274,17 @@ class AsyncTracker:
 
     # -- settling -----------------------------------------------------------------------
 
-    def _finish(self, entry: Entry, final: Snapshot | None, error: BaseException | None) -> None:
-        handles: list[AsyncHandle] = self._registry.finish(entry)
+    def _watching(self, entry: Entry) -> list[AsyncHandle]:
+        return list(self._registry.watchers.get(entry, ()))
+
+    def _release(self, entry: Entry) -> list[AsyncHandle]:
         self._waiters.pop(entry, None)
-        for handle in handles:
-            if final is not None:
-                value, failure = settle(final)  # a fresh error per handle
-                handle._settle(value, failure)
-            else:
-                handle._settle(None, error)
+        handles: list[AsyncHandle] = self._registry.finish(entry)
+        return handles
 
     def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
         """A waiter task's report (the :class:`~lro._async.pool.Sink` of ``pool.wait_one``)."""
-        kind, entry, payload = item
-        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
-            if kind == "crash":
-                logger.error("tracking %s failed", entry.name, exc_info=payload)
-            self._finish(entry, None, payload)
-            return
-        changed, done = self._registry.boards["pool"].observe(entry, payload)
-        if changed:
-            for handle in list(self._registry.watchers.get(entry, ())):
-                handle._progress(payload)
-        if done:
-            self._finish(entry, payload, None)
+        self._report(item)
 
     # -- the tasks ----------------------------------------------------------------------
 
@@ -328,9 +315,3 @@ class AsyncTracker:
                     logger.error("tracking the audited view failed", exc_info=error)
                 for entry in board.pending():
                     self._finish(entry, None, error)
-
-    def _batch_progress(self, snapshot: Snapshot) -> None:
-        entry = self._registry.entry_of(snapshot)
-        if entry is not None:
-            for handle in list(self._registry.watchers.get(entry, ())):
-                handle._progress(snapshot)

@@ -21,6 +21,7 @@ cancelled) and stops the tracker's threads or tasks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any, Literal
 
@@ -34,6 +35,7 @@ from .waits import policy_for
 
 __all__ = [
     "TRACK_CONCURRENCY",
+    "Settler",
     "TrackMode",
     "Watchers",
     "check_track",
@@ -42,6 +44,8 @@ __all__ = [
     "settle",
     "tracker_policy",
 ]
+
+logger = logging.getLogger("lro")
 
 #: Most operations of the standard view long-polled at once by one client's handles.
 TRACK_CONCURRENCY = 32
@@ -151,3 +155,56 @@ class Watchers:
         for entry in list(self.watchers):
             self.finish(entry)
         return found
+
+
+class Settler:
+    """How a tracker of either half settles its handles from what its waiters report.
+
+    The half's tracker says which handles an entry releases once it is finished
+    (:meth:`_release`) and which watch it now (:meth:`_watching`), each under its lock if
+    it has one; the rest is the same for threads and tasks.
+    """
+
+    _registry: Watchers
+
+    def _release(self, entry: Entry) -> list[Any]:
+        """Forget ``entry``; its handles, to settle."""
+        raise NotImplementedError
+
+    def _watching(self, entry: Entry) -> list[Any]:
+        """The handles that watch ``entry`` now."""
+        raise NotImplementedError
+
+    def _entry_of(self, snapshot: Snapshot) -> Entry | None:
+        return self._registry.entry_of(snapshot)
+
+    def _finish(self, entry: Entry, final: Snapshot | None, error: BaseException | None) -> None:
+        """Settle the handles of ``entry``: with ``final``'s outcome, or with ``error``."""
+        for handle in self._release(entry):
+            if final is not None:
+                value, failure = settle(final)  # a fresh error per handle
+                handle._settle(value, failure)
+            else:
+                handle._settle(None, error)
+
+    def _report(self, item: tuple[str, Entry, Any]) -> None:
+        """A single waiter's report: ``(kind, entry, payload)`` (see ``apply_event``)."""
+        kind, entry, payload = item
+        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
+            if kind == "crash":
+                logger.error("tracking %s failed", entry.name, exc_info=payload)
+            self._finish(entry, None, payload)
+            return
+        changed, done = self._registry.boards["pool"].observe(entry, payload)
+        if changed:
+            for handle in self._watching(entry):
+                handle._progress(payload)
+        if done:
+            self._finish(entry, payload, None)
+
+    def _batch_progress(self, snapshot: Snapshot) -> None:
+        """A changed snapshot of the batch rounds, for the handles that watch it."""
+        entry = self._entry_of(snapshot)
+        if entry is not None:
+            for handle in self._watching(entry):
+                handle._progress(snapshot)

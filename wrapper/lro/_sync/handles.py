@@ -24,7 +24,7 @@ from typing import Any, cast
 
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
-from lro._core.handles import TRACK_CONCURRENCY, Watchers, closed, settle, tracker_policy
+from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, tracker_policy
 from lro._core.snapshot import Snapshot
 from lro._core.wait_many import Board, Entry, batch_policy
 from lro._core.wait_plan import WaitPlan
@@ -156,7 +156,7 @@ class _LockedBoard(Board):
             return super().pending()
 
 
-class Tracker:
+class Tracker(Settler):
     """The handles of one :class:`lro.Client`: what they watch, and the threads that do."""
 
     def __init__(self) -> None:
@@ -240,31 +240,19 @@ class Tracker:
         with self._lock:
             return list(self._registry.watchers.get(entry, ()))
 
-    def _finish(self, entry: Entry, final: Snapshot | None, error: BaseException | None) -> None:
+    def _entry_of(self, snapshot: Snapshot) -> Entry | None:
         with self._lock:
-            handles: list[Handle] = self._registry.finish(entry)
+            return self._registry.entry_of(snapshot)
+
+    def _release(self, entry: Entry) -> list[Handle]:
+        with self._lock:
             self._stops.pop(entry, None)
-        for handle in handles:
-            if final is not None:
-                value, failure = settle(final)  # a fresh error per handle
-                handle._settle(value, failure)
-            else:
-                handle._settle(None, error)
+            handles: list[Handle] = self._registry.finish(entry)
+            return handles
 
     def put(self, item: tuple[str, Entry, Any]) -> None:
         """A pool thread's report (the :class:`~lro._sync.pool.Sink` of ``pool.worker``)."""
-        kind, entry, payload = item
-        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
-            if kind == "crash":
-                logger.error("tracking %s failed", entry.name, exc_info=payload)
-            self._finish(entry, None, payload)
-            return
-        changed, done = self._registry.boards["pool"].observe(entry, payload)
-        if changed:
-            for handle in self._watching(entry):
-                handle._progress(payload)
-        if done:
-            self._finish(entry, payload, None)
+        self._report(item)
 
     # -- the threads --------------------------------------------------------------------
 
@@ -331,10 +319,3 @@ class Tracker:
                     logger.error("tracking the audited view failed", exc_info=error)
                 for entry in board.pending():
                     self._finish(entry, None, error)
-
-    def _batch_progress(self, snapshot: Snapshot) -> None:
-        with self._lock:
-            entry = self._registry.entry_of(snapshot)
-        if entry is not None:
-            for handle in self._watching(entry):
-                handle._progress(snapshot)
