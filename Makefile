@@ -6,8 +6,11 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 PY     := $(BIN)/python
 LOCK   := requirements/dev.lock
+# make demo's venv: the runtime alone (the core and these extras), not the dev toolchain.
+DEMO_VENV   ?= .venv-demo
+DEMO_EXTRAS := server cli
 
-.PHONY: install generate unasync check-generated test lint typecheck docs demo bench bench-quick build release lock mutation clean
+.PHONY: install generate unasync check-generated check test lint typecheck docs demo bench bench-quick build release lock mutation clean
 
 install: $(VENV)/.installed
 
@@ -46,13 +49,21 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## the whole suite: drift check, lint, types, tests with branch coverage of wrapper/ (this
-## is what .ci/run calls). It fails below [tool.coverage.report] fail_under overall, or
-## below CLIENT_COVERAGE for the client (lro without its CLI and demo); docs/testing.md.
+## the fast tier, after each edit (under a minute once the venv exists): lint, types and
+## every test that starts no process (not marked slow), on every core, without coverage
+WORKERS ?= auto
+check: lint
+	$(BIN)/pytest -q -n $(WORKERS) -m "not slow"
+
+## the whole suite: drift check, lint, types, both tiers with branch coverage of wrapper/,
+## on every core (this is what .ci/run calls). It fails below [tool.coverage.report]
+## fail_under overall, or below CLIENT_COVERAGE for the client (lro without its CLI and
+## demo); docs/testing.md.
 CLIENT_COVERAGE ?= 95
 test: check-generated lint
 	rm -f .coverage .coverage.*
-	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest -q --cov --cov-report=term-missing:skip-covered
+	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest -q -n $(WORKERS) --dist worksteal \
+		--cov --cov-report=term-missing:skip-covered
 	@echo "client branch coverage (lro without cli/ and demo.py), at least $(CLIENT_COVERAGE)%:"
 	@$(BIN)/coverage report --data-file=.coverage --format=total --precision=1 \
 		--include='wrapper/lro/*' --omit='wrapper/lro/cli/*,wrapper/lro/demo.py' \
@@ -75,8 +86,22 @@ release: install
 docs: install
 	$(PY) scripts/build_docs.py
 
-demo: install
-	$(PY) -m lro.demo
+## the tour (lro/demo.py: each step's code, then its output) in a venv of its own with
+## only the runtime: the core with the server and CLI extras, at the lock's versions
+## (scripts/runtime_requirements.py), run from the source tree. No dev toolchain: on a
+## fresh clone the first step shows within seconds.
+demo: $(DEMO_VENV)/.installed
+	PYTHONPATH=wrapper:generated $(DEMO_VENV)/bin/python -m lro.demo
+
+# The venv has no pip of its own (creating one costs seconds): this Python's pip installs
+# into it (pip >= 22.3), hashes checked, dependencies as resolved in the lock.
+$(DEMO_VENV)/.installed: pyproject.toml $(LOCK) scripts/runtime_requirements.py
+	rm -rf $(DEMO_VENV)
+	$(PYTHON) -m venv --without-pip $(DEMO_VENV)
+	$(PYTHON) scripts/runtime_requirements.py $(DEMO_EXTRAS) > $(DEMO_VENV)/requirements.txt
+	$(PYTHON) -m pip --python $(DEMO_VENV)/bin/python install -q --disable-pip-version-check \
+		--require-hashes --no-deps -r $(DEMO_VENV)/requirements.txt
+	touch $@
 
 bench: install
 	$(PY) -m pip install -q -e '.[bench]'
@@ -86,4 +111,4 @@ bench-quick: install
 	$(PY) bench/run.py --quick
 
 clean:
-	rm -rf $(VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*
+	rm -rf $(VENV) $(DEMO_VENV) build dist site .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -3,8 +3,9 @@
 
 The page is synthetic but shaped as the reference server writes the audited view: Any
 payloads in ``metadata``/``response``/``error.details``, RFC 3339 timestamps with nine
-fractional digits, audit fields. Decoding does what a user does: ``json.loads``, build
-the operations, iterate and read ``name``, ``done`` and ``create_time``.
+fractional digits, audit fields. Decoding does what the client does: the SDK's JSON
+reader (``lro._core.jsonvalues.loads``: ``json.loads`` keeping numbers a float cannot
+hold), build the operations, iterate and read ``name``, ``done`` and ``create_time``.
 """
 
 from __future__ import annotations
@@ -86,13 +87,14 @@ def make_page(size: int = PAGE_SIZE, seed: int = 7) -> str:
 def _lro_decoder() -> Callable[[str], object]:
     try:
         from lro import Operation
+        from lro._core.jsonvalues import loads  # the clients' reader (numbers kept)
     except ImportError as exc:
         raise NotMeasured(f"lro.Operation unavailable: {exc}") from exc
     from_dict = Operation.from_dict
 
     def decode(text: str) -> object:
         touched = 0
-        for op in (from_dict(raw) for raw in json.loads(text)["operations"]):
+        for op in (from_dict(raw) for raw in loads(text)["operations"]):
             if op.name and op.done and op.create_time is not None:
                 touched += 1
         return touched

@@ -114,9 +114,12 @@ class _Child:
 class ServerProcess(_Child):
     """The reference server (CLI) in a child process, plus admin helpers."""
 
-    def __init__(self, *, max_wait: float = 30.0, db: str = ":memory:") -> None:
+    def __init__(
+        self, *, max_wait: float = 30.0, db: str = ":memory:", options: Sequence[str] = ()
+    ) -> None:
+        """``options``: more command-line flags of the server (its limits)."""
         argv = [PYTHON, "-m", "lro_server", "--port", "0", "--db", db]
-        argv += ["--max-wait", f"{max_wait:g}", "--log-level", "WARNING"]
+        argv += ["--max-wait", f"{max_wait:g}", "--log-level", "WARNING", *options]
         super().__init__(argv, "the reference server")
         self.max_wait = max_wait
         self.http = JsonHttp("")
@@ -139,15 +142,23 @@ class ServerProcess(_Child):
         return self.stats()["requests"]
 
     def simulate(
-        self, count: int, duration: float, outcome: str = "response", steps: int | None = None
+        self,
+        count: int,
+        duration: float,
+        outcome: str = "response",
+        steps: int | None = None,
+        progress: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Starts ``count`` simulated operations (batches of at most 10,000)."""
+        """Starts ``count`` simulated operations (batches of at most 10,000); ``progress``:
+        the pattern of their progress (``linear``, ``stepwise``, ``irregular``, ``none``)."""
         started: list[dict[str, Any]] = []
         while len(started) < count:
             batch = min(10_000, count - len(started))
             body: dict[str, Any] = {"count": batch, "durationSeconds": duration, "outcome": outcome}
             if steps is not None:
                 body["steps"] = steps
+            if progress is not None:
+                body["progress"] = progress
             started += self.http.post_json("/admin/v1/simulations", body)["operations"]
         return started
 

@@ -3,6 +3,7 @@
     python bench/run.py                # full run (`make bench`): a few minutes on 2 cores
     python bench/run.py --quick        # CI: the harness still works (< 60 s)
     python bench/run.py --only 2 --only 4 --out /tmp/results.md
+    python bench/run.py --only wait_eta --out /tmp/eta.md   # one module (a name in it)
 
 Targets never fail the run; the exit status is non-zero only when the harness itself
 breaks (a section raises something other than "cannot be measured here").
@@ -31,6 +32,7 @@ SECTIONS: list[tuple[str, str]] = [
     ("4 waiting", "bench.wait_real"),
     ("4 waiting", "bench.wait_all_real"),
     ("4 waiting", "bench.wait_sim"),
+    ("4 waiting", "bench.wait_eta"),
     ("5 server", "bench.server_rps"),
     ("5 server", "bench.server_held"),
     ("5 server", "bench.server_scale"),

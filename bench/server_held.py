@@ -54,7 +54,11 @@ def _hold(
 
 
 def _lro_run(count: int) -> tuple[int, float]:
-    with ServerProcess(max_wait=120) as srv:
+    # Room for all of them (by default one principal holds at most a quarter of the
+    # connection limit: the others must still be served).
+    room = ["--max-connections", "4096", "--max-held-waits", "2048"]
+    room += ["--max-held-waits-per-principal", "2048"]
+    with ServerProcess(max_wait=120, options=room) as srv:
         ops = srv.simulate(count + WARM_UP, 86_000, steps=1)
         targets = ["/v1/" + op["name"] for op in ops]
         for target in targets[:WARM_UP]:  # warm the wait path

@@ -29,6 +29,15 @@ ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "build" / "docs-src"
 SITE = ROOT / "site"
 
+#: Printed after a build. Material's search runs in a web worker that fetches the index,
+#: which browsers refuse for pages opened from file:// (its offline plugin would load a
+#: shim from the network instead): pages read fine from disk, search needs HTTP.
+SERVE_HINT = (
+    "read it: python3 -m http.server --directory {site} 8000, then open "
+    "http://127.0.0.1:8000/ (search needs http://; opened as a file, the pages work "
+    "but search does not)"
+)
+
 NAV = [
     {"Home": "index.md"},
     {"User guide": "docs/guide.md"},
@@ -103,8 +112,8 @@ validation:
   omitted_files: ignore
   absolute_links: info
   unrecognized_links: warn
-  # The generated README's "#installation--usage" is GitHub's slug; the site's differs.
-  anchors: info
+  # A link to an anchor a page lacks fails the (strict) build like a missing page.
+  anchors: warn
   links:
     not_found: warn
 nav:
@@ -150,7 +159,8 @@ def main() -> None:
     if result.returncode != 0:
         sys.exit("docs build failed (strict mode: a broken link or a warning fails it)")
     shown = site.relative_to(ROOT) if site.is_relative_to(ROOT) else site
-    print(f"docs built into {shown}/ (open {shown}/index.html)")
+    print(f"docs built into {shown}/")
+    print(SERVE_HINT.format(site=shown))
 
 
 if __name__ == "__main__":

@@ -440,6 +440,9 @@ ROUTES: dict[str, Route] = {
         path_params=(
             Param("name", "name", "string", required=True),
         ),
+        query_params=(
+            Param("timeout", "timeout", "string"),
+        ),
         body_param=Param(
             "WaitOperationRequest",
             "wait_operation_request",

@@ -1,7 +1,9 @@
-"""Fixtures of the CLI tests: live reference servers and a runner for the real `lro` process.
+"""Fixtures of the CLI tests: live reference servers and a runner of `lro` against them.
 
-Every test runs `lro` the way a user does: a separate process (``python -m lro.cli``, the
-same code as the console script), talking HTTP to a reference server started in-process.
+``lro`` runs the command in this process (``lro_cli_helpers.make_runner``: click's runner,
+pipes for its streams, the console script's entry point), talking HTTP to a reference
+server started in-process. Tests where the process itself is the point start one
+(``make_process_runner``, ``PtyRun``) and are marked ``slow``.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
 """`lro get` on a terminal and with --json, `lro wait` of several operations, `lro watch`.
 
-All against the real reference server, running the real `lro` process: on a pipe (as
-scripts and CI logs see it) and, where the point is what a person sees, on a
-pseudo-terminal.
+All against the real reference server: in-process with pipes for its streams (as
+scripts and CI logs see it); as a real process where the point is what a person sees (a
+pseudo-terminal) or that lines stream through a pipe while it runs.
 """
 
 from __future__ import annotations
@@ -13,13 +13,16 @@ import subprocess
 import time
 from typing import Any
 
+import pytest
 from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command
 
 from lro._sync.client import Client
 from lro_server import RunningServer
 
 JOB = "type.googleapis.com/test.Job"
-SUMMARY = re.compile(r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)$")
+SUMMARY = re.compile(
+    r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)(?: ~\w+ left)?$"
+)
 
 
 def progress(percent: int) -> dict[str, Any]:
@@ -57,6 +60,7 @@ def finished(srv: RunningServer, **response: Any) -> str:
 # -- get ----------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_get_on_a_terminal_indents_metadata_and_response(srv: RunningServer) -> None:
     name = finished(srv, rows=42, files=["a.csv", "b.csv"])
     code, screen = PtyRun(srv.url, "get", name).close()
@@ -114,6 +118,7 @@ def test_wait_several_json_is_one_line_each_in_order(lro: Runner, srv: RunningSe
     assert len(result.stderr.splitlines()) == 3  # the progress went to stderr
 
 
+@pytest.mark.slow  # a real pipe read while lro runs: each line must be flushed as it happens
 def test_wait_several_with_plain_progress_shows_every_change(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         names = [client.create(progress(0)).name for _ in range(2)]
@@ -165,6 +170,7 @@ def test_wait_several_timeout_exits_3_showing_where_they_are(
     assert json.loads(result.stderr.splitlines()[-1])["exitCode"] == 3
 
 
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_wait_several_on_a_terminal_draws_a_bar_each(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         names = [client.create(progress(0)).name for _ in range(3)]
@@ -186,6 +192,7 @@ def test_wait_several_on_a_terminal_draws_a_bar_each(srv: RunningServer) -> None
 # -- watch --------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a real pipe read while lro runs: each line must be flushed as it happens
 def test_watch_streams_each_change_as_a_json_line(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         name = client.create(progress(0)).name
@@ -219,6 +226,7 @@ def test_watch_of_a_failing_operation_exits_1(lro: Runner, srv: RunningServer) -
     assert error["exitCode"] == 1 and error["name"] == op["name"]
 
 
+@pytest.mark.slow  # a real pipe read while lro runs: each line must be flushed as it happens
 def test_watch_several_interleaves_their_snapshots(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         names = [client.create(progress(0)).name for _ in range(2)]

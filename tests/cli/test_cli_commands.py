@@ -1,9 +1,8 @@
 """get, list, cancel, delete and the worker commands against a live server.
 
 These run the CLI in-process (same argv, environment, streams and exit codes as the
-`lro` process) so that covering every command and option stays fast; the tests in
-test_cli_wait.py, test_cli_exit_codes.py, test_cli_serve.py and test_cli_docs.py run the
-real `lro` process.
+`lro` process) so that covering every command and option stays fast, like every CLI test
+but the few marked ``slow``, where the process itself is the point.
 """
 
 from __future__ import annotations
@@ -12,7 +11,7 @@ import json
 from typing import Any
 
 import pytest
-from lro_cli_helpers import Runner, make_inprocess_runner
+from lro_cli_helpers import Runner, make_runner
 
 from lro_server import RunningServer
 
@@ -22,7 +21,7 @@ JOB = "type.googleapis.com/test.Job"
 @pytest.fixture(scope="module")
 def lro(srv: RunningServer) -> Runner:
     """Run the CLI in-process against the module's server."""
-    return make_inprocess_runner(srv.url)
+    return make_runner(srv.url)
 
 
 def ok(result: Any) -> str:
@@ -43,6 +42,7 @@ def test_worker_flow_create_update_finish(lro: Runner) -> None:
     assert f"name:     {name}" in shown
     assert "state:    RUNNING" in shown
     assert "progress: 40%" in shown
+    assert "eta:      time left unknown (from one snapshot)" in shown  # a rate needs two
     finished = as_json(
         lro("finish", name, "--response", json.dumps({"@type": JOB, "rows": 42}), "--json")
     )
@@ -154,3 +154,28 @@ def test_metadata_without_type_is_the_servers_invalid_argument(lro: Runner) -> N
     result = lro("create", "--metadata", '{"step": 1}')
     assert result.returncode == 6
     assert result.stderr.startswith("lro: INVALID_ARGUMENT (400): ") and "@type" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("seconds", "shown"),
+    [
+        (0.2, "~1s left"),
+        (45.0, "~45s left"),
+        (125.0, "~2m05s left"),
+        (11_220.0, "~3h07m left"),
+        (187_200.0, "~2d04h left"),
+    ],
+)
+def test_time_left_is_shown_in_two_units_at_most(seconds: float, shown: str) -> None:
+    from datetime import datetime, timezone
+
+    import lro
+    from lro.cli._render import summary_line, time_left
+
+    running = lro.Operation.from_dict({"name": "operations/a", "metadata": {"progress": 0.5}})
+    estimate = lro.Eta(seconds, datetime.now(timezone.utc), 0.01, 2)
+    assert time_left(running) == ""  # no estimate (one snapshot)
+    assert time_left(running._with_eta(estimate)) == shown
+    assert (
+        summary_line(running._with_eta(estimate), 1.0) == f"1.0s operations/a RUNNING 50% {shown}"
+    )

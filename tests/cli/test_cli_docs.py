@@ -41,6 +41,7 @@ def lro_shim(directory: Path) -> Path:
     return directory
 
 
+@pytest.mark.slow  # the page's examples as a shell runs them: the lro processes, pipes, $?
 @pytest.mark.skipif(shutil.which("jq") is None, reason="the examples use jq")
 def test_cli_page_examples_run_against_lro_serve(tmp_path: Path) -> None:
     script = "set -euo pipefail\n" + "\n".join(code for runs, code in blocks() if runs)

@@ -9,7 +9,14 @@ import subprocess
 import time
 
 import pytest
-from lro_cli_helpers import SECRET, Runner, clean_env, lro_command, make_runner
+from lro_cli_helpers import (
+    SECRET,
+    Runner,
+    clean_env,
+    lro_command,
+    make_process_runner,
+    make_runner,
+)
 
 from lro._sync.client import Client
 from lro_server import RunningServer
@@ -79,6 +86,19 @@ def test_connection_refused_exits_7() -> None:
     assert line.startswith("lro: UNAVAILABLE: ") and "LRO_BASE_URL" in line
 
 
+@pytest.mark.slow  # the exit status of a real process, not only what run() returns
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [(["--version"], 0), (["frobnicate"], 2), (["get", "operations/does-not-exist"], 4)],
+)
+def test_the_process_exits_with_the_documented_code(
+    srv: RunningServer, args: list[str], code: int
+) -> None:
+    result = make_process_runner(srv.url)(*args)
+    assert result.returncode == code, result.stderr
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("how", ["flag", "env", "group-flag"])
 def test_wrong_token_exits_5_and_is_never_printed(lro_authed: Runner, how: str) -> None:
     wrong = SECRET + "-but-wrong"
@@ -119,6 +139,7 @@ def test_permission_denied_exits_5(lro_authed: Runner, authed: RunningServer) ->
     assert one_line(result).startswith("lro: PERMISSION_DENIED (403): ")
 
 
+@pytest.mark.slow  # SIGINT to a real process: its handler and exit status
 def test_ctrl_c_exits_130(srv: RunningServer) -> None:
     (op,) = srv.simulate(count=1, duration=60)
     child = subprocess.Popen(

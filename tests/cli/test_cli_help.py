@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 
 import pytest
-from lro_cli_helpers import Runner, clean_env, lro_command, make_inprocess_runner
+from lro_cli_helpers import Runner, clean_env, lro_command, make_runner
 
 from lro_server import RunningServer
 
@@ -32,10 +33,24 @@ def test_top_level_help_lists_commands_env_and_exit_codes(lro: Runner) -> None:
         assert phrase in table
 
 
+def test_top_level_help_fits_80_columns_and_its_examples_are_clean(lro: Runner) -> None:
+    result = lro("--help", env={"COLUMNS": "80"})
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert [line for line in lines if len(line) > 80] == []  # nothing wraps on a terminal
+    after = lines[lines.index("  Examples:") + 1 :]
+    examples = after[: after.index("")]
+    assert [line for line in examples if re.search(r"\S {2,}", line)] == []  # no stray run
+    vertex = [line for line in examples if "aiplatform" in line]
+    *continued, last = examples[examples.index(vertex[0]) :]
+    assert continued and all(line.endswith(" \\") for line in continued), continued
+    assert last == "        get projects/p/locations/us-central1/operations/1"
+
+
 @pytest.fixture(scope="module")
 def lro_inproc(srv: RunningServer) -> Runner:
     """The CLI run in-process: for the many quick checks that need no separate process."""
-    return make_inprocess_runner(srv.url)
+    return make_runner(srv.url)
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -110,6 +125,7 @@ def _heavy(modules: set[str], *roots: str) -> set[str]:
     return {m for m in modules if m.split(".")[0] in roots}
 
 
+@pytest.mark.slow  # what a fresh interpreter imports: only a new process shows it
 def test_help_imports_neither_the_client_nor_rich() -> None:
     modules = _modules_after(
         "from lro.cli import run\nimport contextlib, io\n"
@@ -120,11 +136,13 @@ def test_help_imports_neither_the_client_nor_rich() -> None:
     assert not _heavy(modules, "lro_api", "pydantic", "rich")
 
 
+@pytest.mark.slow  # what a fresh interpreter imports: only a new process shows it
 def test_import_lro_never_imports_click_or_rich() -> None:
     modules = _modules_after("import lro")
     assert not _heavy(modules, "click", "rich")
 
 
+@pytest.mark.slow  # the installed console script itself, run as a user runs it
 def test_console_script_runs_the_same_cli() -> None:
     script = (sys.executable.rsplit("/", 1)[0]) + "/lro"
     try:

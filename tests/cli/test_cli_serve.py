@@ -8,7 +8,7 @@ import subprocess
 from collections.abc import Iterator
 
 import pytest
-from lro_cli_helpers import clean_env, lro_command, make_runner
+from lro_cli_helpers import clean_env, lro_command, make_runner, run_lro
 
 PREFIX = "lro-server listening on "
 
@@ -45,6 +45,7 @@ def served() -> Iterator[Served]:
         server.process.wait()
 
 
+@pytest.mark.slow  # a real server process, stopped by SIGINT as a user stops it
 def test_serve_runs_the_reference_server_until_ctrl_c(served: Served) -> None:
     listed = make_runner(served.url)("list", "--json")
     assert listed.returncode == 0, listed.stderr
@@ -53,12 +54,6 @@ def test_serve_runs_the_reference_server_until_ctrl_c(served: Served) -> None:
 
 
 def test_serve_usage_errors_exit_2() -> None:
-    result = subprocess.run(
-        lro_command("serve", "--port", "not-a-port"),
-        env=clean_env(),
-        capture_output=True,
-        text=True,
-        timeout=30,
-    )
+    result = run_lro(["serve", "--port", "not-a-port"], clean_env())
     assert result.returncode == 2
     assert "--port" in result.stderr

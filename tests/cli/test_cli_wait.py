@@ -7,6 +7,7 @@ import re
 import subprocess
 import time
 
+import pytest
 from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command
 
 from lro._sync.client import Client
@@ -14,13 +15,16 @@ from lro_server import RunningServer
 
 JOB = "type.googleapis.com/test.Job"
 SPINNER = re.compile("[\u2800-\u28ff]")  # rich's "dots" spinner frames (braille)
-PLAIN_LINE = re.compile(r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)$")
+PLAIN_LINE = re.compile(
+    r"^\d+\.\ds (\S+) (RUNNING|SUCCEEDED|FAILED\(\w+\)|CANCELLED) (\d+%|-)( ~\w+ left)?$"
+)
 
 
 def progress(percent: int) -> dict[str, object]:
     return {"@type": JOB, "progressPercent": percent}
 
 
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_terminal_shows_a_live_bar_advancing_to_100(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         name = client.create(progress(0)).name
@@ -43,6 +47,7 @@ def test_terminal_shows_a_live_bar_advancing_to_100(srv: RunningServer) -> None:
     assert screen.rstrip().endswith("}")  # then the summary block (its response line)
 
 
+@pytest.mark.slow  # a real terminal (pty): only a process gets one
 def test_terminal_without_progress_metadata_shows_spinner_and_elapsed(
     srv: RunningServer,
 ) -> None:
@@ -59,6 +64,7 @@ def test_terminal_without_progress_metadata_shows_spinner_and_elapsed(
     assert f"{name} SUCCEEDED" in screen and "100%" in screen
 
 
+@pytest.mark.slow  # a real pipe read while lro runs: each line must be flushed as it happens
 def test_pipe_gets_one_plain_line_per_change(srv: RunningServer) -> None:
     with Client(srv.url) as client:
         name = client.create(progress(0)).name
@@ -87,6 +93,28 @@ def test_pipe_gets_one_plain_line_per_change(srv: RunningServer) -> None:
     ]
     assert rest.splitlines()[1] == f"name:     {name}"  # then the summary block
     assert "\x1b" not in "".join(lines) + rest  # no terminal control codes in a pipe
+
+
+@pytest.mark.slow  # the bar half needs a real terminal (pty): only a process gets one
+def test_plain_lines_and_bar_show_the_time_left(lro: Runner, srv: RunningServer) -> None:
+    # 3 s of steady progress (60 steps): from the second sample on, a rate is known.
+    (op,) = srv.simulate(count=1, duration=3.0, steps=60)
+    result = lro("wait", op["name"], "--progress", "plain", "--interval", "0.5")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    matches = [PLAIN_LINE.match(line) for line in lines[: lines.index(f"name:     {op['name']}")]]
+    assert all(matches), lines
+    running = [m for m in matches if m and m.group(2) == "RUNNING"]
+    assert running[0].group(4) is None  # one snapshot: no estimate
+    lefts = [int(m.group(4)[2:-6]) for m in running[1:] if m.group(4)]
+    assert lefts and all(1 <= left <= 3 for left in lefts), lines  # "~2s left"
+    assert matches[-1] is not None and matches[-1].group(4) is None  # done: nothing left
+
+    (op,) = srv.simulate(count=1, duration=3.0, steps=60)
+    run = PtyRun(srv.url, "wait", op["name"], "--interval", "0.5")
+    run.expect(r"~\ds left")  # the bar's own column, beside the percentage
+    code, screen = run.close()
+    assert code == 0, screen
 
 
 def test_wait_json_keeps_stdout_one_document(lro: Runner, srv: RunningServer) -> None:

@@ -165,6 +165,7 @@ def texts_of(error: BaseException) -> str:
 # -- the extra ----------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_import_lro_does_not_import_httpx() -> None:
     code = "import sys, lro, lro.aio, lro.errors; print('httpx' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
@@ -172,6 +173,7 @@ def test_import_lro_does_not_import_httpx() -> None:
     assert done.stdout.strip() == "False"
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_without_httpx_the_client_names_the_extra() -> None:
     code = textwrap.dedent(
         """

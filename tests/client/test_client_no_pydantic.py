@@ -45,6 +45,7 @@ def _loaded(url: str, body: str) -> list[str]:
     return loaded
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_client_get_loads_no_pydantic(srv: Any, client: Any) -> None:
     name = client.create().name
     loaded = _loaded(srv.url, f"assert c.get({name!r}).name == {name!r}")
@@ -52,6 +53,7 @@ def test_client_get_loads_no_pydantic(srv: Any, client: Any) -> None:
     assert "lro_api.routes" in loaded  # the requests were built from the table
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_every_client_call_loads_no_pydantic(srv: Any) -> None:
     loaded = _loaded(
         srv.url,
@@ -82,12 +84,14 @@ def test_every_client_call_loads_no_pydantic(srv: Any) -> None:
     assert set(loaded) <= ALLOWED, loaded
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_generated_models_still_load_on_request(srv: Any) -> None:
     """The generated layer is not gone, only off the request path."""
     loaded = _loaded(srv.url, "from lro_api.models import V1Operation; V1Operation()")
     assert "pydantic" in loaded
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 @pytest.mark.parametrize("module", ["lro", "lro.aio", "lro.errors"])
 def test_import_loads_no_generated_module(module: str) -> None:
     code = f"import sys, {module}; print(sorted(m for m in sys.modules if 'lro_api' in m))"

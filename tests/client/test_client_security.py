@@ -171,6 +171,7 @@ def test_token_never_leaks(token_server: Any, caplog: pytest.LogCaptureFixture) 
         assert "Bearer" not in text
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_import_is_cheap() -> None:
     code = (
         "import sys, lro, lro.aio;"

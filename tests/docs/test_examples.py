@@ -18,6 +18,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow tier: runs the docs' examples, the demo or the site build as processes (and a browser).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 BLOCK = re.compile(r"(<!-- (?:not-run|pytest) -->\s*)?```python\n(.*?)```", re.S)

@@ -30,6 +30,9 @@ from pathlib import Path
 
 import pytest
 
+# Slow tier: runs the docs' examples, the demo or the site build as processes (and a browser).
+pytestmark = pytest.mark.slow
+
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 VIEWPORT = (1280, 900)
 CHECK_PAGE = "__layout_check.html"

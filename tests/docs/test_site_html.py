@@ -15,7 +15,11 @@ import json
 import re
 from pathlib import Path
 
+import pytest
 import yaml
+
+# Slow tier: runs the docs' examples, the demo or the site build as processes (and a browser).
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[2]
 RAW_ROLE = re.compile(

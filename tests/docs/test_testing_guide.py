@@ -13,6 +13,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
+# Slow tier: runs the docs' examples, the demo or the site build as processes (and a browser).
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[2]
 PAGE = ROOT / "docs" / "testing-with-lro.md"
 BLOCK = re.compile(r"<!-- pytest -->\s*```python\n(.*?)```", re.S)

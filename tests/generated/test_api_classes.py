@@ -132,8 +132,12 @@ def test_operations_api(api_client: Clients) -> None:
     everything = _called(ops, "list_operations")(filter="done = false", page_size=1000)
     assert name in [o.name for o in everything.operations]
 
-    waited = _called(ops, "wait_operation")(name, WaitOperationRequest(timeout="0.05s"))
+    waited = _called(ops, "wait_operation")(
+        name, wait_operation_request=WaitOperationRequest(timeout="0.05s")
+    )
     assert waited.name == name and not waited.done
+    by_query = _called(ops, "wait_operation")(name, timeout="0.05s")  # Vertex's binding
+    assert by_query.name == name and not by_query.done
     assert _called(ops, "cancel_operation")(name, body={}) == {}
     cancelled = ops.get_operation(name)
     assert cancelled.done and cancelled.error is not None and cancelled.error.code == 1

@@ -105,6 +105,7 @@ def test_wire_names_and_arrays() -> None:
     assert ROUTES["OperationService_GetOperation"].response_type == "V1GetOperationResponse"
 
 
+@pytest.mark.slow  # a fresh Python process: what importing the table loads
 def test_route_table_imports_no_pydantic() -> None:
     code = (
         "import sys, lro_api.routes;"

@@ -9,9 +9,11 @@ own time bound instead of hanging the run. ``mode`` says how it misbehaves:
 * ``"continue"``: ``100 Continue`` every ``interval`` seconds (0.2 by default), never a
   final response;
 * ``"tokens"``: List pages whose ``nextPageToken`` goes ``A, B, A, B, ...``;
-* ``"endless"``: List pages whose ``nextPageToken`` is new every time (``t1``, ``t2``...).
+* ``"endless"``: List pages whose ``nextPageToken`` is new every time (``t1``, ``t2``...);
+* ``"reply"``: the bytes given as ``reply`` (a whole response) to every request.
 
-``requests`` counts the requests it has read; ``targets`` records their targets.
+``requests`` counts the requests it has read; ``targets`` records their targets and
+``heads`` their request lines and headers, as bytes.
 """
 
 from __future__ import annotations
@@ -28,8 +30,10 @@ SOCKET_TIMEOUT = 10.0
 
 
 class HostilePeer:
-    def __init__(self, mode: str, interval: float | None = None) -> None:
+    def __init__(self, mode: str, interval: float | None = None, reply: bytes = b"") -> None:
         self.mode = mode
+        self.reply = reply
+        self.heads: list[bytes] = []
         self.interval = interval or (0.2 if mode == "continue" else 0.5)
         self.requests = 0
         self.targets: list[str] = []
@@ -66,6 +70,7 @@ class HostilePeer:
                 with self._lock:
                     self.requests += 1
                     self.targets.append(target)
+                    self.heads.append(head)
                 if not self._answer(conn, target, started):
                     return
         except OSError:
@@ -75,6 +80,9 @@ class HostilePeer:
 
     def _answer(self, conn: socket.socket, target: str, started: float) -> bool:
         """Misbehave on one request; True to keep the connection for another."""
+        if self.mode == "reply":
+            conn.sendall(self.reply)
+            return True
         if self.mode in ("drip", "continue"):
             if self.mode == "drip":
                 conn.sendall(

@@ -174,6 +174,64 @@ def test_bound_operation_waits(side: Side) -> None:
     assert progress == sorted(progress)
 
 
+@parity("client.adopt")
+def test_adopted_operations_are_bound_whatever_their_form(side: Side) -> None:
+    import json
+
+    import pydantic
+    from google.longrunning import operations_pb2
+
+    from lro_api.models import Operation as GeneratedOperation
+
+    class Held(pydantic.BaseModel):  # what a user's own pydantic model of it looks like
+        name: str
+        done: bool = False
+
+    c = side.client()
+    (started,) = side.server.simulate(1, 0.4, creator="alice")
+    name = started["name"]
+    forms = {
+        "dict": {"name": name},
+        "json": json.dumps({"name": name, "metadata": META}),
+        "bytes": json.dumps({"name": name}).encode(),
+        "to_dict": GeneratedOperation.from_dict({"name": name, "metadata": META}),
+        "model_dump": Held(name=name),
+        "protobuf": operations_pb2.Operation(name=name),
+        "lro": c.get(name),
+    }
+    for form, value in forms.items():
+        adopted = c.adopt(value)
+        assert isinstance(unwrap(adopted), lro.AsyncOperation if side.is_async else lro.Operation)
+        assert adopted.name == name and unwrap(adopted.client) is unwrap(c), form
+    final = side.within(BOUND_SECONDS, lambda: c.adopt({"name": name}).wait(timeout=10), "wait")
+    assert final.done and final.response["@type"].endswith("SimulationResult")
+    with pytest.raises(lro.InvalidArgument):
+        c.adopt({"metadata": META})  # no name: nothing to bind
+    with pytest.raises(lro.InvalidName):
+        c.adopt({"name": "operations/../x"})
+
+
+@parity("operation.eta", "operation.watch", "audit.track", "handle.eta")
+def test_watching_and_tracking_estimate_the_time_left(side: Side) -> None:
+    c = side.client()
+    # 3 s in 30 steps: each 1 s progress window of the watch sees progress move.
+    (started,) = side.server.simulate(1, 3.0, steps=30, creator="alice")
+    assert c.get(started["name"]).eta is None  # one snapshot: unknown
+    seen: list[Any] = []
+    handle = c.audit.track(started["name"], on_progress=seen.append)
+    snapshots = side.within(
+        BOUND_SECONDS, lambda: list(c.operation(started["name"]).watch(timeout=10)), "watch"
+    )
+    assert snapshots[0].eta is None  # a single sample
+    assert snapshots[-1].done and snapshots[-1].eta is None  # nothing left
+    estimates = [s.eta for s in snapshots[1:-1]]
+    assert estimates and all(eta is not None for eta in estimates)
+    assert all(0 < eta.seconds < 10 and eta.rate > 0 for eta in estimates)
+    side.outcome(handle, BOUND_SECONDS)
+    assert handle.eta is None  # done
+    assert any(unwrap(s).eta is not None for s in seen)  # the batch rounds' estimates
+
+
 @parity("operation.watch")
 def test_watching_a_done_snapshot_makes_no_request(side: Side) -> None:
     c = side.client()

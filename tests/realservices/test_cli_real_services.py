@@ -1,6 +1,8 @@
 """The ``lro`` command line against the loopback Google frontend: --header / LRO_HEADERS,
 --api-key / LRO_API_KEY, --token-command (run again after a 401), partial lists, the
-core install without click, and the WaitTimeout hint. In subprocesses, as users run it."""
+core install without click, and the WaitTimeout hint. In-process through click's runner
+(tests/cli/lro_cli_helpers.py), with the environment a user's shell would give it; the
+core install, which is about what a fresh interpreter can import, in a process."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from loopback import GoogleFrontend
@@ -18,15 +21,22 @@ NAME = "projects/p1/locations/us-central1/operations/7"
 KEY = "AIzaSyLoopback-CLI-key-0123"
 
 
+def _cli_helpers() -> Any:
+    """tests/cli/lro_cli_helpers.py, the in-process runner of the CLI tests."""
+    folder = str(Path(__file__).resolve().parents[1] / "cli")
+    if folder not in sys.path:
+        sys.path.append(folder)
+    import lro_cli_helpers
+
+    return lro_cli_helpers
+
+
+run_lro = _cli_helpers().run_lro
+
+
 def lro(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     base = {k: v for k, v in os.environ.items() if not k.startswith("LRO_")}
-    return subprocess.run(
-        [sys.executable, "-m", "lro.cli", *args],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        env={**base, **(env or {})},
-    )
+    return run_lro(args, {**base, **(env or {})})
 
 
 def token_script(tmp_path: Path, server: GoogleFrontend) -> Path:
@@ -64,11 +74,15 @@ def test_headers_api_key_and_list_warnings(frontend: Callable[..., GoogleFronten
         assert KEY not in result.stdout + result.stderr
 
 
+@pytest.mark.slow  # --token-command runs its command as a process, by design
 def test_token_command_runs_again_after_a_401(
     frontend: Callable[..., GoogleFrontend], tmp_path: Path
 ) -> None:
     server = frontend(token_lifetime=0.3)
-    server.add_operation(NAME, polls_to_finish=12)
+    # This frontend has no :wait, so lro polls with GET, sleeping 0.75 s x1.4 (+/-15 %, so
+    # at least 0.64 s): every poll after a sleep finds the 0.3 s token expired. 4 polls show
+    # it refreshed twice; 12 polls took 47 s of that backoff and showed nothing more.
+    server.add_operation(NAME, polls_to_finish=4)
     ran = tmp_path / "ran.txt"
     command = f"{sys.executable} {token_script(tmp_path, server)} {ran}"
     waited = lro("--base-url", server.url, "--token-command", command, "wait", NAME, "--json")
@@ -106,6 +120,7 @@ def test_a_wait_timeout_says_how_to_see_the_last_snapshot(
     assert f"lro get {NAME}" in result.stderr and "attached" not in result.stderr
 
 
+@pytest.mark.slow  # a fresh interpreter without click: only a new process can be one
 @pytest.mark.parametrize("args", [["--help"], [], ["get", "operations/x"]])
 def test_the_core_install_explains_itself_in_one_line(args: list[str]) -> None:
     # No click: as after `pip install lro-sdk` without the [cli] extra.

@@ -20,6 +20,9 @@ from pathlib import Path
 import pytest
 from release_support import ROOT
 
+# Slow tier: builds wheels and sdists, installs them in fresh venvs (processes).
+pytestmark = pytest.mark.slow
+
 try:
     import tomllib
 except ImportError:  # Python 3.10

@@ -16,6 +16,9 @@ from pathlib import Path
 import pytest
 from release_support import ROOT, SCRIPT, git, load_release_script, mini_repo, set_version, write
 
+# Slow tier: builds wheels and sdists, installs them in fresh venvs (processes).
+pytestmark = pytest.mark.slow
+
 release = load_release_script()
 
 

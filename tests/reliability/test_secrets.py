@@ -145,6 +145,7 @@ def test_logs_at_debug_never_show_the_token(
         assert_no_secret(repr(record.args), f"log args {record.name}")
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 def test_server_stderr_never_shows_the_token(tmp_path: Path) -> None:
     server = ServerProcess(
         "--port",
@@ -178,6 +179,7 @@ def test_server_stderr_never_shows_the_token(tmp_path: Path) -> None:
     assert_no_secret(stderr, "the server's stderr")
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 def test_server_cli_hides_a_malformed_token_argument(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "lro_server", "--port", "0", "--token", SECRET],  # no =PRINCIPAL
@@ -342,7 +344,7 @@ def test_cli_never_prints_the_token(
     server, seen = stub(status)
     try:
         url = authed.url if status == 401 else server.url  # a real 401, a stub's 403
-        args = [sys.executable, "-m", "lro.cli", "get", "operations/x", "--base-url", url]
+        args = ["get", "operations/x", "--base-url", url]
         env = {**os.environ}
         if via == "option":
             args += ["--token", SECRET if status == 403 else WRONG]
@@ -350,7 +352,7 @@ def test_cli_never_prints_the_token(
             env["LRO_TOKEN"] = SECRET if status == 403 else WRONG
         if output == "json":
             args.append("--json")
-        result = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        result = run_lro(args, env)
     finally:
         server.close()
     assert result.returncode != 0
@@ -374,6 +376,18 @@ def assert_no_input(text: str, where: str) -> None:
     for secret in INPUTS:
         assert secret not in text, f"a credential leaked in {where}: ...{text[:300]}..."
     assert_no_secret(text, where)
+
+
+def run_lro(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """``lro ARGS`` with exactly ``env``, in-process (the CLI tests' runner: click's runner
+    gives it pipes; lro.cli.run, the console script's entry point, gives the exit code)."""
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "cli"))
+    try:
+        from lro_cli_helpers import run_lro as run
+    finally:
+        sys.path.pop()
+    result: subprocess.CompletedProcess[str] = run(args, env)
+    return result
 
 
 def forward_proxy(credentials: str | None = None) -> Any:
@@ -485,6 +499,7 @@ def test_callable_tokens_keys_headers_and_proxy_credentials_never_show(
         assert_no_input(record.getMessage(), f"log record {record.name}")
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 @pytest.mark.skipif(importlib.util.find_spec("lro.cli") is None, reason="no lro.cli")
 @pytest.mark.parametrize("output", ["text", "json"])
 def test_cli_never_prints_keys_headers_token_commands_or_proxy_credentials(
@@ -496,13 +511,13 @@ def test_cli_never_prints_keys_headers_token_commands_or_proxy_credentials(
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("LRO_")}
         env["LRO_HEADERS"] = f"x-api-key:{HEADER_SECRET}\nx-goog-user-project:p1"
-        args = [sys.executable, "-m", "lro.cli", "--base-url", server.url, "--api-key", KEY]
+        args = ["--base-url", server.url, "--api-key", KEY]
         args += ["--token-command", f"{sys.executable} {script}", "get", "operations/x"]
         if output == "json":
             args.append("--json")
-        denied = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        denied = run_lro(args, env)
         env["HTTP_PROXY"] = f"http://corp:{PROXY_PASSWORD}@127.0.0.1:{free_port()}"
-        unreachable = subprocess.run(args, capture_output=True, text=True, timeout=60, env=env)
+        unreachable = run_lro(args, env)
     finally:
         server.close()
     assert seen and seen[0].get("x-goog-api-key") == KEY  # sent, only never shown
@@ -685,6 +700,7 @@ def listening_addresses(port: int) -> set[str]:
     return found
 
 
+@pytest.mark.slow  # the lro-server process, or a --token-command process
 @pytest.mark.skipif(not os.path.exists("/proc/net/tcp"), reason="needs Linux /proc")
 def test_server_binds_loopback_by_default(tmp_path: Path) -> None:
     from lro_server.__main__ import _parser

@@ -79,6 +79,7 @@ def test_open_mode_is_fully_open(api: Api) -> None:
         assert api.call(method, path, body).status == 200, path
 
 
+@pytest.mark.slow  # the lro-server command line, as a process
 def test_admin_flag_of_the_command_line(tmp_path: Path) -> None:
     args = ["--db", ":memory:", "--token", "t-root=root", "--token", "t-alice=alice"]
     with server_process(tmp_path, *args, "--admin", "root") as server:

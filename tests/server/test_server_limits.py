@@ -192,6 +192,7 @@ def test_budget_is_first_come_first_served_and_never_deadlocks() -> None:
     assert asyncio.run(scenario()) == ["a", "b"]
 
 
+@pytest.mark.slow  # a fresh Python process without h11
 def test_without_h11_the_server_says_which_extra_to_install(tmp_path: Path) -> None:
     shadow = tmp_path / "shadow" / "h11"
     shadow.mkdir(parents=True)

@@ -5,12 +5,13 @@ from __future__ import annotations
 import resource
 import socket
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from server_http import RESULT, Api, body_of, status_of
 
-from lro_server import RunningServer
+from lro_server import RunningServer, serve
 
 
 def _wait_for_held(srv: RunningServer, count: int) -> None:
@@ -41,7 +42,18 @@ def test_200_concurrent_long_polls_complete_when_their_operations_finish(
     assert srv.held_waits == 0
 
 
-def test_1000_concurrent_long_polls_on_one_process(srv: RunningServer, api: Api) -> None:
+@pytest.fixture
+def roomy() -> Iterator[RunningServer]:
+    """A server configured to hold 1,000 waits of one principal (the defaults hold at most
+    a quarter of --max-connections per principal: see test_server_hardening.py)."""
+    with serve(
+        port=0, max_connections=2048, max_held_waits=1000, max_held_waits_per_principal=1000
+    ) as running:
+        yield running
+
+
+def test_1000_concurrent_long_polls_on_one_process(roomy: RunningServer) -> None:
+    srv, api = roomy, Api(roomy.url)
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < 2500:  # both ends of 1000 connections live in this process
         if hard != resource.RLIM_INFINITY and hard < 2500:

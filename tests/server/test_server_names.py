@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 from server_http import PROGRESS, Api, body_of, raw_exchange, status_of
 
 from lro_server import RunningServer
+from lro_server.errors import ApiError
 
 
 def test_percent_encoded_slashes_work_everywhere(api: Api) -> None:
@@ -120,3 +123,50 @@ def test_unknown_paths_and_wrong_methods(api: Api) -> None:
         assert (reply.status, reply.code) == (405, 12), (method, path)
         assert reply.headers["allow"] == allow
     assert "done" not in api.audited(op["name"])
+
+
+# Characters that reorder or hide text: a name holding one could pass for another in a
+# listing (issue 22.1). Every one, in a path, in batch data and in a seeded name.
+INVISIBLE = {
+    "LRE U+202A": "\u202a",
+    "RLO U+202E": "\u202e",
+    "LRI U+2066": "\u2066",
+    "PDI U+2069": "\u2069",
+    "LRM U+200E": "\u200e",
+    "RLM U+200F": "\u200f",
+    "ALM U+061C": "\u061c",
+    "ZWSP U+200B": "\u200b",
+    "ZWJ U+200D": "\u200d",
+    "WJ U+2060": "\u2060",
+    "BOM U+FEFF": "\ufeff",
+}
+
+
+@pytest.mark.parametrize("char", list(INVISIBLE.values()), ids=list(INVISIBLE))
+def test_bidi_zero_width_and_bom_in_names_are_invalid_argument(
+    srv: RunningServer, api: Api, char: str
+) -> None:
+    name = f"operations/ab{char}cd"
+    encoded = quote(name, safe="/")
+    for method, path in (
+        ("GET", f"/v1/{encoded}"),
+        ("POST", f"/v1/{encoded}:wait"),
+        ("GET", f"/audit/v1/{encoded}"),
+        ("GET", f"/audit/v1/operations:batchGet?names={quote(name)}"),
+        ("GET", f"/v1/{quote('projects/p' + char, safe='/')}/operations"),
+        ("POST", f"/audit/v1/operations?parent={quote('projects/p' + char)}"),
+    ):
+        reply = api.call(method, path, {} if method == "POST" else None)
+        assert (reply.status, reply.code, reply.reason) == (400, 3, "INVALID_NAME"), path
+        assert char not in reply.json["message"]  # shown escaped
+    reply = api.post("/audit/v1/operations:batchMarkSeenByCreator", {"names": [name]})
+    assert (reply.status, reply.code, reply.reason) == (400, 3, "INVALID_NAME")
+    with pytest.raises(ApiError, match="bidi control, zero-width character or BOM"):
+        srv.create_operation(name)
+    assert api.count() == 0
+
+
+def test_visible_unicode_in_names_is_still_fine(srv: RunningServer, api: Api) -> None:
+    name = "operations/caf\u00e9-\u05d0\u05d1-\u4e2d"  # accents, Hebrew, CJK: shown as is
+    srv.create_operation(name)
+    assert api.ok("GET", f"/v1/{quote(name, safe='/')}")["name"] == name

@@ -65,6 +65,7 @@ def processes(tmp_path: Path) -> Iterator[list[ServerProcess]]:
             process.proc.wait(10)
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_acknowledged_writes_survive_sigkill(
     tmp_path: Path, processes: list[ServerProcess]
 ) -> None:
@@ -166,6 +167,7 @@ def test_acknowledged_writes_survive_sigkill(
         assert check.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_cli_flags(tmp_path: Path, processes: list[ServerProcess]) -> None:
     tokens = tmp_path / "tokens.json"
     tokens.write_text(json.dumps({"file-token": "carol"}))
@@ -193,6 +195,7 @@ def test_cli_flags(tmp_path: Path, processes: list[ServerProcess]) -> None:
     assert not (tmp_path / "lro-operations.sqlite3").exists()  # :memory: wrote no file
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_default_db_file_in_cwd(tmp_path: Path, processes: list[ServerProcess]) -> None:
     server = ServerProcess(tmp_path)
     processes.append(server)
@@ -201,6 +204,7 @@ def test_default_db_file_in_cwd(tmp_path: Path, processes: list[ServerProcess]) 
     assert (tmp_path / "lro-operations.sqlite3").exists()
 
 
+@pytest.mark.slow  # the lro-server process: SIGKILL and its command line
 def test_bad_cli_arguments_exit_with_usage(tmp_path: Path) -> None:
     env = dict(os.environ, PYTHONPATH=PACKAGE_ROOT)
     for args in (["--token", "no-principal"], ["--tokens-file", str(tmp_path / "missing.json")]):
@@ -208,3 +212,27 @@ def test_bad_cli_arguments_exit_with_usage(tmp_path: Path) -> None:
             [sys.executable, "-m", "lro_server", *args], env=env, capture_output=True, timeout=30
         )
         assert done.returncode == 2 and b"usage: lro-server" in done.stderr
+
+
+@pytest.mark.slow  # the lro-server command line, as a process
+def test_start_up_says_where_the_store_is(processes: list[ServerProcess], tmp_path: Path) -> None:
+    on_disk = ServerProcess(tmp_path, "--db", "ops.sqlite3", "--log-level", "ERROR")
+    in_memory = ServerProcess(tmp_path, "--db", ":memory:", "--log-level", "ERROR")
+    processes += [on_disk, in_memory]
+    assert on_disk.proc.stdout is not None and in_memory.proc.stdout is not None
+    stored = on_disk.proc.stdout.readline().decode()
+    assert stored.startswith(f"lro-server store: {tmp_path / 'ops.sqlite3'} (SQLite;"), stored
+    memory = in_memory.proc.stdout.readline().decode()
+    assert memory.startswith("lro-server store: in memory (nothing is kept"), memory
+
+
+@pytest.mark.slow  # the lro-server command line, as a process
+def test_help_shows_the_in_memory_store() -> None:
+    shown = subprocess.run(
+        [sys.executable, "-m", "lro_server", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    ).stdout
+    assert "--db :memory:" in " ".join(shown.split())

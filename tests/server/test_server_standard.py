@@ -173,6 +173,35 @@ def test_wait_rejects_negative_and_malformed_timeouts(api: Api) -> None:
     assert "done" not in api.ok("POST", f"/v1/{op['name']}:wait", {"timeout": "0s"})
 
 
+def test_wait_takes_the_window_as_a_query_parameter_with_no_body(api: Api) -> None:
+    # Vertex AI's binding: POST /v1/{name}:wait?timeout=..., no body.
+    op = api.create()
+    started = time.monotonic()
+    got = api.ok("POST", f"/v1/{op['name']}:wait?timeout=0.3s")
+    elapsed = time.monotonic() - started
+    assert got == {"name": op["name"], "metadata": PROGRESS}
+    assert 0.3 <= elapsed < 2
+
+
+def test_wait_query_timeout_wins_over_the_body() -> None:
+    with serve(port=0, max_wait=5) as srv:
+        api = Api(srv.url)
+        op = api.create()
+        started = time.monotonic()
+        api.ok("POST", f"/v1/{op['name']}:wait?timeout=0.2s", {"timeout": "4s"})
+        assert 0.2 <= time.monotonic() - started < 2
+
+
+def test_wait_rejects_a_bad_query_timeout(api: Api) -> None:
+    op = api.create()
+    for timeout in ("-1s", "abc", "5"):
+        reply = api.post(f"/v1/{op['name']}:wait?timeout={timeout}", {"timeout": "1s"})
+        assert (reply.status, reply.code) == (400, 3), timeout
+        assert "timeout" in reply.json["message"]
+    reply = api.post(f"/v1/{op['name']}:wait?timeout=1s&timeout=2s")
+    assert (reply.status, reply.code) == (400, 3)
+
+
 def test_wait_on_deleted_operation_is_not_found(api: Api) -> None:
     op = api.create()
     deleter = threading.Timer(0.2, api.ok, args=("DELETE", f"/v1/{op['name']}"))

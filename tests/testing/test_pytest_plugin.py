@@ -160,6 +160,7 @@ def test_without_the_server_only_tests_using_it_fail_naming_the_extra(
     assert "During handling" not in result.stdout.str()  # one line, no chained traceback
 
 
+@pytest.mark.slow  # a fresh pytest process
 def test_the_entry_point_registers_the_plugin_in_a_fresh_pytest(
     pytester: pytest.Pytester,
 ) -> None:
@@ -176,6 +177,7 @@ def test_the_entry_point_registers_the_plugin_in_a_fresh_pytest(
     disabled.stdout.fnmatch_lines(["*fixture 'lro_server' not found*"])
 
 
+@pytest.mark.slow  # a fresh pytest process
 def test_loading_the_plugin_does_not_import_the_server() -> None:
     code = "import sys, lro.testing._plugin; print([m for m in sys.modules if 'lro_server' in m])"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)

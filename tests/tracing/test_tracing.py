@@ -239,7 +239,7 @@ class Recorder(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         Recorder.seen.append(dict(self.headers.items()))
-        name = self.path.split("/v1/", 1)[1].removesuffix(":wait")
+        name = self.path.split("?", 1)[0].split("/v1/", 1)[1].removesuffix(":wait")
         body = json.dumps({"name": name, "done": True, "response": OUT}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -310,6 +310,7 @@ def _run(code: str) -> str:
     return result.stdout.strip()
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_without_opentelemetry_nothing_is_imported_or_traced(srv: RunningServer) -> None:
     code = f"""
 import sys
@@ -324,6 +325,7 @@ print(client.get(op.name).name == op.name, client._tracing, lro._tracing.tracing
     assert _run(code) == "True None None []"
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_import_lro_does_not_import_opentelemetry() -> None:
     code = (
         "import sys, lro, lro.aio, lro.errors\n"
@@ -336,6 +338,7 @@ def test_import_lro_does_not_import_opentelemetry() -> None:
     assert _run(code) == "False None False\nTrue"
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_without_a_provider_no_span_is_made_but_the_context_is_propagated(
     recorder: str,
 ) -> None:

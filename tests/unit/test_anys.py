@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import subprocess
 import sys
@@ -177,6 +178,7 @@ def test_malformed_any(value: Any) -> None:
         unpack(value)
 
 
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_pydantic_is_not_imported_by_lro_anys() -> None:
     code = "import sys, lro._core.anys, lro._core.snapshot; print('pydantic' in sys.modules)"
     out = subprocess.run(
@@ -311,3 +313,115 @@ def test_struct_results_are_copies() -> None:
     out = unpack_well_known({"@type": PB + "Struct", "value": struct})
     out["a"].append(2)
     assert struct == {"a": [1]}
+
+
+# -- proto3 JSON names: lowerCamelCase or original snake_case, as protobuf reads them ------
+
+
+class Output(pydantic.BaseModel):
+    output_uri: str
+    row_count: int = 0
+
+
+class Report(pydantic.BaseModel):
+    main_output: Output
+    extra_outputs: list[Output] = []
+    by_region: dict[str, Output] = {}
+    maybe_output: Output | None = None
+
+
+class CamelFields(pydantic.BaseModel):
+    outputUri: str  # a model written with the JSON names
+
+
+@dataclasses.dataclass
+class OutputRecord:
+    output_uri: str
+    row_count: int = 0
+
+
+@dataclasses.dataclass
+class ReportRecord:
+    main_output: OutputRecord
+    extra_outputs: list[OutputRecord] = dataclasses.field(default_factory=list)
+
+
+CAMEL = {"@type": "type.googleapis.com/acme.Report", "outputUri": "gs://b/o", "rowCount": "7"}
+
+
+@pytest.mark.parametrize("model", [Output, OutputRecord])
+def test_snake_case_models_read_the_json_names(model: Any) -> None:
+    got = unpack(CAMEL, model)
+    assert (got.output_uri, got.row_count) == ("gs://b/o", 7)
+
+
+@pytest.mark.parametrize("model", [Output, OutputRecord])
+def test_snake_case_models_read_the_original_names(model: Any) -> None:
+    got = unpack({"output_uri": "gs://b/o", "row_count": 3}, model)
+    assert (got.output_uri, got.row_count) == ("gs://b/o", 3)
+
+
+def test_camel_case_models_read_both_names() -> None:
+    assert unpack({"outputUri": "a"}, CamelFields).outputUri == "a"
+    assert unpack({"output_uri": "b"}, CamelFields).outputUri == "b"
+
+
+def test_names_are_matched_through_nested_models_lists_dicts_and_optionals() -> None:
+    nested = {"outputUri": "n", "rowCount": 1}
+    got = unpack(
+        {
+            "mainOutput": nested,
+            "extraOutputs": [nested, {"output_uri": "s"}],
+            "byRegion": {"eu": nested},
+            "maybeOutput": nested,
+        },
+        Report,
+    )
+    assert got.main_output.output_uri == "n"
+    assert [o.output_uri for o in got.extra_outputs] == ["n", "s"]
+    assert got.by_region["eu"].row_count == 1
+    assert got.maybe_output is not None and got.maybe_output.output_uri == "n"
+    record = unpack({"mainOutput": nested, "extraOutputs": [nested]}, ReportRecord)
+    assert record.main_output == OutputRecord("n", 1)
+    assert record.extra_outputs == [OutputRecord("n", 1)]
+
+
+def test_an_alias_keeps_its_meaning_and_both_spellings_of_it_are_read() -> None:
+    assert unpack({"progressPercent": 5}, ExportMetadata).progress_percent == 5
+    assert unpack({"progress_percent": 6}, ExportMetadata).progress_percent == 6
+
+
+def test_the_model_s_own_spelling_wins_when_both_are_sent() -> None:
+    got = unpack({"output_uri": "own", "outputUri": "other"}, Output)
+    assert got.output_uri == "own"
+
+
+def test_an_unpacking_error_names_the_keys_it_saw() -> None:
+    with pytest.raises(AnyTypeError) as caught:
+        unpack({"@type": "type.googleapis.com/acme.X", "uri": "x", "count": 1}, Output)
+    message = str(caught.value)
+    assert "output_uri: Field required" in message
+    assert "(keys seen: 'uri', 'count')" in message
+
+
+def test_keys_seen_are_escaped_and_capped() -> None:
+    data = {f"k{i}": i for i in range(40)} | {"\x1b[31mred": 1}
+    with pytest.raises(AnyTypeError) as caught:
+        unpack(data, Output)
+    message = str(caught.value)
+    assert "\x1b" not in message
+    assert "(+29 more)" in message
+
+
+def test_deep_data_is_matched_to_a_bound_and_never_recurses_without_end() -> None:
+    class Node(pydantic.BaseModel):
+        child_node: Node | None = None
+
+    data: dict[str, Any] = {}
+    for _ in range(200):
+        data = {"childNode": data}
+    got = unpack(data, Node)  # matched to a depth, the rest left as sent (ignored extras)
+    depth = 0
+    while got.child_node is not None:
+        got, depth = got.child_node, depth + 1
+    assert 16 <= depth < 200

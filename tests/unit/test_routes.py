@@ -199,6 +199,7 @@ def test_response_model_loads_the_generated_model_on_request() -> None:
     assert response_model("DeleteOperation") is None  # a free-form object (Empty)
 
 
+@pytest.mark.slow  # a fresh Python process: what building requests loads
 def test_building_requests_imports_no_pydantic() -> None:
     code = (
         "import sys\n"

@@ -132,6 +132,7 @@ def test_a_batch_error_ends_every_audited_handle(srv: RunningServer) -> None:
                 handle.result(10)
 
 
+@pytest.mark.slow  # another process rebuilds the handle
 def test_another_process_rebuilds_a_handle_from_the_name(srv: RunningServer) -> None:
     with lro.Client(srv.url, retry=FAST_RETRY) as client:
         op = client.create()

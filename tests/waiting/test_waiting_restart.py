@@ -55,6 +55,7 @@ def _simulate(url: str, seconds: float) -> str:
         return str(json.load(response)["operations"][0]["name"])
 
 
+@pytest.mark.slow  # the server process is SIGKILLed and restarted
 def test_wait_survives_sigkill_and_restart(tmp_path: Path) -> None:
     db = tmp_path / "ops.sqlite3"
     proc, url = _spawn(0, db)

@@ -56,6 +56,8 @@ class Job:
     duration: float = math.inf
     outcome: str = "response"  # or "error"
     steps: int = 4
+    #: When given: the metadata fields reported at ``t`` seconds (instead of the steps).
+    progress: Callable[[float], dict[str, Any]] | None = None
 
 
 @dataclass
@@ -109,7 +111,10 @@ class FakeServer:
             return Operation.from_dict(data, client=self.client)
         done = t >= job.duration
         step = job.steps if done else int(job.steps * t / job.duration)
-        data["metadata"] = {"@type": "type.googleapis.com/t.M", "step": step, "stepsTotal": 4}
+        fields = {"step": step, "stepsTotal": job.steps}
+        if job.progress is not None:
+            fields = job.progress(t)
+        data["metadata"] = {"@type": "type.googleapis.com/t.M", **fields}
         if done:
             data["done"] = True
             if job.outcome == "error":

@@ -1,9 +1,21 @@
-"""lro: long-running operations done right.
+"""lro: Google-style long-running operations (google.longrunning over HTTP/JSON).
 
-The public surface of the SDK, re-exported from the private modules that own each
-idea: ``lro._core`` (no I/O), ``lro._sync`` and ``lro._async`` (the two I/O halves).
-``import lro`` stays cheap: the asyncio half loads on first use of ``lro.AsyncClient``
-(or ``import lro.aio``).
+Get, wait for, cancel and list operations, and read their typed results::
+
+    import lro
+
+    client = lro.Client("https://service.example/v1", token=...)
+    op = client.get("operations/123")            # an lro.Operation snapshot
+    done = client.wait(op.name, timeout=600)     # long-polls :wait, or polls GET
+    result = done.result()                       # the response, or raises lro.<Code>
+    for op in client.list_operations(filter="done = false"):
+        print(op.name, op.progress)
+
+``lro.AsyncClient`` is the same for asyncio; ``lro.wait_all`` / ``lro.as_completed``
+wait for many; ``client.track(name)`` gives a future (``lro.Handle``);
+``client.adopt(x)`` binds an operation you already have (dict, JSON, model, protobuf).
+Every failure is an ``lro.Error`` subclass (``lro.errors``): ``lro.NotFound``,
+``lro.WaitTimeout``, ... See ``help(lro.Client)`` and the user guide.
 """
 
 from __future__ import annotations
@@ -14,6 +26,7 @@ from lro._core.anys import register_type, type_name, unpack
 from lro._core.errors import Code
 from lro._core.errors import exceptions as _exceptions
 from lro._core.errors.exceptions import *  # noqa: F403 (the tree: its one list below)
+from lro._core.eta import Eta
 from lro._core.http import Headers, Request, Response, SyncTransport
 from lro._core.paging import Page
 from lro._core.progress import fraction as progress_fraction
@@ -26,6 +39,8 @@ from lro._sync.client import AuditedView, Client
 from lro._sync.operation import Operation
 from lro._sync.paging import Pager
 from lro._sync.transport import Transport
+
+from . import errors as errors  # `import lro; lro.errors.error_from_status(...)` works
 
 if TYPE_CHECKING:
     from lro._sync.handles import Handle
@@ -53,6 +68,7 @@ _LAZY = {
     "async_as_completed": "lro.aio",
     "async_wait_all": "lro.aio",
     "Handle": "lro._sync.handles",
+    "aio": "lro.aio",
     "as_completed": "lro._sync.wait_many",
     "wait_all": "lro._sync.wait_many",
 }
@@ -76,9 +92,15 @@ def __getattr__(name: str) -> Any:
         raise AttributeError(f"module 'lro' has no attribute {name!r}")
     import importlib
 
-    value = getattr(importlib.import_module(module), name)
+    loaded = importlib.import_module(module)
+    value = loaded if name == module.rpartition(".")[2] else getattr(loaded, name)
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """Every public name, the lazily loaded ones included (tab completion finds them)."""
+    return sorted({*globals(), *__all__, *_LAZY})
 
 
 __all__ = [
@@ -94,6 +116,7 @@ __all__ = [
     "Client",
     "Code",
     "Duration",
+    "Eta",
     "GoogleAuth",
     "Handle",
     "Headers",

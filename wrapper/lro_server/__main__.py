@@ -1,7 +1,8 @@
 """`lro-server` / `python -m lro_server`: run the reference server in the foreground.
 
 The first line on stdout is `lro-server listening on http://HOST:PORT` (flushed),
-so a parent process that passed `--port 0` can read the port it got.
+so a parent process that passed `--port 0` can read the port it got. The second says
+where the operations are kept (`lro-server store: /abs/path.sqlite3`, or in memory).
 """
 
 from __future__ import annotations
@@ -9,7 +10,9 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import ipaddress
 import logging
+import os
 import signal
 import sys
 from collections.abc import Sequence
@@ -67,7 +70,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--db",
         default="lro-operations.sqlite3",
-        help="SQLite file, or :memory: (default %(default)s)",
+        help=(
+            "where operations are kept: a SQLite file (default %(default)s in the current "
+            "directory, with its -wal and -shm files), or --db :memory: to keep nothing "
+            "after exit"
+        ),
     )
     parser.add_argument(
         "--synchronous",
@@ -110,6 +117,28 @@ def _parser() -> argparse.ArgumentParser:
         metavar="N",
         help="a list page stops early (with a nextPageToken) past this size (default 1 MiB)",
     )
+    limits.add_argument(
+        "--max-batch-bytes",
+        type=int,
+        default=ServerConfig.max_batch_bytes,
+        metavar="N",
+        help="a batchGet or batchMarkSeenByCreator reply past this size is refused"
+        " (default 16 MiB)",
+    )
+    limits.add_argument(
+        "--max-held-waits",
+        type=int,
+        metavar="N",
+        help=":wait calls held at once; past it a :wait answers at once"
+        " (default: half of --max-connections)",
+    )
+    limits.add_argument(
+        "--max-held-waits-per-principal",
+        type=int,
+        metavar="N",
+        help="the same, per principal (open mode: all callers are one principal;"
+        " default: a quarter of --max-connections)",
+    )
     parser.add_argument(
         "--simulate", type=int, default=0, metavar="N", help="start N demo operations"
     )
@@ -122,6 +151,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
+
+
+OPEN_MODE_WARNING = (
+    "lro-server: WARNING: open mode (no --token) on {host}, which is not a loopback"
+    " address: anyone who can reach it may read, change and delete every operation and"
+    " use /admin/v1 (faults, simulations). Give --token TOKEN=PRINCIPAL (and --admin),"
+    " or bind 127.0.0.1."
+)
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to anything
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -153,11 +199,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             simulate=args.simulate,
             simulate_duration=args.simulate_duration,
             max_page_bytes=args.max_page_bytes,
+            max_batch_bytes=args.max_batch_bytes,
+            max_held_waits=args.max_held_waits,
+            max_held_waits_per_principal=args.max_held_waits_per_principal,
             synchronous=args.synchronous,
             **{name: getattr(args, name) for name in limits},
         )
     except ValueError as e:
         parser.error(str(e))
+    if not tokens and not _is_loopback(args.host):
+        # Before binding, so the warning is there even when binding then fails.
+        print(OPEN_MODE_WARNING.format(host=args.host), file=sys.stderr, flush=True)
     try:
         asyncio.run(_run(config))
     except (OSError, ImportError) as e:  # address in use; the [server] extra missing
@@ -168,11 +220,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 0
 
 
+def _store(db: str) -> str:
+    if db == ":memory:":
+        return "in memory (nothing is kept after exit; --db FILE keeps operations)"
+    return f"{os.path.abspath(db)} (SQLite; --db :memory: keeps nothing)"
+
+
 async def _run(config: ServerConfig) -> None:
     server = Server(config)
     try:
         await server.start()
         print(f"lro-server listening on {server.url}", flush=True)
+        print(f"lro-server store: {_store(config.db)}", flush=True)
         stopped = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

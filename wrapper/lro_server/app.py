@@ -27,7 +27,7 @@ from .limits import Limits
 from .listener import HttpServer
 from .messages import Drop, Request, Response
 from .routes import ADMIN_PREFIX, Router
-from .service import DEFAULT_MAX_PAGE_BYTES, Operations
+from .service import DEFAULT_MAX_BATCH_BYTES, DEFAULT_MAX_PAGE_BYTES, Operations, WaitSlots
 from .simulation import Simulator
 from .store import SYNCHRONOUS_MODES, Store
 from .wire import JsonObject
@@ -62,6 +62,11 @@ class ServerConfig:
     input_buffer_bytes: int = _LIMITS.input_buffer_bytes
     output_buffer_bytes: int = _LIMITS.output_buffer_bytes
     max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES  # a list page stops early past this size
+    max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES  # a larger batch reply is refused (400)
+    # `:wait`s held at once, in all and per principal; past them a wait answers at once.
+    # None: half and a quarter of max_connections (at most max_held_waits). Below it.
+    max_held_waits: int | None = None
+    max_held_waits_per_principal: int | None = None
     synchronous: str = "normal"  # SQLite's synchronous mode of a file store: normal or full
 
     def __post_init__(self) -> None:
@@ -70,7 +75,20 @@ class ServerConfig:
             raise ValueError(f"synchronous must be one of {', '.join(SYNCHRONOUS_MODES)}")
         if self.max_page_bytes < 1:
             raise ValueError("max_page_bytes must be at least 1")
+        if self.max_batch_bytes < 1:
+            raise ValueError("max_batch_bytes must be at least 1")
+        held, mine = self.wait_slots()
+        if not 0 <= mine <= held < self.max_connections:
+            raise ValueError(
+                "max_held_waits_per_principal <= max_held_waits < max_connections must hold"
+            )
         self.limits()  # checks them
+
+    def wait_slots(self) -> tuple[int, int]:
+        """(max_held_waits, max_held_waits_per_principal), the defaults filled in."""
+        held = self.max_connections // 2 if self.max_held_waits is None else self.max_held_waits
+        mine = self.max_held_waits_per_principal
+        return held, min(held, self.max_connections // 4) if mine is None else mine
 
     def limits(self) -> Limits:
         """The HTTP layer's part of this configuration."""
@@ -87,7 +105,11 @@ class Server:
         # sqlite3 connections belong to the thread that opened them: this is the loop's thread.
         self.store = Store(config.db, synchronous=config.synchronous)
         self.operations = Operations(
-            self.store, max_wait_seconds=config.max_wait, max_page_bytes=config.max_page_bytes
+            self.store,
+            max_wait_seconds=config.max_wait,
+            max_page_bytes=config.max_page_bytes,
+            max_batch_bytes=config.max_batch_bytes,
+            slots=WaitSlots(*config.wait_slots()),
         )
         self.faults = Faults()
         self.simulator = Simulator(self.operations, self.store)
@@ -216,6 +238,7 @@ class RunningServer:
         steps: int = 10,
         *,
         creator: str = ANONYMOUS,
+        progress: str = "linear",
     ) -> list[JsonObject]:
         """Start simulated operations (see POST /admin/v1/simulations); returns them as created."""
         simulator = self._require().simulator
@@ -227,6 +250,7 @@ class RunningServer:
                 outcome=outcome,
                 parent=parent or "",
                 steps=steps,
+                pattern=progress,
             )
         )
 

@@ -139,3 +139,8 @@ def not_found(name: str) -> ApiError:
         reason="OPERATION_NOT_FOUND",
         metadata={"name": name},
     )
+
+
+def client_gone() -> ApiError:
+    """The client closed its connection while its request was held (nginx's 499)."""
+    return ApiError(Code.CANCELLED, "the client closed the connection", reason="CLIENT_CLOSED")

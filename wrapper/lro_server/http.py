@@ -9,7 +9,9 @@ One exchange at a time: read the head (within `header_timeout`, after at most
 `idle_timeout` of keep-alive silence), check what h11 leaves to us (`strict`),
 ask the admission check (authentication) before any body is read or
 `100 Continue` is sent, read the body (within `body_timeout`, at most
-`max_body_bytes`), call the handler, send the response (within `write_timeout`).
+`max_body_bytes`; a chunked body's framing checked by `strict.ChunkLines` before h11
+gets it), call the handler, send the response (within `write_timeout`). A handler
+that holds its request (a `:wait`) can learn that the client hung up (`Request.gone`).
 Every request that cannot be read gets a google.rpc.Status answer with
 `Connection: close`. Responses always carry Content-Length; HTTP/1.0 clients get
 one request per connection, and the reply says `Connection: close`.
@@ -30,7 +32,16 @@ from .errors import ApiError, Code
 from .limits import FREE_INPUT_BYTES, FREE_OUTPUT_BYTES, READ_CHUNK, Budget, Limits
 from .messages import Admit, Drop, Handler, Request, Response, error_response, json_response
 from .sockio import Expired, SocketIO
-from .strict import Rejected, bad_request, check_framing, check_method, check_version, origin_form
+from .strict import (
+    ChunkLines,
+    Rejected,
+    bad_request,
+    body_too_large,
+    check_framing,
+    check_method,
+    check_version,
+    origin_form,
+)
 
 try:
     import h11
@@ -89,6 +100,7 @@ class HttpConnection:
         self._held = 0  # bytes of the current request held (the head counts twice: the copy)
         self._taken = 0  # of them, bytes taken from the shared input pool
         self._eof = False
+        self._chunks: ChunkLines | None = None  # the framing of a chunked body being read
 
     async def run(self) -> None:
         drop: Drop | None = Drop.CLOSE
@@ -138,6 +150,10 @@ class HttpConnection:
                 return None
             self._h11.start_next_cycle()
             self._release_input()
+            self._chunks = None
+            # A pipelined request that came with this one: its head is checked too.
+            self._raw_head = bytearray(self._h11.trailing_data[0])
+            self._held = 2 * len(self._raw_head)
             self._idle = self._fresh = self._in_head = True
             self._deadline = self._loop.time() + self._limits.idle_timeout
 
@@ -148,7 +164,10 @@ class HttpConnection:
             event = self._h11.next_event()
             if event is not h11.NEED_DATA:
                 return event
-            self._h11.receive_data(await self._recv())
+            data = await self._recv()
+            if self._chunks is not None and not self._in_head:
+                self._chunks.feed(data)
+            self._h11.receive_data(data)
 
     async def _read_head(self) -> Request | None:
         try:
@@ -173,7 +192,7 @@ class HttpConnection:
         self._settle()
         length = headers.get("content-length")
         if length is not None and int(length) > self._limits.max_body_bytes:
-            raise _body_too_large(self._limits.max_body_bytes)
+            raise body_too_large(self._limits.max_body_bytes)
         target = origin_form(event.target.decode("ascii"), method)
         options = {option.strip() for option in headers.get("connection", "").lower().split(",")}
         keep_alive = event.http_version == b"1.1" and "close" not in options
@@ -182,6 +201,11 @@ class HttpConnection:
 
     async def _read_body(self, head: Request) -> Request:
         body = bytearray()
+        if "transfer-encoding" in head.headers:  # chunked: h11 refuses any other coding
+            # Its chunk lines are checked before h11 gets them, from the bytes that came
+            # with the head on; a chunk larger than the limit is refused at its line.
+            self._chunks = ChunkLines(self._limits.max_body_bytes)
+            self._chunks.feed(self._h11.trailing_data[0])
         while True:
             if self._h11.they_are_waiting_for_100_continue:
                 informational = h11.InformationalResponse(
@@ -192,15 +216,35 @@ class HttpConnection:
             if isinstance(event, h11.EndOfMessage):
                 break
             if isinstance(event, h11.Data):
-                # A chunk announced larger than the limit is refused at its header, not
-                # after its bytes arrive. h11 does not expose the announced size: its chunk
-                # reader's count is read if present (h11 0.14-0.16), else 0 (later refusal).
-                announced = getattr(getattr(self._h11, "_reader", None), "_bytes_in_chunk", 0)
-                size = len(body) + len(event.data) + (announced if type(announced) is int else 0)
-                if size > self._limits.max_body_bytes:
-                    raise _body_too_large(self._limits.max_body_bytes)
+                if len(body) + len(event.data) > self._limits.max_body_bytes:
+                    raise body_too_large(self._limits.max_body_bytes)
                 body += event.data
-        return Request(head.method, head.target, head.headers, bytes(body), head.keep_alive)
+        return Request(
+            head.method,
+            head.target,
+            head.headers,
+            bytes(body),
+            head.keep_alive,
+            gone=self._client_gone,
+        )
+
+    async def _client_gone(self) -> None:
+        """Return once the client has closed the connection (end of stream, or a reset)
+        while its request is being handled. Looks without taking: a byte that arrives is
+        the next request's (pipelined), which says nothing about the client leaving, so
+        from then on (and where the loop cannot watch the socket) it never returns."""
+        if self._eof:
+            return
+        while True:
+            try:
+                if not self._sock.recv(1, socket.MSG_PEEK):
+                    return
+            except (BlockingIOError, InterruptedError):
+                if await self._io.readable():
+                    continue
+            except OSError:
+                return  # reset: gone
+            await self._loop.create_future()  # cancelled by the caller when it is done
 
     async def _recv(self) -> bytes:
         """At most one chunk from the socket, within the deadline and the input budget."""
@@ -367,12 +411,6 @@ def _timed_out(in_head: bool, limits: Limits) -> ApiError:
         f"the request {what} did not arrive within {seconds:g} s",
         reason="REQUEST_TIMEOUT",
         http_status=408,
-    )
-
-
-def _body_too_large(limit: int) -> Rejected:
-    return bad_request(
-        f"request body larger than {limit} bytes", status=413, reason="BODY_TOO_LARGE"
     )
 
 

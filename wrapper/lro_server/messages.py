@@ -24,6 +24,9 @@ class Request:
     headers: dict[str, str]  # names lower-cased; repeated headers joined with ", "
     body: bytes
     keep_alive: bool
+    # Returns once the client has closed its connection (never, if that cannot be seen):
+    # a handler that holds a request (a long-poll) races it to let go of a gone client.
+    gone: Gone | None = field(default=None, compare=False, repr=False)
 
     @property
     def path(self) -> str:
@@ -49,6 +52,7 @@ class Drop(enum.Enum):
     RESET = "reset"  # a TCP reset (RST)
 
 
+Gone = Callable[[], Awaitable[None]]
 Handler = Callable[[Request], Awaitable["Response | Drop | None"]]
 # The head of a request (body not read yet) -> a Response to answer instead, or None.
 Admit = Callable[[Request], "Response | None"]

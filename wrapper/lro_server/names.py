@@ -16,6 +16,12 @@ from .errors import invalid_argument
 
 MAX_NAME_BYTES = 1024
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+# Characters that change how text around them is shown without being seen themselves:
+# bidi embeddings, overrides, isolates and marks (U+202A-U+202E, U+2066-U+2069,
+# U+200E/U+200F, U+061C) reorder a row; zero-width ones (U+200B-U+200D, U+2060) and the
+# BOM (U+FEFF) make two names that look the same differ. A name is read by people (in
+# lists and logs), so it may contain none of them.
+_INVISIBLE = re.compile("[\u061c\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
 
 
 def validate_name(name: str, *, field: str = "name") -> str:
@@ -33,6 +39,8 @@ def _problem(name: str) -> str:
         return f"it is longer than {MAX_NAME_BYTES} bytes"
     if _CONTROL.search(name):
         return "it contains a control character"
+    if _INVISIBLE.search(name):
+        return "it contains a bidi control, zero-width character or BOM"
     for segment in name.split("/"):
         if segment in ("", ".", ".."):
             return "it has an empty, '.' or '..' segment"

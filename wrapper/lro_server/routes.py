@@ -278,8 +278,14 @@ class Router:
         return {}
 
     async def wait(self, call: Call) -> JsonObject:
-        timeout_ns = read_field(call.body(), "timeout", parse_duration, None)
-        return await self._ops.wait(call.name, timeout_ns)
+        # The window as a query parameter (Vertex's binding, no body) or in the body (a
+        # `body: "*"` binding); the query parameter wins when both are given.
+        query = call.params.one("timeout")
+        body_timeout = read_field(call.body(), "timeout", parse_duration, None)
+        timeout_ns = parse_duration(query, "timeout") if query else body_timeout
+        return await self._ops.wait(
+            call.name, timeout_ns, principal=call.principal, gone=call.request.gone
+        )
 
     # --- audited view ---------------------------------------------------------------------
 
@@ -365,6 +371,7 @@ class Router:
             outcome=read_field(body, "outcome", as_string, "response"),
             parent=read_field(body, "parent", as_string, ""),
             steps=read_field(body, "steps", as_int32, 10),
+            pattern=read_field(body, "progress", as_string, "linear"),
         )
         return {"operations": ops}
 

@@ -16,17 +16,23 @@ import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .errors import ApiError, Code, error_info, invalid_argument, not_found
+from .errors import ApiError, Code, client_gone, error_info, invalid_argument, not_found
 from .filters import parse_filter
+from .messages import Gone
 from .names import new_name, validate_name
 from .paging import PageTokens, fingerprint, page_size
-from .store import RequestKey, Selection, Store
+from .store import RequestKey, Selection, Store, TooLarge
 from .wire import NANOS_PER_SECOND, JsonObject, format_timestamp
 
 MAX_BATCH = 1000
 MAX_REQUEST_ID_LENGTH = 256
 # A list page stops early (with a nextPageToken) before its operations' JSON passes this.
 DEFAULT_MAX_PAGE_BYTES = 1024 * 1024
+# A batch (batchGet, batchMarkSeenByCreator) whose operations' JSON passes this is refused:
+# batches are atomic (AIP-231), so there is no partial answer to give instead.
+DEFAULT_MAX_BATCH_BYTES = 16 * 1024 * 1024
+# Held `:wait`s when the caller does not say (a server derives its own from its connections).
+DEFAULT_MAX_HELD_WAITS = 256
 
 # Field order of a V1Operation on the wire; the standard view is its first-class subset.
 _AUDITED_FIELDS = (
@@ -60,6 +66,34 @@ def status(code: Code, message: str, reason: str, name: str) -> JsonObject:
     return {"code": int(code), "message": message, "details": [error_info(reason, {"name": name})]}
 
 
+class WaitSlots:
+    """How many `:wait`s may be held at once: in all (`limit`) and per principal
+    (`per_principal`; in open mode everyone is `anonymous`, one principal). Both are kept
+    below the connection limit, so ordinary requests always have connections left."""
+
+    def __init__(self, limit: int, per_principal: int) -> None:
+        self.limit = limit
+        self.per_principal = per_principal
+        self.held = 0
+        self._by_principal: dict[str, int] = {}
+
+    def take(self, principal: str) -> bool:
+        mine = self._by_principal.get(principal, 0)
+        if self.held >= self.limit or mine >= self.per_principal:
+            return False
+        self.held += 1
+        self._by_principal[principal] = mine + 1
+        return True
+
+    def give(self, principal: str) -> None:
+        self.held -= 1
+        left = self._by_principal[principal] - 1
+        if left:
+            self._by_principal[principal] = left
+        else:
+            del self._by_principal[principal]
+
+
 @dataclass(frozen=True)
 class Page:
     operations: list[JsonObject]
@@ -84,14 +118,17 @@ class Operations:
         *,
         max_wait_seconds: float,
         max_page_bytes: int = DEFAULT_MAX_PAGE_BYTES,
+        max_batch_bytes: int = DEFAULT_MAX_BATCH_BYTES,
+        slots: WaitSlots | None = None,
     ) -> None:
         self._store = store
         self._max_wait_ns = int(max_wait_seconds * NANOS_PER_SECOND)
         self._max_page_bytes = max_page_bytes
+        self._max_batch_bytes = max_batch_bytes
         self._tokens = PageTokens(store.secret("page-tokens"))
         self._waiters: dict[str, set[asyncio.Future[None]]] = {}
+        self._slots = slots or WaitSlots(DEFAULT_MAX_HELD_WAITS, DEFAULT_MAX_HELD_WAITS)
         self._last_ns = 0
-        self.held_waits = 0
 
     # --- reads ----------------------------------------------------------------------------
 
@@ -146,32 +183,64 @@ class Operations:
 
     # --- waiting --------------------------------------------------------------------------
 
-    async def wait(self, name: str, timeout_ns: int | None) -> JsonObject:
-        """Hold until the operation is done or the (capped) timeout passes; never fail on time."""
+    async def wait(
+        self,
+        name: str,
+        timeout_ns: int | None,
+        *,
+        principal: str = "",
+        gone: Gone | None = None,
+    ) -> JsonObject:
+        """Hold until the operation is done or the (capped) timeout passes; never fail on time.
+
+        Held waits are capped overall and per principal (`WaitSlots`): past a cap the
+        operation is returned at once, as operations.proto allows ("best effort"; the
+        client polls). `gone` returning (the client closed its connection) lets go at once.
+        """
         if timeout_ns is not None and timeout_ns < 0:
             raise invalid_argument("timeout must not be negative", field="timeout")
         if timeout_ns is None or timeout_ns > self._max_wait_ns:
             timeout_ns = self._max_wait_ns
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout_ns / NANOS_PER_SECOND
-        while True:
-            op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
-            remaining = deadline - loop.time()
-            if op.get("done") or remaining <= 0:
-                return standard_view(op)
-            waiter: asyncio.Future[None] = loop.create_future()
-            waiters = self._waiters.setdefault(name, set())
-            waiters.add(waiter)
-            self.held_waits += 1
-            try:
-                await asyncio.wait_for(waiter, remaining)
-            except asyncio.TimeoutError:
-                pass
-            finally:
-                self.held_waits -= 1
-                waiters.discard(waiter)
-                if not waiters and self._waiters.get(name) is waiters:
-                    del self._waiters[name]
+        watching: asyncio.Future[None] | None = None
+        try:
+            while True:
+                op = self.get(name, include_deleted=False)  # deleted while waiting: NOT_FOUND
+                remaining = deadline - loop.time()
+                if op.get("done") or remaining <= 0 or not self._slots.take(principal):
+                    return standard_view(op)
+                if watching is None and gone is not None:
+                    watching = asyncio.ensure_future(gone())
+                try:
+                    await self._hold(name, remaining, watching)
+                finally:
+                    self._slots.give(principal)
+        finally:
+            if watching is not None:
+                # Wholly stopped before the connection reads its socket again: the watcher
+                # stops watching the socket as it ends, which must not undo the next read's.
+                watching.cancel()
+                await asyncio.wait({watching})
+
+    async def _hold(self, name: str, seconds: float, watching: asyncio.Future[None] | None) -> None:
+        """Until `name` changes or `seconds` pass; CANCELLED (499) if the client leaves."""
+        waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        waiters = self._waiters.setdefault(name, set())
+        waiters.add(waiter)
+        try:
+            racing = {waiter} if watching is None else {waiter, watching}
+            await asyncio.wait(racing, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+            if watching is not None and watching.done():
+                raise client_gone()
+        finally:
+            waiters.discard(waiter)
+            if not waiters and self._waiters.get(name) is waiters:
+                del self._waiters[name]
+
+    @property
+    def held_waits(self) -> int:
+        return self._slots.held
 
     def _wake(self, names: Iterable[str]) -> None:
         for name in names:
@@ -299,16 +368,13 @@ class Operations:
                     op["name"], "is still running and cannot be marked seen", "OPERATION_RUNNING"
                 )
         now = self._now()
-        changed: dict[str, JsonObject] = {}
-        for op in ops:
-            if "seenByCreatorTime" not in op and op["name"] not in changed:
-                op["seenByCreatorTime"] = now
-                self._touch(op, principal, now)
-                changed[op["name"]] = op
+        changed = [op for op in ops if "seenByCreatorTime" not in op]
+        for op in changed:
+            op["seenByCreatorTime"] = now
+            self._touch(op, principal, now)
         if changed:
-            self._write(list(changed.values()))
-        # A name given twice gets the same (marked) operation both times.
-        return [_ordered(changed.get(op["name"], op)) for op in ops]
+            self._write(changed)
+        return [_ordered(op) for op in ops]
 
     def advance(self, principal: str, steps: Sequence[Step]) -> list[str]:
         """Apply simulation steps in one transaction, skipping operations no longer running
@@ -335,17 +401,27 @@ class Operations:
     # --- helpers --------------------------------------------------------------------------
 
     def _get_all(self, names: Sequence[str]) -> list[JsonObject]:
-        """The audited operations in request order; atomic like AIP-231's batch methods."""
+        """The audited operations in request order, each once (a name given again is
+        answered at its first place); atomic like AIP-231's batch methods."""
         if not 1 <= len(names) <= MAX_BATCH:
             raise invalid_argument(f"names must hold 1 to {MAX_BATCH} names, got {len(names)}")
-        for name in names:
+        unique = list(dict.fromkeys(names))
+        for name in unique:
             validate_name(name)
-        found = self._store.get_many(names)
-        for name in names:
+        try:
+            found = self._store.get_many(unique, self._max_batch_bytes)
+        except TooLarge:
+            raise ApiError(
+                Code.INVALID_ARGUMENT,
+                f"the operations named hold more than {self._max_batch_bytes} bytes of JSON;"
+                " ask for fewer at a time",
+                reason="BATCH_TOO_LARGE",
+                metadata={"maxBytes": str(self._max_batch_bytes)},
+            ) from None
+        for name in unique:
             if name not in found:
                 raise not_found(name)
-        # Copies: a name given twice must not alias one dict.
-        return [dict(found[name]) for name in names]
+        return [found[name] for name in unique]
 
     def _running(self, name: str, verb: str) -> JsonObject:
         op = self.get(name, include_deleted=True)

@@ -13,7 +13,12 @@ is skipped (a resumed or busy server reports only the latest progress).
 
 Metadata: `{"@type": ".../lro.example.ProgressMetadata", "progressPercent": 40,
 "progress": 0.4, "step": 4, "stepsTotal": 10, "startTime": "..."}`; step k of n is
-reported at k/n of the duration. Outcomes: `response` (a SimulationResult),
+reported at k/n of the duration. The progress pattern (`PATTERNS`) shapes what the
+updates say: `linear` (the default) reports k/n; `stepwise` the same rounded down to
+a quarter (flat stretches, then jumps: 0, 25, 50, 75 %); `irregular` an uneven rate
+(a random monotone curve from 0 to 1, the same for an operation on every run: seeded
+by its name), `none` no progress at all. Only `linear` reports `step`/`stepsTotal`
+(the others would contradict their own `progress`). Outcomes: `response` (a SimulationResult),
 `error` (13 INTERNAL) or `cancelled` (1 CANCELLED, as a cancel leaves it).
 """
 
@@ -21,9 +26,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import heapq
 import itertools
 import logging
+import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -39,6 +46,7 @@ PROGRESS_TYPE = "type.googleapis.com/lro.example.ProgressMetadata"
 RESULT_TYPE = "type.googleapis.com/lro.example.SimulationResult"
 SIMULATOR = "simulator"  # the updater of simulated progress and results
 OUTCOMES = ("response", "error", "cancelled")
+PATTERNS = ("linear", "stepwise", "irregular", "none")
 MAX_COUNT = 10_000
 MAX_STEPS = 1000
 MAX_DURATION_SECONDS = 86_400.0
@@ -52,6 +60,40 @@ class Plan:
     duration_ns: int
     steps: int
     outcome: str
+    pattern: str = "linear"  # (absent from plans stored before patterns existed)
+
+    @functools.cached_property
+    def _curve(self) -> list[float]:
+        """`irregular`: the fraction reported at each step, rising at an uneven rate."""
+        rng = random.Random(self.name)
+        gaps = [rng.choice((0.2, 0.5, 1.0, 2.0, 4.0)) for _ in range(self.steps)]
+        total, done, curve = sum(gaps), 0.0, [0.0]
+        for gap in gaps:
+            done += gap
+            curve.append(done / total)
+        return curve
+
+    def fraction(self, step: int) -> float | None:
+        """The progress reported at `step` (None: the pattern reports none)."""
+        if self.pattern == "none":
+            return None
+        if step >= self.steps:
+            return 1.0
+        if self.pattern == "stepwise":
+            return (4 * step // self.steps) / 4
+        if self.pattern == "irregular":
+            return self._curve[step]
+        return step / self.steps
+
+    def metadata(self, step: int) -> JsonObject:
+        if self.pattern == "linear":
+            return progress(step, self.steps, self.start_ns)
+        value = self.fraction(step)
+        meta: JsonObject = {"@type": PROGRESS_TYPE}
+        if value is not None:
+            meta.update(progressPercent=int(value * 100), progress=value)
+        meta["startTime"] = format_timestamp(self.start_ns)
+        return meta
 
     def at(self, step: int) -> int:
         """Wall-clock time (ns) of `step`; step `steps` is the end."""
@@ -66,7 +108,7 @@ class Plan:
 
     def change(self, step: int) -> Step:
         if step < self.steps:
-            return Step(self.name, metadata=progress(step, self.steps, self.start_ns))
+            return Step(self.name, metadata=self.metadata(step))
         if self.outcome == "response":
             op_id = self.name.rsplit("/", 1)[-1]
             result = {
@@ -74,8 +116,7 @@ class Plan:
                 "outputUri": f"memory://simulations/{op_id}",
                 "items": self.steps,
             }
-            done = progress(self.steps, self.steps, self.start_ns)
-            return Step(self.name, metadata=done, response=result)
+            return Step(self.name, metadata=self.metadata(self.steps), response=result)
         if self.outcome == "error":
             failure = status(Code.INTERNAL, "simulated failure", "SIMULATED_FAILURE", self.name)
             return Step(self.name, error=failure)
@@ -83,12 +124,12 @@ class Plan:
 
 
 def _planner(
-    start_ns: int, duration_ns: int, steps: int, outcome: str, made: list[Plan]
+    start_ns: int, duration_ns: int, steps: int, outcome: str, pattern: str, made: list[Plan]
 ) -> Callable[[JsonObject], JsonObject]:
     """The plan of each new operation, as stored; the plans are collected in `made`."""
 
     def plan_of(op: JsonObject) -> JsonObject:
-        plan = Plan(op["name"], start_ns, duration_ns, steps, outcome)
+        plan = Plan(op["name"], start_ns, duration_ns, steps, outcome, pattern)
         made.append(plan)
         return asdict(plan)
 
@@ -124,9 +165,10 @@ class Simulator:
         outcome: str = "response",
         parent: str = "",
         steps: int = 10,
+        pattern: str = "linear",
     ) -> list[JsonObject]:
         """Create `count` running operations and start their simulations."""
-        batches = self._batches(creator, count, duration, outcome, parent, steps)
+        batches = self._batches(creator, count, duration, outcome, parent, steps, pattern)
         return [op for batch in batches for op in batch]
 
     async def start_soon(
@@ -138,16 +180,24 @@ class Simulator:
         outcome: str = "response",
         parent: str = "",
         steps: int = 10,
+        pattern: str = "linear",
     ) -> list[JsonObject]:
         """`start`, yielding to other requests between batches."""
         started: list[JsonObject] = []
-        for batch in self._batches(creator, count, duration, outcome, parent, steps):
+        for batch in self._batches(creator, count, duration, outcome, parent, steps, pattern):
             started += batch
             await asyncio.sleep(0)
         return started
 
     def _batches(
-        self, creator: str, count: int, duration: float, outcome: str, parent: str, steps: int
+        self,
+        creator: str,
+        count: int,
+        duration: float,
+        outcome: str,
+        parent: str,
+        steps: int,
+        pattern: str = "linear",
     ) -> Iterator[list[JsonObject]]:
         # Checked before the first batch: a bad request creates nothing.
         if not 1 <= count <= MAX_COUNT:
@@ -160,17 +210,27 @@ class Simulator:
             raise invalid_argument(f"outcome must be one of {', '.join(OUTCOMES)}")
         if not 1 <= steps <= MAX_STEPS:
             raise invalid_argument(f"steps must be between 1 and {MAX_STEPS}")
+        if pattern not in PATTERNS:
+            raise invalid_argument(f"progress must be one of {', '.join(PATTERNS)}")
         duration_ns = round(duration * NANOS_PER_SECOND)
-        return self._create(creator, count, duration_ns, outcome, parent, steps)
+        return self._create(creator, count, duration_ns, outcome, parent, steps, pattern)
 
     def _create(
-        self, creator: str, count: int, duration_ns: int, outcome: str, parent: str, steps: int
+        self,
+        creator: str,
+        count: int,
+        duration_ns: int,
+        outcome: str,
+        parent: str,
+        steps: int,
+        pattern: str,
     ) -> Iterator[list[JsonObject]]:
         for first in range(0, count, BATCH):
             start_ns = time.time_ns()
             plans: list[Plan] = []
-            plan_of = _planner(start_ns, duration_ns, steps, outcome, plans)
-            metadatas = [progress(0, steps, start_ns) for _ in range(min(BATCH, count - first))]
+            plan_of = _planner(start_ns, duration_ns, steps, outcome, pattern, plans)
+            first_step = Plan("", start_ns, duration_ns, steps, outcome, pattern).metadata(0)
+            metadatas = [dict(first_step) for _ in range(min(BATCH, count - first))]
             ops = self._operations.create_many(creator, metadatas, parent=parent, plan=plan_of)
             for plan in plans:
                 self._schedule(plan, 0)

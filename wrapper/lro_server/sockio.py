@@ -19,6 +19,7 @@ from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 T = TypeVar("T")
+_FOREVER = 10.0**9  # seconds: a deadline that never comes
 
 
 class Expired(Exception):
@@ -66,6 +67,13 @@ class SocketIO:
                 await self._fallback(self._loop.sock_sendall(self.sock, view), deadline)
                 return
             await self._ready(deadline, write=True)
+
+    async def readable(self) -> bool:
+        """Wait, without a deadline, until the socket has something to read (bytes, end of
+        stream or an error); False at once if the event loop cannot watch it."""
+        if self._selector:
+            await self._ready(self._loop.time() + _FOREVER, write=False)
+        return self._selector
 
     async def _ready(self, deadline: float, *, write: bool) -> None:
         future: asyncio.Future[None] = self._loop.create_future()

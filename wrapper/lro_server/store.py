@@ -72,6 +72,10 @@ class Selection:
     params: tuple[Any, ...] = ()
 
 
+class TooLarge(Exception):
+    """The stored JSON of the operations asked for passes the byte budget given."""
+
+
 class Store:
     def __init__(self, path: str, *, synchronous: str = "normal") -> None:
         mode = synchronous.lower()
@@ -109,14 +113,28 @@ class Store:
         row = self._db.execute("SELECT body FROM operations WHERE name = ?", (name,)).fetchone()
         return None if row is None else _load(row[0])
 
-    def get_many(self, names: Sequence[str]) -> dict[str, JsonObject]:
+    def get_many(self, names: Sequence[str], max_bytes: int | None = None) -> dict[str, JsonObject]:
+        """The operations found among `names` (each once), by name.
+
+        With `max_bytes`: `TooLarge` as soon as their stored JSON passes it; rows are read
+        one by one, so those past the budget are never loaded.
+        """
         found: dict[str, JsonObject] = {}
         unique = list(dict.fromkeys(names))
+        size = 0
         for start in range(0, len(unique), _IN_CHUNK):
             chunk = unique[start : start + _IN_CHUNK]
             marks = ",".join("?" * len(chunk))
             query = f"SELECT name, body FROM operations WHERE name IN ({marks})"
-            found.update((name, _load(body)) for name, body in self._db.execute(query, chunk))
+            rows = self._db.execute(query, chunk)
+            try:
+                for name, body in rows:
+                    size += len(body)
+                    if max_bytes is not None and size > max_bytes:
+                        raise TooLarge()
+                    found[name] = _load(body)
+            finally:
+                rows.close()
         return found
 
     def insert(self, op: JsonObject, request_key: RequestKey | None = None) -> None:

@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-from .errors import invalid_argument
+from .errors import ApiError, invalid_argument
 
 JsonObject = dict[str, Any]
 T = TypeVar("T")
@@ -26,6 +26,10 @@ NANOS_PER_SECOND = 1_000_000_000
 INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
 # proto Duration's range: +-10,000 years.
 MAX_DURATION_SECONDS = 315_576_000_000
+# How deep objects and arrays may nest in a request body (the body itself is level 1).
+# Deeper bodies are INVALID_ARGUMENT at every method, whatever the depth: the JSON parser
+# alone would accept up to about 970 levels, which then broke later steps (a 500).
+MAX_JSON_DEPTH = 512
 
 _DURATION = re.compile(r"(-)?([0-9]+)(?:\.([0-9]{1,9}))?s")
 # A \uD800-\uDFFF escape: the only way a surrogate gets into JSON that is valid UTF-8.
@@ -68,15 +72,16 @@ def parse_body(body: bytes) -> JsonObject:
     except UnicodeDecodeError:
         raise invalid_argument("request body is not UTF-8", reason="MALFORMED_BODY") from None
     except RecursionError:
-        raise invalid_argument(
-            "request body is nested too deeply", reason="MALFORMED_BODY"
-        ) from None
+        raise _nested_too_deeply() from None
     except ValueError as e:  # JSONDecodeError is a ValueError, as are the refusals above
         raise invalid_argument(
             f"request body is not valid JSON: {e}", reason="MALFORMED_BODY"
         ) from None
     if not isinstance(value, dict):
         raise invalid_argument("request body must be a JSON object", reason="MALFORMED_BODY")
+    # Fewer brackets than levels allowed (almost every body): it cannot be too deep.
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _too_deep(value):
+        raise _nested_too_deeply()
     if _SURROGATE_ESCAPE.search(body) and _has_lone_surrogate(value):
         # Pairs were joined by the parser; what is left cannot be encoded (SQLite, UTF-8).
         raise invalid_argument(
@@ -84,6 +89,24 @@ def parse_body(body: bytes) -> JsonObject:
             reason="MALFORMED_BODY",
         )
     return value
+
+
+def _nested_too_deeply() -> ApiError:
+    return invalid_argument(
+        f"request body is nested more than {MAX_JSON_DEPTH} levels deep", reason="MALFORMED_BODY"
+    )
+
+
+def _too_deep(value: Any) -> bool:
+    """Whether objects and arrays nest more than MAX_JSON_DEPTH levels (iteratively)."""
+    pending: list[tuple[Any, int]] = [(value, 1)]
+    while pending:
+        item, depth = pending.pop()
+        if depth > MAX_JSON_DEPTH:
+            return True
+        children = item.values() if isinstance(item, dict) else item
+        pending.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
 
 
 def _has_lone_surrogate(value: Any) -> bool:
@@ -252,8 +275,10 @@ def parse_duration(value: Any, field: str) -> int:
             field=field,
         )
     sign, whole, fraction = match.groups()
-    seconds = int(whole)
-    if seconds > MAX_DURATION_SECONDS:
+    # Counted before converted: int() refuses more than 4,300 digits (a ValueError).
+    digits = whole.lstrip("0") or "0"
+    if len(digits) > len(str(MAX_DURATION_SECONDS)) or int(digits) > MAX_DURATION_SECONDS:
         raise invalid_argument(f"{field} is out of the Duration range", field=field)
+    seconds = int(digits)
     ns = seconds * NANOS_PER_SECOND + int((fraction or "").ljust(9, "0") or 0)
     return -ns if sign else ns

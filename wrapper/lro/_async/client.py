@@ -424,6 +424,22 @@ class AsyncClient(ClientBase[AsyncOperation]):
         """A snapshot (fetched once) bound to this client: ``.wait()``, ``.result()``..."""
         return await self.get(name)
 
+    def adopt(self, value: Any) -> AsyncOperation:
+        """An operation you already have, from another client or a file, as a snapshot
+        bound to this client (``.wait()``, ``.result()``...). Sends nothing.
+
+        Args:
+            value: a dict in proto3 JSON form, JSON text, an object with ``to_dict()``
+                (openapi-generator models) or ``model_dump()`` (pydantic), a protobuf
+                message (a GAPIC ``operations_pb2.Operation``; needs protobuf
+                installed), or an :class:`lro.Operation`.
+
+        Raises:
+            InvalidArgument: ``value`` is none of these, is not an operation (no valid
+                name, fields of the wrong type), or is too large or too deeply nested.
+        """
+        return self._calls.adopt(value)
+
     def track(self, name: str, *, on_progress: OnProgress | None = None) -> AsyncHandle:
         """Track an operation in the background: an :class:`lro.AsyncHandle`, the future
         of its result, returned at once (the async client's, an awaitable

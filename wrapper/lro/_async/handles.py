@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
+from lro._core.eta import Eta
 from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, tracker_policy
 from lro._core.snapshot import Snapshot
 from lro._core.wait_many import Board, Entry, batch_policy
@@ -84,6 +85,12 @@ class AsyncHandle(asyncio.Future[Any]):
     def latest(self) -> AsyncOperation | None:
         """The last snapshot seen (the final one once done; None before the first)."""
         return None if self._entry is None else cast("AsyncOperation | None", self._entry.latest)
+
+    @property
+    def eta(self) -> Eta | None:
+        """The estimated time left of the last snapshot seen (see :attr:`lro.Operation.eta`)."""
+        latest = self.latest
+        return None if latest is None else latest.eta
 
     def cancel(self, msg: Any | None = None, *, server: bool = False) -> bool:
         """Abandon the wait: the handle is cancelled (awaiting it raises

@@ -21,8 +21,9 @@ httpx's behaviour and failures onto it, as ``lro._sync.transport`` does for urll
   :class:`~lro.errors.TransportTimeout`.
 * The body is streamed: a ``Content-Length`` over ``max_response_bytes`` is refused before
   reading, any other body as soon as it passes the cap. ``Accept-Encoding: identity`` is
-  asked for; ``gzip``/``deflate`` bodies are decoded here, the cap applying to the decoded
-  size (a small compressed body cannot inflate past it); any other coding is an error.
+  asked for; ``gzip`` (every member) and ``deflate`` bodies are decoded by the core's
+  :class:`~lro._core.bodies.BodyReader`, as in the sync transport, the cap applying to the
+  decoded size too; any other coding, or a body that does not decode, is InvalidResponse.
 * Cookies are neither stored nor sent. No request is ever re-sent (httpx ``retries=0``).
 * A connection whose response was not read to the end (an error, a timeout, a cancelled
   task) is closed, never pooled: a late answer is never read as another request's.
@@ -34,10 +35,10 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import zlib
 from collections.abc import Coroutine
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lro._core.bodies import BodyReader
 from lro._core.errors import (
     ConnectError,
     ConnectionDropped,
@@ -56,7 +57,7 @@ from lro._core.http import (
     Request,
     Response,
     credentials,
-    too_large,
+    wire_headers,
 )
 from lro._core.proxies import Proxy, parse_proxy, proxy_for
 from lro._net import describe, make_ssl_context, map_os_error, proxy_env
@@ -217,14 +218,14 @@ class AsyncTransport:
     ) -> Response:
         import httpx
 
-        headers = dict(request.headers)
+        headers = wire_headers(request.headers)  # Latin-1, as the sync transport sends
         if not any(key.lower() == "accept-encoding" for key in headers):
-            headers["Accept-Encoding"] = "identity"
+            headers["Accept-Encoding"] = b"identity"
         try:
             outgoing = httpx.Request(
                 request.method,
                 request.url,
-                headers=headers,
+                headers=[(name.encode("ascii"), value) for name, value in headers.items()],
                 content=request.body,
                 extensions={"timeout": httpx.Timeout(seconds).as_dict()},
             )
@@ -246,24 +247,13 @@ class AsyncTransport:
         raise chain(_map_error(failure, seconds), failure, secrets)
 
     async def _read(self, answer: httpx.Response) -> bytes:
-        limit = self.max_response_bytes
-        length = answer.headers.get("content-length", "")
-        if length.isdigit() and int(length) > limit:
-            raise too_large(limit)
-        decoder = _decoder(answer.headers.get("content-encoding"))
-        chunks: list[bytes] = []
-        raw_size = size = 0
-        async for raw in answer.aiter_raw():
-            raw_size += len(raw)
-            try:
-                data = raw if decoder is None else decoder.decompress(raw, limit - size + 1)
-            except zlib.error as exc:
-                raise InvalidResponse(f"cannot decode the response body: {exc}") from None
-            size += len(data)
-            if raw_size > limit or size > limit:
-                raise too_large(limit)
-            chunks.append(data)
-        return b"".join(chunks)
+        headers = answer.headers
+        reader = BodyReader(
+            headers.get("content-length"), headers.get("content-encoding"), self.max_response_bytes
+        )
+        async for raw in answer.aiter_raw():  # decoded by the core's reader, as in sync
+            reader.feed(raw)
+        return reader.body()
 
     async def close(self) -> None:
         """Close every connection, idle or in use; later sends raise FailedPrecondition."""
@@ -281,18 +271,6 @@ class AsyncTransport:
     def __repr__(self) -> str:
         proxy = f", proxy={self.proxy!r}" if self.proxy is not None else ""
         return f"AsyncTransport(timeout={self.timeout!r}{proxy})"
-
-
-def _decoder(encoding: str | None) -> zlib._Decompress | None:
-    """A bounded zlib decoder for the body's Content-Encoding (None for identity)."""
-    coding = (encoding or "").strip().lower()
-    if coding in ("", "identity"):
-        return None
-    if coding in ("gzip", "x-gzip"):
-        return zlib.decompressobj(16 + zlib.MAX_WBITS)
-    if coding == "deflate":
-        return zlib.decompressobj(zlib.MAX_WBITS)
-    raise InvalidResponse(f"unsupported Content-Encoding {coding[:40]!r}")
 
 
 def _chain(exc: BaseException) -> list[BaseException]:

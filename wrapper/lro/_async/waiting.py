@@ -99,6 +99,7 @@ async def async_snapshots(
             continue
         if isinstance(outcome, Stopped):
             raise abandoned(name)
+        outcome = plan.pace.see(outcome)  # carries the time-left estimate
         plan.on_snapshot(outcome.done, action, clock() - started)
         remember_long_poll(backend, plan.long_poll)
         last = outcome

@@ -9,6 +9,9 @@ the packed message's own fields beside it. Well-known types with a special JSON 
 * :func:`unpack_well_known` turns a well-known type into a plain Python value.
 * Anys of unknown types are data: :func:`unpack` without a model returns them as dicts and
   never fails on them.
+* Keys are matched as protobuf's JSON parser does: a field may be sent under its JSON name
+  (``outputUri``) or its original one (``output_uri``), so a model may spell its fields
+  either way (:func:`_proto_keys`, recursively through nested models, lists and dicts).
 
 pydantic is imported only when a model is actually validated, so ``import lro`` stays cheap.
 """
@@ -20,7 +23,7 @@ import binascii
 import math
 import re
 from collections.abc import Callable, Mapping
-from typing import Any, TypeVar, overload
+from typing import Any, TypeVar, cast, overload
 
 from .errors import AnyTypeError
 from .jsonvalues import copy_json as _json_copy
@@ -28,6 +31,7 @@ from .jsonvalues import integer
 from .timestamps import Duration, DurationError, Timestamp, TimestampError
 
 __all__ = [
+    "MAX_ANY_DEPTH",
     "TYPE_URL_PREFIX",
     "WELL_KNOWN_TYPES",
     "declared_type_name",
@@ -45,6 +49,11 @@ _TypeT = TypeVar("_TypeT", bound=type)
 
 #: The prefix protobuf uses for type URLs.
 TYPE_URL_PREFIX = "type.googleapis.com/"
+
+#: How many ``google.protobuf.Any`` wrappers one Any may nest (an Any whose value is an
+#: Any, ...), as protobuf's own parsers limit nesting to 100: deeper is an AnyTypeError,
+#: never a RecursionError.
+MAX_ANY_DEPTH = 100
 
 _REGISTRY: dict[str, type] = {}
 
@@ -300,7 +309,8 @@ def unpack_well_known(value: Mapping[str, Any]) -> Any:
     BytesValue                    ``bytes`` (from base64)
     Empty                         ``None``
     FieldMask                     ``list[str]`` of snake_case paths
-    Any                           the inner Any, unpacked by :func:`unpack`
+    Any                           the inner Any, unpacked by :func:`unpack` (at
+                                  most :data:`MAX_ANY_DEPTH` Anys deep)
     ============================  ============================================
 
     Raises:
@@ -315,12 +325,27 @@ def unpack_well_known(value: Mapping[str, Any]) -> Any:
 
 def _well_known(name: str, value: Mapping[str, Any]) -> Any:
     short = name[len(_PROTOBUF) :]
-    inner = value.get("value", _DEFAULTS.get(short))
     if short == "Any":
-        return unpack(inner)
+        return unpack(_unwrapped(value))
+    inner = value.get("value", _DEFAULTS.get(short))
     if inner is None and short not in ("Value", "Empty"):
         raise _bad(name, "no value")
     return _UNPACKERS[short](inner)
+
+
+def _unwrapped(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The innermost Any of a ``google.protobuf.Any`` wrapping Anys, peeled in a loop.
+
+    Raises:
+        AnyTypeError: a value that is not an Any, or more than :data:`MAX_ANY_DEPTH`
+            wrappers.
+    """
+    for _ in range(MAX_ANY_DEPTH):
+        inner = cast("Mapping[str, Any]", value.get("value"))  # _type_of checks it is one
+        if _type_of(inner) != _PROTOBUF + "Any":
+            return inner
+        value = inner
+    raise AnyTypeError(f"an Any nests google.protobuf.Any more than {MAX_ANY_DEPTH} deep")
 
 
 def unpack(value: Mapping[str, Any], model: Any = None) -> Any:
@@ -333,11 +358,15 @@ def unpack(value: Mapping[str, Any], model: Any = None) -> Any:
     With ``model`` (a pydantic model, or anything pydantic's ``TypeAdapter`` validates):
     if both the Any's ``@type`` and the model's declared name (``__lro_type__`` or the
     registry) are known they must match; then the fields other than ``@type`` (or a
-    well-known type's value) are validated into the model.
+    well-known type's value) are validated into the model. As protobuf's JSON parser
+    does, a field is read under its JSON name (``outputUri``) or its original one
+    (``output_uri``), whichever the model spells (pydantic models and dataclasses,
+    nested ones, lists and dicts of them included).
 
     Raises:
-        AnyTypeError: on a type mismatch, a malformed Any, or data that fails validation
-            (the message names the model and the first problems).
+        AnyTypeError: on a type mismatch, a malformed Any, Anys nested more than
+            :data:`MAX_ANY_DEPTH` deep, or data that fails validation (the message names
+            the model, the first problems and the keys it saw).
     """
     name = _type_of(value)
     if model is None:
@@ -368,13 +397,112 @@ def _validate(model: Any, data: Any, name: str | None) -> Any:
     from pydantic import BaseModel, ValidationError
 
     label = getattr(model, "__name__", None) or repr(model)
+    matched = _proto_keys(model, data, _KEY_DEPTH)
     try:
         if isinstance(model, type) and issubclass(model, BaseModel):
-            return model.model_validate(data)
-        return _adapter(model).validate_python(data)
+            return model.model_validate(matched)
+        return _adapter(model).validate_python(matched)
     except ValidationError as exc:
         # Not chained: pydantic's text echoes the input values, which may be sensitive.
-        raise AnyTypeError(_validation_message(exc, label, name)) from None
+        raise AnyTypeError(_validation_message(exc, label, name) + _keys_seen(data)) from None
+
+
+# ---------------------------------------------------------------------------------------
+# Field names as protobuf's JSON parser reads them: JSON name or original name
+
+#: Nesting depth to which keys are matched to a model's fields (deeper data is left as is).
+_KEY_DEPTH = 32
+_SHOWN_KEYS = 12
+
+
+def _camel(name: str) -> str:
+    """protobuf's JSON name of a field: ``output_uri`` -> ``outputUri``."""
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _snake(name: str) -> str:
+    """The original (snake_case) name of a JSON name: ``outputUri`` -> ``output_uri``."""
+    return _CAMEL_HUMP.sub(lambda m: "_" + m.group(1).lower(), name)
+
+
+def _fields(model: Any) -> dict[str, tuple[str, Any]] | None:
+    """Each spelling a model's field may arrive under -> (the key the model reads, the
+    field's type); None when ``model`` is not a pydantic model or a dataclass."""
+    import dataclasses
+
+    found: list[tuple[list[str], str, Any]] = []
+    if isinstance(model, type) and dataclasses.is_dataclass(model):
+        import typing
+
+        try:
+            hints = typing.get_type_hints(model)
+        except Exception:  # unresolvable annotations: match the names, not the nesting
+            hints = {}
+        for f in dataclasses.fields(model):
+            found.append(([f.name], f.name, hints.get(f.name)))
+    else:
+        from pydantic import BaseModel
+
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return None
+        for field_name, info in model.model_fields.items():
+            alias = info.validation_alias if isinstance(info.validation_alias, str) else None
+            key = alias or info.alias or field_name
+            found.append(([field_name, key], key, info.annotation))
+    spellings: dict[str, tuple[str, Any]] = {}
+    for names, key, annotation in found:
+        for known in names:
+            for spelling in (_camel(known), _snake(known)):
+                spellings.setdefault(spelling, (key, annotation))
+    for names, key, annotation in found:  # the exact names win over derived spellings
+        for known in names:
+            spellings[known] = (key, annotation)
+    return spellings
+
+
+def _proto_keys(model: Any, data: Any, depth: int) -> Any:
+    """``data`` with each key renamed to the one ``model`` reads when it arrived under the
+    other spelling (camelCase / snake_case), through nested models, lists and dicts."""
+    import typing
+
+    if depth <= 0 or model is None:
+        return data
+    origin = typing.get_origin(model)
+    if origin is typing.Annotated:
+        return _proto_keys(typing.get_args(model)[0], data, depth - 1)
+    if origin is not None:
+        args = [a for a in typing.get_args(model) if a is not type(None)]
+        if isinstance(data, list) and origin in (list, tuple, set, frozenset):
+            inner = args[0] if args else None
+            return [_proto_keys(inner, item, depth - 1) for item in data]
+        if isinstance(data, Mapping) and origin is dict and len(args) == 2:
+            return {k: _proto_keys(args[1], v, depth - 1) for k, v in data.items()}
+        if len(args) == 1:  # Optional[X]
+            return _proto_keys(args[0], data, depth - 1)
+        return data
+    if not isinstance(data, Mapping):
+        return data
+    fields = _fields(model)
+    if fields is None:
+        return data
+    renamed: dict[Any, Any] = {}
+    for key, value in data.items():
+        target = fields.get(key) if isinstance(key, str) else None
+        if target is None or (target[0] != key and target[0] in data):
+            renamed[key] = value  # unknown, or the model's own spelling is there as well
+        else:
+            renamed[target[0]] = _proto_keys(target[1], value, depth - 1)
+    return renamed
+
+
+def _keys_seen(data: Any) -> str:
+    """`` (keys seen: 'a', 'b')``: what the data had, so a naming mismatch shows."""
+    if not isinstance(data, Mapping):
+        return ""
+    keys = [repr(str(k)[:40]) for k in list(data)[:_SHOWN_KEYS]]
+    more = f" (+{len(data) - _SHOWN_KEYS} more)" if len(data) > _SHOWN_KEYS else ""
+    return f" (keys seen: {', '.join(keys) or 'none'}{more})"
 
 
 _ADAPTERS: dict[Any, Any] = {}

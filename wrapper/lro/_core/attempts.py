@@ -48,6 +48,9 @@ class Call(Generic[R]):
     #: The route's path template on the host (``/v1/{name}:wait``): OpenTelemetry's
     #: ``url.template`` of the call's requests (low-cardinality: no name, no query).
     template: str = ""
+    #: ``fallback(error)`` True: the request recipe has changed in answer to ``error`` (a
+    #: server refused a query parameter it does not know): send again at once, uncounted.
+    fallback: Callable[[Error], bool] | None = None
 
 
 #: Builds the Call of one page of a List, given the page token (None for the first).
@@ -84,6 +87,8 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
         except Error as error:
             if error.request is None:  # "GET /v1beta1/...": what was asked, and where
                 error.request = f"{request.method} {request.path}"
+            if call.fallback is not None and call.fallback(error):
+                continue
             if unknown_fate and call.settle is not None:
                 with contextlib.suppress(Error):
                     settled = call.settle(error)

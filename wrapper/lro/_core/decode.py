@@ -7,13 +7,12 @@ carries an excerpt of the body; a non-2xx response becomes the typed error of it
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from typing import Any
 
 from .errors import InvalidResponse, error_from_http
 from .http import Response
-from .jsonvalues import int64
+from .jsonvalues import int64, loads
 
 __all__ = ["MISSING_ROUTE", "json_object_of", "load", "raw_excerpt", "total_size", "wrong_shape"]
 
@@ -47,7 +46,7 @@ def load(
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
+        return loads(body)
     except (ValueError, RecursionError) as exc:
         raise InvalidResponse(
             f"HTTP {response.status} response is not valid JSON ({exc})",

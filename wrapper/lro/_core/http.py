@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
 
-from .errors import InvalidResponse
+from .errors import InvalidArgument, InvalidResponse
 
 __all__ = [
     "DEFAULT_MAX_RESPONSE_BYTES",
@@ -40,6 +40,7 @@ __all__ = [
     "credentials",
     "is_secret_header",
     "too_large",
+    "wire_headers",
 ]
 
 #: Largest response body read (decoded) before giving up with InvalidResponse.
@@ -106,6 +107,31 @@ def credentials(headers: Mapping[str, str]) -> list[str]:
             words = value.split()
             found += [value, *words[1:2]]
     return found
+
+
+def wire_headers(headers: Mapping[str, str]) -> dict[str, bytes]:
+    """``headers`` as both transports put them on the wire: each value as Latin-1 bytes
+    (RFC 9110 5.5: field values are octets; ``lro._core.auth`` admits printable Latin-1).
+
+    urllib3 (http.client) would encode Latin-1 by itself and httpx ASCII, failing with a
+    bare ``UnicodeEncodeError``: encoding here makes both halves send the same bytes.
+
+    Raises:
+        InvalidArgument: a value Latin-1 cannot encode (the value is never quoted).
+    """
+    try:
+        return {name: value.encode("latin-1") for name, value in headers.items()}
+    except UnicodeEncodeError:
+        bad = [name for name, value in headers.items() if not _latin1(value)]
+        raise InvalidArgument(f"the value of header {bad[0]} is not Latin-1 text") from None
+
+
+def _latin1(value: str) -> bool:
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["fraction"]
+__all__ = ["fraction", "reading"]
 
 _FRACTION_KEYS = ("progress", "fraction", "progressFraction", "fractionComplete", "fractionDone")
 _PERCENT_KEYS = (
@@ -92,19 +92,19 @@ def _clamp(value: float) -> float:
 
 
 def _direct(data: Mapping[str, Any]) -> float | None:
-    """Progress from the fields of ``data`` itself, or None."""
+    """Progress from the fields of ``data`` itself (not clamped), or None."""
     for key in _FRACTION_KEYS:
         number = _number(_lookup(data, key))
         if number is not None:
-            return _clamp(number)
+            return number
     for key in _PERCENT_KEYS:
         number = _number(_lookup(data, key))
         if number is not None:
-            return _clamp(number / 100)
+            return number / 100
     for done_key, total_key in _PAIRS:
         done, total = _number(_lookup(data, done_key)), _number(_lookup(data, total_key))
         if done is not None and total is not None and total > 0:
-            return _clamp(done / total)
+            return done / total
     return None
 
 
@@ -127,6 +127,16 @@ def fraction(metadata: Any) -> float | None:
     ``metadata`` is the metadata JSON object (an Any, ``@type`` included) or anything
     else; see the module documentation for the shapes recognised. Returns None when no
     progress is found. Never raises.
+    """
+    found = reading(metadata)
+    return None if found is None else _clamp(found)
+
+
+def reading(metadata: Any) -> float | None:
+    """The progress fraction exactly as reported, NOT clamped (-0.2, 1.5 stay so), or None.
+
+    For the time-left estimate (:mod:`lro._core.eta`), which distrusts a value out of
+    ``[0, 1]`` instead of reading it as 0 % or 100 %. Never raises.
     """
     if not isinstance(metadata, Mapping):
         return None

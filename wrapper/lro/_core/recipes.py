@@ -154,6 +154,9 @@ class Recipes(Generic[OpT]):
         self._route_table = routes.ROUTES
         self._root_of = routes.root_of
         self._templates: dict[str, str] = {}
+        # Routes (path templates) whose server refused the ``timeout`` query parameter of
+        # ``:wait``: the window goes in the body alone from then on.
+        self._body_only_wait: set[str] = set()
 
     # -- requests -----------------------------------------------------------------------
 
@@ -162,19 +165,20 @@ class Recipes(Generic[OpT]):
         operation_id: str,
         /,
         *,
-        timeout: float | None = None,
+        read_timeout: float | None = None,
         body: Any = None,
         **params: Any,
     ) -> Request:
         """The request of the spec's ``operation_id`` (path and query ``params`` under the
-        generated method's argument names, None left out; ``body`` the JSON body)."""
+        generated method's argument names, None left out; ``body`` the JSON body;
+        ``read_timeout`` the HTTP timeout)."""
         prepared = self._build(operation_id, body=body, **params)
         root = self._roots.get(prepared.root)
         if root is None:  # a view of its own (the admin one): mounted on the service root
             root = self._service_root + prepared.root
         url = root + prepared.target
         headers = {**self._user_agent, **prepared.headers}
-        return Request(prepared.method, url, headers, prepared.body, timeout)
+        return Request(prepared.method, url, headers, prepared.body, read_timeout)
 
     def template(self, operation_id: str) -> str:
         """The path template of a route on this client's host (``/v1/{name}:wait``,
@@ -306,7 +310,13 @@ class Recipes(Generic[OpT]):
     def wait_once(self, name: str, timeout: float | None) -> Call[OpT]:
         """POST /{version}/{name}:wait, a window of ``timeout`` seconds (the client's timeout
         if None). Each attempt asks only for the time left in the window; its HTTP read
-        timeout is that plus :data:`WAIT_MARGIN`; no retry starts after the window."""
+        timeout is that plus :data:`WAIT_MARGIN`; no retry starts after the window.
+
+        The window goes both as the ``timeout`` query parameter and in the body: a server
+        whose ``:wait`` is bound with no body (Vertex AI, Google's Operations mixins) reads
+        the query, one bound with ``body: "*"`` the body. A strict server that refuses the
+        query parameter (400 naming ``timeout``) is asked again at once with the body
+        alone, and so is every later ``:wait`` of the route."""
         import time
 
         _check_name(name)
@@ -314,20 +324,37 @@ class Recipes(Generic[OpT]):
         if window is None:
             window = self.timeout if self.timeout is not None else DEFAULT_WAIT_WINDOW
         end = time.monotonic() + window
+        template = self.template(LONG_POLL_ROUTE)
 
         def build() -> Request:
             left = max(0.0, end - time.monotonic())
+            window = _duration(left)
             return self._request(
                 LONG_POLL_ROUTE,
-                timeout=left + WAIT_MARGIN,
+                read_timeout=left + WAIT_MARGIN,
                 name=name,
-                body={"timeout": _duration(left)},
+                timeout=None if template in self._body_only_wait else window,
+                body={"timeout": window},
             )
+
+        def fallback(error: Error) -> bool:
+            refused = isinstance(error, InvalidArgument) and "timeout" in error.message
+            if not refused or template in self._body_only_wait:
+                return False
+            self._body_only_wait.add(template)
+            return True
 
         return Call(
             "POST", build().path, build, self._standard_op(name), budget=window,
-            template=self.template(LONG_POLL_ROUTE),
+            template=template, fallback=fallback,
         )  # fmt: skip
+
+    def adopt(self, value: Any) -> OpT:
+        """An operation another client returned (dict, JSON text, model, protobuf message;
+        see :mod:`lro._core.adopt`), as a snapshot bound to the standard view. No I/O."""
+        from .adopt import operation_json
+
+        return self._operation_class.from_dict(operation_json(value), client=self._standard)
 
     # -- audited view -------------------------------------------------------------------
 

@@ -97,6 +97,25 @@ def call_budget(seconds: float | None) -> Iterator[None]:
         _BUDGET.reset(token)
 
 
+class _Uniform:
+    """``random.random``, shown by name: a bound method's repr carries an address, which
+    would otherwise show in every signature with a default Retry (``help(lro.Client)``)."""
+
+    __slots__ = ()
+
+    def __call__(self) -> float:
+        return random.random()
+
+    def __repr__(self) -> str:
+        return "random.random"
+
+    def __reduce__(self) -> str:
+        return "_UNIFORM"
+
+
+_UNIFORM = _Uniform()
+
+
 @dataclass(frozen=True)
 class Retry:
     """How a call is retried. Immutable; derive variants with :meth:`replace`.
@@ -122,9 +141,14 @@ class Retry:
     deadline: float | None = 30.0
     max_attempts: int = 5
     jitter: Jitter = "full"
-    clock: Callable[[], float] = dataclasses.field(default=time.monotonic, compare=False)
-    sleep: Callable[[float], None] = dataclasses.field(default=time.sleep, compare=False)
-    random: Callable[[], float] = dataclasses.field(default=random.random, compare=False)
+    # Injectables: left out of repr (and so of help(lro.Client)), which shows the policy.
+    clock: Callable[[], float] = dataclasses.field(
+        default=time.monotonic, compare=False, repr=False
+    )
+    sleep: Callable[[float], None] = dataclasses.field(
+        default=time.sleep, compare=False, repr=False
+    )
+    random: Callable[[], float] = dataclasses.field(default=_UNIFORM, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         check_numbers(

@@ -23,7 +23,7 @@ import enum
 import json
 from collections.abc import Mapping
 from functools import cached_property
-from typing import Any, TypeVar, cast, overload
+from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from . import anys, progress
 from .errors import (
@@ -34,8 +34,12 @@ from .errors import (
     UnexpectedState,
     error_from_status,
 )
-from .jsonvalues import copy_json
+from .eta import Eta
+from .jsonvalues import copy_json, dumps, loads
 from .timestamps import Duration, Timestamp, TimestampError
+
+if TYPE_CHECKING:
+    from .eta import Pending
 
 __all__ = ["ResultCase", "Snapshot", "expect_snapshot", "not_done"]
 
@@ -145,7 +149,7 @@ class Snapshot:
             InvalidResponse: if the text is not JSON or not a JSON object.
         """
         try:
-            data = json.loads(text)
+            data = loads(text)
         except (ValueError, TypeError, RecursionError) as exc:
             raw = text.decode("utf-8", "replace") if isinstance(text, bytes) else str(text)
             raise InvalidResponse(f"operation is not valid JSON: {exc}", raw=raw[:1000]) from exc
@@ -153,10 +157,16 @@ class Snapshot:
 
     def bind(self: S, client: Any) -> S:
         """A copy bound to ``client`` (sharing the raw JSON); ``None`` unbinds."""
-        bound = type(self).__new__(type(self))
-        bound.__dict__.update(self.__dict__)
-        bound.__dict__["_client"] = client
-        return bound
+        return self._copy_with("_client", client)
+
+    def _with_eta(self: S, eta: Eta | Pending | None) -> S:
+        """A copy carrying ``eta`` (what the wait that fetched it estimated)."""
+        return self._copy_with("_eta", eta)
+
+    def _copy_with(self: S, key: str, value: Any) -> S:
+        copy = type(self).__new__(type(self))
+        copy.__dict__.update(self.__dict__, **{key: value})
+        return copy
 
     @property
     def client(self) -> Any:
@@ -294,6 +304,19 @@ class Snapshot:
         """
         return progress.fraction(self._raw.get("metadata"))
 
+    @property
+    def eta(self) -> Eta | None:
+        """The estimated time left (:class:`lro.Eta`: ``seconds``, ``finish``), or None.
+
+        Made by the wait, watch or handle that fetched this snapshot from the progress
+        it saw (guide: "Time left"); None when unknown (from ``get``, a single sample,
+        progress not moved, backwards or not in ``[0, 1]``) and once done.
+        """
+        found: Eta | Pending | None = self.__dict__.get("_eta")
+        if found is not None and not isinstance(found, Eta):  # a batch round's: made now
+            found = self.__dict__["_eta"] = found.resolve()
+        return found
+
     # -- audited view (V1Operation) fields ------------------------------------------------
 
     @cached_property
@@ -414,6 +437,8 @@ class Snapshot:
                 f"operation {self.name or '(unnamed)'} is done but has neither error nor response",
                 operation_name=self._safe_name(),
             )
+        if as_type is None:
+            as_type = anys.registered_type(self.response_type or "")
         return self.response if as_type is None else self.response_as(as_type)
 
     # -- output -------------------------------------------------------------------------
@@ -424,14 +449,18 @@ class Snapshot:
         return copied
 
     def to_json(self, *, indent: int | None = None) -> str:
-        """The raw JSON as text (compact unless ``indent``; non-ASCII kept as is).
+        """The raw JSON as strict RFC 8259 text (compact unless ``indent``; non-ASCII kept
+        as is). A number a float cannot hold (``1e400``, ``0.1000000000000000000001``) is
+        written as the literal the server sent, never ``Infinity`` or ``NaN``.
 
         Compact input whose keys and numbers are canonical (e.g. the server's own output)
         round-trips byte for byte.
+
+        Raises:
+            InvalidResponse: the raw data is not JSON (e.g. a NaN put in with from_dict).
         """
-        separators = (",", ":") if indent is None else None
         try:
-            return json.dumps(self._raw, separators=separators, indent=indent, ensure_ascii=False)
+            return dumps(self._raw, indent=indent)
         except (TypeError, ValueError, RecursionError) as exc:
             raise InvalidResponse(
                 f"operation is not JSON-serialisable: {exc}", operation_name=self._safe_name()

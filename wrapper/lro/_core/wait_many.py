@@ -26,6 +26,7 @@ done and carries the latest snapshot of each.
 from __future__ import annotations
 
 import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -33,6 +34,7 @@ from typing import Any, Literal
 from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
 from .deadlines import Deadline, resolve_timeout
 from .errors import Cancelled, Error, InvalidArgument, NotFound, WaitAllTimeout, WaitTimeout
+from .eta import Estimates
 from .recipes import MAX_BATCH
 from .snapshot import Snapshot
 from .wait_plan import SnapshotTracker
@@ -73,12 +75,16 @@ class Entry:
     latest: Snapshot | None = None
     final: Snapshot | None = None
     tracker: SnapshotTracker = field(default_factory=SnapshotTracker)
+    estimates: Estimates | None = None  # batch rounds' time-left estimate (lro._core.eta)
 
 
 class Board:
     """The state of a multi-wait: entries, input order, what is done."""
 
-    def __init__(self, items: Iterable[Item], client: Any) -> None:
+    def __init__(
+        self, items: Iterable[Item], client: Any, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.clock = clock
         self.entries: list[Entry] = []
         self.order: list[Entry] = []
         self._index: dict[tuple[int, str], Entry] = {}
@@ -105,6 +111,13 @@ class Board:
             del self._index[(id(entry.backend), entry.name)]
         self.entries = [other for other in self.entries if other is not entry]
         self.order = [other for other in self.order if other is not entry]
+
+    def stamp(self, entry: Entry, snapshot: Snapshot) -> Snapshot:
+        """``snapshot`` of a batch round, carrying ``entry``'s time-left estimate (a single
+        waiter's snapshots carry its own: lro._core.eta.Pace)."""
+        if entry.estimates is None:
+            entry.estimates = Estimates(self.clock)
+        return entry.estimates.see(snapshot)
 
     def pending(self) -> list[Entry]:
         """Entries not done yet."""
@@ -221,7 +234,8 @@ class Round:
         if len(snapshots) != len(chunk):  # not the contract: match what matches by name
             by_name = {snapshot.name: snapshot for snapshot in snapshots}
             pairs = [(entry, by_name[entry.name]) for entry in chunk if entry.name in by_name]
-        for entry, snapshot in pairs:
+        for entry, answer in pairs:
+            snapshot = board.stamp(entry, answer)
             changed, done = board.observe(entry, snapshot)
             if changed:
                 self.changed.append(snapshot)
@@ -270,7 +284,7 @@ def start(
         raise InvalidArgument(f"clock must be callable, got {shown(clock)}")
     check_callable(sleep, "sleep")
     check_instance(rng, random.Random, "rng", "a random.Random")
-    board = Board(items, client)
+    board = Board(items, client, clock)
     first = board.entries[0].backend if board.entries else client
     chosen = policy_for(first, policy)
     deadline = Deadline(resolve_timeout(timeout, chosen), clock)

@@ -20,6 +20,7 @@ from .errors import (
     TransportError,
     WaitTimeout,
 )
+from .eta import Pace
 from .progress import fraction
 from .retry import is_retryable
 from .snapshot import Snapshot
@@ -183,6 +184,9 @@ class WaitPlan:
         self._sleep = 0.0
         self._confirming = False  # a :wait got 404: does a GET of the name work?
         self._checked_at_deadline = False
+        # The time-left estimate (lro._core.eta): drivers pass it each snapshot; it may
+        # bring a GET poll forward to the expected finish.
+        self.pace = Pace(policy, deadline.clock)
 
     # -- deciding -----------------------------------------------------------------------
 
@@ -228,7 +232,7 @@ class WaitPlan:
             self._initial_get = False  # straight on to the long-poll, no sleep
             return
         if fetch.window is None:
-            self._sleep = self._backoff.next()
+            self._sleep = self.pace.sleep(self._backoff.next())
             return
         if self.long_poll is None:
             self.long_poll = True

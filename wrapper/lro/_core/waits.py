@@ -13,7 +13,8 @@ Strategy (see :class:`lro.WaitPolicy` for every knob and its default):
   completion noticed the moment the server answers. When a server lacks it (UNIMPLEMENTED,
   405, or 404 on ``:wait`` while a GET of the name works) the waiter falls back to GET
   polling, and remembers that for the route (``Recipes.available``) so it only asks once.
-* GET polling: capped exponential backoff with jitter (0.75 s x1.4 up to 10 s, +/-15 %).
+* GET polling: capped exponential backoff with jitter (0.75 s x1.4 up to 10 s, +/-15 %);
+  a poll is brought forward to the expected finish when progress gives one (lro._core.eta).
 * Deadlines are wall-clock seconds, the same sync and async. The waiter never gives up
   before the deadline: the last sleep or long-poll window is shortened to end there and
   one last check is made. Then it raises :class:`lro.WaitTimeout` carrying the last

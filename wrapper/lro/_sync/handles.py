@@ -24,6 +24,7 @@ from typing import Any, cast
 
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
+from lro._core.eta import Eta
 from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, tracker_policy
 from lro._core.snapshot import Snapshot
 from lro._core.wait_many import Board, Entry, batch_policy
@@ -86,6 +87,12 @@ class Handle(concurrent.futures.Future[Any]):
     def latest(self) -> Operation | None:
         """The last snapshot seen (the final one once done; None before the first)."""
         return None if self._entry is None else cast("Operation | None", self._entry.latest)
+
+    @property
+    def eta(self) -> Eta | None:
+        """The estimated time left of the last snapshot seen (see :attr:`lro.Operation.eta`)."""
+        latest = self.latest
+        return None if latest is None else latest.eta
 
     def cancel(self, server: bool = False) -> bool:
         """Abandon the wait: the handle is cancelled (``result()`` raises

@@ -144,7 +144,7 @@ class Operation(Snapshot):
         on_done: OnDone | None = ...,
         stop: StopEvent | None = ...,
         cancel_on_timeout: bool = ...,
-    ) -> dict[str, Any]: ...
+    ) -> Any: ...  # a dict, or an instance of the type registered for the response's @type
 
     def result(
         self,
@@ -159,8 +159,9 @@ class Operation(Snapshot):
     ) -> Any:
         """The response of a done operation, or raise its error.
 
-        A done operation returns a copy of its ``response`` dict (or, with ``as_type``,
-        the response unpacked into that type). A failed one raises its typed error
+        A done operation returns its response: unpacked into ``as_type`` when given, else
+        into the type registered for its ``@type`` (:func:`lro.register_type`) when there
+        is one, else a copy of the ``response`` dict. A failed one raises its typed error
         (:class:`~lro.errors.Cancelled`, ...); one done with neither raises
         :class:`~lro.errors.UnexpectedState`.
 

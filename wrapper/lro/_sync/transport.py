@@ -27,6 +27,7 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from lro._core.bodies import BodyReader
 from lro._core.errors import (
     ConnectError,
     ConnectionDropped,
@@ -44,7 +45,7 @@ from lro._core.http import (
     Request,
     Response,
     credentials,
-    too_large,
+    wire_headers,
 )
 from lro._net import describe, make_ssl_context, map_os_error, proxy_env
 
@@ -304,7 +305,7 @@ class Transport:
                 request.method,
                 request.url,
                 body=request.body,
-                headers=dict(request.headers),
+                headers=wire_headers(request.headers),
                 retries=self._no_retries,
                 redirect=False,
                 timeout=timeout,
@@ -337,21 +338,13 @@ class Transport:
         raise chain(mapped, failure, secrets)
 
     def _read(self, raw: urllib3.BaseHTTPResponse) -> bytes:
-        limit = self.max_response_bytes
-        length = raw.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > limit:
-            raise too_large(limit)
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            chunk = raw.read(_CHUNK)
-            if not chunk:
-                break
-            size += len(chunk)
-            if size > limit:
-                raise too_large(limit)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        headers = raw.headers
+        reader = BodyReader(
+            headers.get("content-length"), headers.get("content-encoding"), self.max_response_bytes
+        )
+        while chunk := raw.read(_CHUNK, decode_content=False):  # decoded by the core's reader
+            reader.feed(chunk)
+        return reader.body()
 
     def close(self) -> None:
         """Close every pooled connection; later sends raise FailedPrecondition."""

@@ -20,10 +20,11 @@ _EPILOG = f"""\b
 Environment:
   LRO_BASE_URL   server base URL (--base-url)
   LRO_TOKEN      bearer token (--token); never printed, not even in errors
-  LRO_TOKEN_COMMAND  a command printing a bearer token (--token-command), run again
-                 after a 401, e.g. 'gcloud auth print-access-token'
+  LRO_TOKEN_COMMAND
+                 a command printing a bearer token (--token-command); run
+                 again after a 401, e.g. 'gcloud auth print-access-token'
   LRO_API_KEY    API key, sent as x-goog-api-key (--api-key); never printed
-  LRO_HEADERS    headers for every request, NAME:VALUE, one per line (--header)
+  LRO_HEADERS    headers for every request, NAME:VALUE one per line (--header)
   LRO_TIMEOUT    per-request HTTP timeout in seconds (--timeout)
 
 \b
@@ -35,10 +36,11 @@ Examples:
   lro serve --port 8080 --simulate 3 &
   lro list
   lro wait operations/123 --timeout 600 || echo "failed with $?"
-  LRO_TOKEN=... lro --base-url https://ops.example.com get operations/123 --json
-  lro --base-url https://us-central1-aiplatform.googleapis.com/v1beta1 \
-      --token-command 'gcloud auth print-access-token' \
-      --header x-goog-user-project:my-project get projects/p/locations/us-central1/operations/1
+  LRO_TOKEN=... lro --base-url https://ops.example.com get operations/1 --json
+  lro --base-url https://us-central1-aiplatform.googleapis.com/v1beta1 \\
+      --token-command 'gcloud auth print-access-token' \\
+      --header x-goog-user-project:my-project \\
+      get projects/p/locations/us-central1/operations/1
 
 Run 'lro COMMAND --help' for a command's options and examples."""
 

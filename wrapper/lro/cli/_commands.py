@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
@@ -22,6 +23,9 @@ from ._options import (
 
 if TYPE_CHECKING:
     from lro import Client, Operation, Page, Pager, WaitPolicy
+
+    from ._display import Display
+    from ._outage import WatchedTransport
 
 __all__ = ["cancel", "delete", "get", "list_", "show_pages", "wait", "watch"]
 
@@ -69,17 +73,19 @@ def show_pages(pager: Pager[Operation], *, every: bool, audited: bool, as_json: 
         )
         return
     if unreachable:
-        shown = ", ".join(unreachable[:10]) + (" ..." if len(unreachable) > 10 else "")
-        click.echo(
-            f"lro: warning: the results are partial: {len(unreachable)} unreachable: {shown}",
+        from ._escape import shown
+
+        where = ", ".join(map(shown, unreachable[:10])) + (" ..." if len(unreachable) > 10 else "")
+        echo(
+            f"lro: warning: the results are partial: {len(unreachable)} unreachable: {where}",
             err=True,
         )
     if ops:
         echo("\n".join(table_lines(ops, audited=audited)))
     else:
-        click.echo("no operations", err=True)
+        echo("no operations", err=True)
     if next_token:
-        click.echo("more operations: add --all to list every page", err=True)
+        echo("more operations: add --all to list every page", err=True)
 
 
 @click.command(
@@ -181,14 +187,20 @@ def wait(
     operation, in the order given). One operation is then shown in full; several, one
     line each.
     """
+    from ._outage import WatchedTransport
+
     settings = settings_of(ctx)
     as_json = bool(ctx.params["json"])
     stream = sys.stderr if as_json else sys.stdout
-    with settings.client() as client:
+    # The display learns from the transport when the server stops answering (and again).
+    watched = WatchedTransport(settings.transport())
+    with settings.client(transport=watched) as client:
         if len(names) == 1:
-            ops = [_wait_showing(client, names[0], deadline, mode, interval, stream)]
+            ops = [_wait_showing(client, names[0], deadline, mode, interval, stream, watched)]
         else:
-            ops = _wait_all_showing(client, names, deadline, mode, interval, stream, as_json)
+            ops = _wait_all_showing(
+                client, names, deadline, mode, interval, stream, watched, as_json
+            )
         if settings.audited and len(ops) == 1:
             ops = [client.audit.get(ops[0].name)]
         elif settings.audited:
@@ -216,13 +228,29 @@ def _policy(mode: str, interval: float) -> WaitPolicy | None:
     return WaitPolicy(wait_window=interval, progress_interval=interval)
 
 
+@contextlib.contextmanager
+def _told_of_outages(watched: WatchedTransport, display: Display) -> Iterator[None]:
+    """While ``display`` shows, tell it when the server stops answering and answers again."""
+    watched.listener = display.outage
+    try:
+        yield
+    finally:
+        watched.listener = None
+
+
 def _wait_showing(
-    client: Client, name: str, deadline: float | None, mode: str, interval: float, stream: TextIO
+    client: Client,
+    name: str,
+    deadline: float | None,
+    mode: str,
+    interval: float,
+    stream: TextIO,
+    watched: WatchedTransport,
 ) -> Operation:
     """Wait for one operation with the chosen display."""
     from ._display import make_display
 
-    with make_display(mode, stream, [name]) as display:
+    with make_display(mode, stream, [name]) as display, _told_of_outages(watched, display):
         op = client.wait(
             name, timeout=deadline, policy=_policy(mode, interval), on_progress=display.update
         )
@@ -237,6 +265,7 @@ def _wait_all_showing(
     mode: str,
     interval: float,
     stream: TextIO,
+    watched: WatchedTransport,
     as_json: bool,
 ) -> list[Operation]:
     """Wait for several operations at once (``lro.wait_all``) with the chosen display.
@@ -248,7 +277,7 @@ def _wait_all_showing(
 
     from ._display import make_display
 
-    with make_display(mode, stream, names) as display:
+    with make_display(mode, stream, names) as display, _told_of_outages(watched, display):
         try:
             ops = wait_all(
                 list(names),
@@ -354,11 +383,12 @@ def _report_failed(op: Operation, *, as_json: bool) -> None:
     error = op.error
     assert error is not None
     if as_json:
-        click.echo(error_json(error, ExitCode.OPERATION_FAILED), err=True)
+        echo(error_json(error, ExitCode.OPERATION_FAILED), err=True)
     else:
+        from ._escape import shown
         from ._render import error_text
 
-        click.echo(f"lro: operation {op.name} failed: {error_text(error)}", err=True)
+        echo(f"lro: operation {shown(op.name)} failed: {error_text(error)}", err=True)
 
 
 @click.command(
@@ -398,6 +428,7 @@ def delete(ctx: click.Context, /, names: tuple[str, ...], **_: Any) -> None:
 
 def _done(name: str, key: str, text: str, *, as_json: bool) -> None:
     """Report one finished action: ``{"name": ..., key: true}`` or ``NAME: text``."""
+    from ._escape import shown
     from ._render import compact_json
 
-    echo(compact_json({"name": name, key: True}) if as_json else f"{name}: {text}")
+    echo(compact_json({"name": name, key: True}) if as_json else f"{shown(name)}: {text}")

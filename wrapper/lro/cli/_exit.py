@@ -7,9 +7,10 @@ cheap to import: the SDK's error classes are imported only once an error has hap
 from __future__ import annotations
 
 import enum
-import json
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
+
+from ._escape import json_shown, shown
 
 if TYPE_CHECKING:
     from lro.errors import Error
@@ -38,9 +39,9 @@ EXIT_CODE_TABLE = """\
   2    bad usage: unknown option, missing argument, invalid value or name
   3    wait timed out before the operation finished
   4    NOT_FOUND: no such operation (or it was deleted)
-  5    PERMISSION_DENIED or UNAUTHENTICATED: missing, wrong or insufficient token
-  6    any other error from the server (INVALID_ARGUMENT, FAILED_PRECONDITION, ...)
-  7    connection or transport failure: no server, dropped connection, timeout, TLS
+  5    PERMISSION_DENIED/UNAUTHENTICATED: missing, wrong or insufficient token
+  6    any other error from the server (INVALID_ARGUMENT, INTERNAL, ...)
+  7    connection or transport failure: no server, dropped, timeout, TLS
   130  interrupted (Ctrl-C)"""
 
 
@@ -101,7 +102,7 @@ def error_line(error: Error, *, base_url: str | None = None) -> str:
     detail = _detail(error)
     if detail:
         line += f" ({detail})"
-    return " ".join(line.split())
+    return shown(" ".join(line.split()))
 
 
 def error_json(error: Error, exit_code: int) -> str:
@@ -111,4 +112,6 @@ def error_json(error: Error, exit_code: int) -> str:
     payload: dict[str, Any] = {"error": status, "exitCode": exit_code}
     if error.operation_name:
         payload["name"] = error.operation_name
-    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False)
+    from lro._core.jsonvalues import dumps
+
+    return json_shown(dumps(payload))

@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from ._escape import shown
 from ._exit import ExitCode, error_json, error_line, exit_code_for, redact
 
 if TYPE_CHECKING:
-    from lro import Client, Operation
+    from lro import Client, Operation, SyncTransport
     from lro.errors import Error
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -139,8 +140,9 @@ class Settings:
                 found += [rest.strip(), *rest.split()[1:2]]
         return found + list(_PRODUCED)
 
-    def client(self) -> Client:
-        """A client for these settings (imports the SDK client on first use).
+    def client(self, *, transport: SyncTransport | None = None) -> Client:
+        """A client for these settings (imports the SDK client on first use); its requests
+        go through ``transport`` when given (see :meth:`transport`).
 
         Raises:
             click.BadParameter: the client rejects the base URL or the token (exit 2).
@@ -159,8 +161,11 @@ class Settings:
                 api_key=self.api_key or None,
                 headers=parse_headers(self.header),
                 timeout=self.timeout,
+                transport=transport,
             )
         except Error as exc:
+            if transport is not None:  # the client never took it over
+                transport.close()
             message = exc.message
             if "header" in message:
                 hint = "--header / LRO_HEADERS"
@@ -170,7 +175,14 @@ class Settings:
                 hint = "--token / LRO_TOKEN"
             else:
                 hint = "--base-url / LRO_BASE_URL"
-            raise click.BadParameter(message, param_hint=hint) from None
+            raise click.BadParameter(shown(message), param_hint=hint) from None
+
+    def transport(self) -> SyncTransport:
+        """The transport :meth:`client` would otherwise make (the SDK's default, with these
+        settings' timeout), for a command that wraps it before making its client."""
+        from lro import Transport
+
+        return Transport(timeout=self.timeout)
 
 
 def settings_of(ctx: click.Context) -> Settings:
@@ -204,7 +216,7 @@ def report_error(ctx: click.Context, error: Error, code: int) -> None:
         line = error_json(error, code)
     else:
         line = error_line(error, base_url=settings.base_url)
-    click.echo(redact(line, settings.secrets()), err=True)
+    echo(redact(line, settings.secrets()), err=True)
 
 
 def client_options(*, request_timeout: bool = True) -> Callable[[F], F]:
@@ -269,9 +281,14 @@ def examples(*lines: str) -> str:
     return "\b\nExamples:\n" + "\n".join(f"  {line}" if line else "" for line in lines)
 
 
-def echo(text: str) -> None:
-    """Print a line on stdout."""
-    click.echo(text)
+def echo(text: str, *, err: bool = False) -> None:
+    """Print a line on stdout (``err``: stderr), never a terminal control character.
+
+    The last net of :mod:`lro.cli._escape`: what a server sent is escaped where the text
+    is built (a newline inside a name too); here the whole text once more, its own line
+    breaks kept.
+    """
+    click.echo(shown(text, keep_newlines=True), err=err)
 
 
 def show_operation(op: Operation, *, as_json: bool) -> None:
@@ -302,5 +319,5 @@ def parse_json_object(text: str, option: str) -> dict[str, Any]:
 
 def fail(message: str, code: ExitCode) -> click.exceptions.Exit:
     """Print ``lro: message`` on stderr; return the Exit to raise."""
-    click.echo(f"lro: {message}", err=True)
+    echo(f"lro: {message}", err=True)
     return click.exceptions.Exit(code)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ._commands import show_pages
+from ._escape import shown
 from ._options import (
     LroCommand,
     client_options,
@@ -60,7 +61,7 @@ def create(
     if ctx.params["json"]:
         show_operation(op, as_json=True)
     else:
-        echo(op.name)
+        echo(shown(op.name))
 
 
 @click.command(
@@ -158,7 +159,8 @@ def _show(op: Operation, *, as_json: bool) -> None:
     if as_json:
         show_operation(op, as_json=True)
     else:
-        echo(f"{op.name}: {state(op)}" if op.done else f"{op.name}: {state(op)} {percent(op)}")
+        name = shown(op.name)
+        echo(f"{name}: {state(op)}" if op.done else f"{name}: {state(op)} {percent(op)}")
 
 
 @click.command(
@@ -180,7 +182,7 @@ def seen(ctx: click.Context, /, names: tuple[str, ...], **_: Any) -> None:
         echo(operations_json(ops))
         return
     for op in ops:
-        echo(f"{op.name}: seen at {op.seen_by_creator_time}")
+        echo(f"{shown(op.name)}: seen at {op.seen_by_creator_time}")
 
 
 @click.command(

@@ -16,7 +16,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from ..jsonvalues import integer
+from ..jsonvalues import integer, loads
 from .codes import Code, code_from_http
 from .exceptions import Error, exception_class_for
 
@@ -203,7 +203,7 @@ def _decode_body(body: Any) -> str:
 
 def _load_json(text: str) -> Any:
     try:
-        return json.loads(text)
+        return loads(text)
     except (ValueError, RecursionError):
         return None
 
