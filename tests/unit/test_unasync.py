@@ -23,6 +23,7 @@ def unasync() -> ModuleType:
     return module
 
 
+@pytest.mark.slow  # scripts/unasync.py formats what it makes with the ruff process
 def test_every_generated_module_is_what_the_script_makes(unasync: ModuleType) -> None:
     for name in unasync.FILES:
         target = unasync.TARGET / name
@@ -31,6 +32,7 @@ def test_every_generated_module_is_what_the_script_makes(unasync: ModuleType) ->
         assert text == unasync.generated(name), f"{target} differs: run scripts/unasync.py"
 
 
+@pytest.mark.slow  # scripts/unasync.py formats what it makes with the ruff process
 def test_the_check_names_a_differing_file(
     unasync: ModuleType,
     tmp_path: Path,
