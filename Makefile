@@ -10,7 +10,7 @@ LOCK   := requirements/dev.lock
 DEMO_VENV   ?= .venv-demo
 DEMO_EXTRAS := server cli
 
-.PHONY: install generate check-generated check test lint typecheck docs demo bench bench-quick build release lock mutation clean
+.PHONY: install generate unasync check-generated check test lint typecheck docs demo bench bench-quick build release lock mutation clean
 
 install: $(VENV)/.installed
 
@@ -33,9 +33,15 @@ lock:
 generate: install
 	$(PY) scripts/generate.py
 
-## regenerate and fail, naming the files, if generated/ differs from what is committed
+## regenerate and fail, naming the files, if generated/ differs from what is committed, or
+## if a sync module made from the async half (scripts/unasync.py) differs from it
 check-generated: install
 	$(PY) scripts/generate.py --check
+	$(PY) scripts/unasync.py --check
+
+## the sync modules made from the async ones (scripts/unasync.py)
+unasync: install
+	$(PY) scripts/unasync.py
 
 lint: install
 	$(BIN)/ruff check wrapper tests bench scripts

@@ -32,7 +32,7 @@ def lro_long_poll(url: str, op: dict[str, Any]) -> dict[str, Any]:
 
 def lro_polling(url: str, op: dict[str, Any]) -> dict[str, Any]:
     """``lro.Client.wait`` restricted to GET polling (its fallback cadence)."""
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._sync.client import Client
 
     with Client(url) as client:

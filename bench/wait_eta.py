@@ -70,7 +70,7 @@ def lro_polling(seed: int) -> Callable[[str, dict[str, Any]], dict[str, Any]]:
 
     # Imported here, in the thread building the jobs: a hundred waiter threads importing
     # lro for the first time at once can deadlock on the import locks.
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._sync.client import Client
     from lro._sync.waiting import wait
 
@@ -281,7 +281,7 @@ class _Jittered:
         return self.knots[k] + (self.knots[k + 1] - self.knots[k]) * min(1.0, t - k)
 
     def get(self, name: str) -> Any:
-        from lro._core.operation import Operation
+        from lro._sync.operation import Operation
 
         self.requests += 1
         t = self.clock()
@@ -307,7 +307,7 @@ def durations_about(n: int, about: float, seed: int) -> list[float]:
 def simulate(durations: list[float], shown: bool, seed: int) -> list[Outcome]:
     """lro's waiter over each operation (rates jittered by ``seed``), polling only."""
     try:
-        from lro._core.plan import WaitPolicy
+        from lro._core.wait_policy import WaitPolicy
         from lro._sync.waiting import wait
     except ImportError as exc:
         raise NotMeasured(f"lro's waiter unavailable: {exc}") from exc

@@ -2,7 +2,7 @@
 do not fit the run's budget.
 
 Schedules on a virtual clock (:mod:`bench.schedules`): lro's GET polling through its own
-``lro._core.plan.simulate_schedule(policy, duration_s, rng)``; google-api-core's default
+``lro._core.wait_policy.simulate_schedule(policy, duration_s, rng)``; google-api-core's default
 polling re-implemented exactly (deadline give-up included); the fixed 1 s loop; and lro's
 long-poll, which costs one request per server window (30 s, lro's default and the
 reference server's) and notices completion when the server answers. Each "run" is a
@@ -29,9 +29,9 @@ Strategy = Callable[[float, random.Random], tuple[float, float]]
 
 def _lro_polling() -> Strategy:
     try:
-        from lro._core.plan import DEFAULT_POLICY, WaitPolicy, simulate_schedule
+        from lro._core.wait_policy import DEFAULT_POLICY, WaitPolicy, simulate_schedule
     except ImportError as exc:
-        raise NotMeasured(f"lro._core.plan.simulate_schedule unavailable: {exc}") from exc
+        raise NotMeasured(f"lro._core.wait_policy.simulate_schedule unavailable: {exc}") from exc
     policy = DEFAULT_POLICY.replace(long_poll=False)
     assert isinstance(policy, WaitPolicy)
 

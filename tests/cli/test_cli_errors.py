@@ -6,8 +6,7 @@ import json
 
 import pytest
 
-from lro import errors
-from lro._core.operation import Operation
+from lro import Operation, errors
 from lro.cli import ExitCode
 from lro.cli._exit import error_json, error_line, exit_code_for, redact
 

@@ -15,8 +15,7 @@ from client_support import TOKEN, job, out
 from suite_support import FAST_RETRY
 
 from lro._async.transport import AsyncTransport
-from lro._core.operation import Operation
-from lro.aio import AsyncClient, AsyncPager
+from lro.aio import AsyncClient, AsyncOperation, AsyncPager
 from lro.errors import (
     Aborted,
     Cancelled,
@@ -151,7 +150,7 @@ def test_get_many_and_seen() -> None:
             assert sorted([o.name async for o in unseen]) == sorted(o.name for o in ops)
             assert all([o.response is None async for o in alice.unseen(view="basic")])
             one = await alice.mark_seen(ops[0].name)
-            assert isinstance(one, Operation) and one.seen
+            assert isinstance(one, AsyncOperation) and one.seen
             many = await alice.mark_seen(ops[1].name, ops[0].name)
             assert (
                 isinstance(many, list) and many[1].seen_by_creator_time == one.seen_by_creator_time

@@ -10,8 +10,8 @@ from client_support import job, out
 from suite_support import FAST_RETRY
 
 import lro
-import lro._core.calls
-from lro._core.operation import Operation
+import lro._core.recipes
+from lro import Operation
 from lro.errors import (
     Aborted,
     Code,
@@ -158,9 +158,9 @@ def test_get_many_reorders_and_reports_a_short_answer() -> None:
     """A server that answers out of order, or leaves a name out, is handled."""
     names = ["operations/a", "operations/b"]
     ops = [Operation.from_dict({"name": n}) for n in reversed(names)]
-    assert [o.name for o in lro._core.calls._in_order(names, ops)] == names
+    assert [o.name for o in lro._core.recipes._in_order(names, ops)] == names
     with pytest.raises(NotFound, match="operations/b"):
-        lro._core.calls._in_order(names, ops[1:])
+        lro._core.recipes._in_order(names, ops[1:])
 
 
 def test_mark_seen_and_unseen(authed: Any) -> None:

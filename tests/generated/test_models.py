@@ -93,7 +93,7 @@ def test_v1_operation_parses_nanoseconds_but_drops_read_only_fields() -> None:
 
 
 def test_lro_operation_repairs_what_the_generated_model_loses() -> None:
-    import lro._core.operation
+    import lro._core.snapshot
 
     op = lro.Operation.from_dict(dict(RUNNING))
     assert op.done is False  # a missing `done` reads as not done

@@ -41,7 +41,7 @@ def test_wait_once_returns_the_running_operation_after_the_window(
     started = time.monotonic()
     op = client.wait_once(NAME, timeout=1)
     elapsed = time.monotonic() - started
-    assert isinstance(op, lro.Operation)
+    assert isinstance(op, lro.AsyncOperation if side.is_async else lro.Operation)
     assert op.name == NAME
     assert not op.done
     assert elapsed < DEFAULT_HOLD / 2, f"the server held its default: {elapsed:.1f}s"

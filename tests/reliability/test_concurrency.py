@@ -25,7 +25,7 @@ import pytest
 from reliability_support import META, RESPONSE, TOKEN
 from suite_support import FAST_RETRY
 
-from lro._core.operation import Operation
+from lro import Operation
 from lro._sync.client import Client
 from lro.aio import AsyncClient
 from lro.errors import Code

@@ -19,8 +19,8 @@ import pytest
 import urllib3
 from reliability_support import META, RESPONSE, ServerProcess
 
-from lro._core.plan import WaitPolicy
 from lro._core.retry import Retry
+from lro._core.wait_policy import WaitPolicy
 from lro._sync.client import Client
 from lro.errors import Code
 

@@ -6,6 +6,7 @@ Each line of the snippet marked ``# error`` must be reported by mypy, and no oth
 
 from __future__ import annotations
 
+import uuid
 from pathlib import Path
 
 import pytest
@@ -51,7 +52,9 @@ def test_mypy_rejects_wrong_typed_arguments(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(ROOT)  # the config's mypy_path is relative to the working directory
-    source = tmp_path / "snippet.py"
+    # A module name of its own per run: the shared cache keeps an earlier run's snippet
+    # (in another tmp_path), whose errors mypy would replay under that other path.
+    source = tmp_path / f"snippet_{uuid.uuid4().hex}.py"
     source.write_text(SNIPPET, encoding="utf-8")
     wanted = {n for n, line in enumerate(SNIPPET.splitlines(), 1) if line.endswith("# error")}
     stdout, stderr, _status = mypy_api.run(

@@ -10,8 +10,7 @@ from typing import Any
 
 import pytest
 
-from lro import errors
-from lro._core.operation import Operation
+from lro import Operation, errors
 from lro._core.timestamps import Duration
 from lro.errors import (
     BadRequest,

@@ -14,10 +14,9 @@ import pydantic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lro import errors
+from lro import Operation, ResultCase, errors
 from lro._core.anys import WELL_KNOWN_TYPES, unpack, unpack_well_known
 from lro._core.names import encode_path, validate_name
-from lro._core.operation import Operation, ResultCase
 from lro._core.progress import fraction
 from lro._core.timestamps import Duration, DurationError, Timestamp, TimestampError
 from lro.errors import Error, error_from_http, error_from_status

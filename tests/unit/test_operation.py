@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import json
 import pickle
+import threading
 from typing import Any
 
 import pydantic
 import pytest
 
-from lro import errors
-from lro._core.operation import Operation, ResultCase
-from lro._core.plan import WaitPolicy
+from lro import Operation, ResultCase, errors
 from lro._core.timestamps import Duration, Timestamp
+from lro._core.wait_policy import WaitPolicy
+from lro.aio import AsyncOperation
 from lro.errors import Code, InvalidResponse
 
 PB = "type.googleapis.com/google.protobuf."
@@ -82,6 +84,10 @@ class FakeClient:
 
     def mark_seen(self, name: str) -> Any:
         return self._record("mark_seen", name)
+
+    def watch(self, name: str, **kwargs: Any) -> Any:
+        self._record("watch", name, **kwargs)
+        return iter(())
 
 
 # -- construction -------------------------------------------------------------------------
@@ -304,6 +310,38 @@ def test_delegation_to_the_bound_client() -> None:
     assert [c[0] for c in client.calls] == ["wait", "get", "cancel", "delete", "mark_seen"]
     assert client.calls[0] == ("wait", ("operations/d",), {"timeout": 5, "cancel_on_timeout": True})
     assert all(c[1] == ("operations/d",) for c in client.calls)
+
+
+def test_each_half_takes_the_stop_event_of_its_own_kind() -> None:
+    """A sync snapshot's calls take a threading.Event and refuse an asyncio.Event (before
+    asking the client); an AsyncOperation's the other way round."""
+    final = Operation.from_dict({"name": "operations/e", "done": True, "response": RESPONSE})
+    client = FakeClient(final)
+    op = Operation.from_dict({"name": "operations/e"}, client=client)
+    stop = threading.Event()
+    assert op.wait(stop=stop) is final
+    assert op.result(stop=stop) == RESPONSE
+    assert next(iter(op.watch(stop=stop)), None) is None  # FakeClient.watch: nothing
+    for call in (op.wait, op.result, op.watch):
+        with pytest.raises(errors.InvalidArgument, match=r"stop must be a threading\.Event"):
+            call(stop=asyncio.Event())
+    assert [c[2]["stop"] for c in client.calls] == [stop, stop, stop]
+
+    async_op = AsyncOperation.from_dict({"name": "operations/e"}, client=AsyncFakeClient(final))
+    waited = asyncio.run(async_op.wait(stop=asyncio.Event()))
+    assert isinstance(waited, AsyncOperation) and waited.done
+    with pytest.raises(errors.InvalidArgument, match=r"stop must be an asyncio\.Event"):
+        asyncio.run(async_op.wait(stop=threading.Event()))
+
+
+class AsyncFakeClient:
+    """An async client's shape: ``wait`` is a coroutine returning an AsyncOperation."""
+
+    def __init__(self, final: Operation) -> None:
+        self.final = AsyncOperation.from_dict(final.to_dict(), client=self)
+
+    async def wait(self, name: str, **kwargs: Any) -> AsyncOperation:
+        return self.final
 
 
 def test_wait_on_a_done_snapshot_needs_no_client() -> None:

@@ -8,12 +8,12 @@ import pickle
 
 import lro
 import lro.aio
-from lro._core import plan
+from lro._core import deadlines
 from lro._core.defaults import DEFAULT
 
 
 def test_one_sentinel_object() -> None:
-    assert plan.DEFAULT is DEFAULT
+    assert deadlines.DEFAULT is DEFAULT
     assert copy.deepcopy(DEFAULT) is DEFAULT
     assert pickle.loads(pickle.dumps(DEFAULT)) is DEFAULT
     assert repr(DEFAULT) == "DEFAULT" and not DEFAULT

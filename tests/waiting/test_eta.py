@@ -20,13 +20,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from waiting_support import AsyncBackend, Calls, FakeClock, FakeServer, SyncBackend
 
-from lro._async.many import async_wait_all
+from lro._async.wait_many import async_wait_all
 from lro._async.waiting import async_wait
 from lro._core.eta import Estimator, Pace, theil_sen
-from lro._core.operation import Operation
-from lro._core.plan import WaitPolicy
+from lro._core.wait_policy import WaitPolicy
 from lro._sync.client import Client
-from lro._sync.many import wait_all
+from lro._sync.operation import Operation
+from lro._sync.wait_many import wait_all
 from lro._sync.waiting import wait, watch
 from lro_server import RunningServer
 

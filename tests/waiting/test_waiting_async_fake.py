@@ -13,7 +13,7 @@ import pytest
 from waiting_support import AsyncBackend, Calls, FakeClock, FakeServer, SyncBackend
 
 from lro._async.waiting import async_wait, async_watch
-from lro._core.plan import WaitPolicy
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import known_long_poll
 from lro._sync.waiting import wait
 from lro.errors import Cancelled, NotFound, Unavailable, WaitTimeout

@@ -12,7 +12,7 @@ from suite_support import FAST_RETRY
 
 from lro import WaitAllTimeout, async_as_completed, async_wait_all
 from lro._async.waiting import async_wait, async_watch
-from lro._core.plan import WaitPolicy
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import known_long_poll
 from lro.aio import AsyncClient
 from lro.errors import NotFound, WaitTimeout

@@ -11,7 +11,9 @@ import threading
 import pytest
 from waiting_support import Calls, FakeClock, FakeServer, SyncBackend, fake
 
-from lro._core.plan import DEFAULT, WaitPolicy, progress_of
+from lro._core.deadlines import DEFAULT
+from lro._core.wait_plan import progress_of
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import known_long_poll
 from lro._sync.waiting import wait, watch
 from lro.errors import (

@@ -9,8 +9,14 @@ from typing import Any
 import pytest
 from waiting_support import AsyncBackend, Calls, FakeClock, FakeServer, SyncBackend
 
-from lro import WaitAllTimeout, as_completed, async_as_completed, async_wait_all, wait_all
-from lro._core.operation import Operation
+from lro import (
+    Operation,
+    WaitAllTimeout,
+    as_completed,
+    async_as_completed,
+    async_wait_all,
+    wait_all,
+)
 from lro.errors import InvalidArgument, PermissionDenied, Unavailable, WaitTimeout
 
 

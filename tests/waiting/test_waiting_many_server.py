@@ -8,7 +8,7 @@ import time
 import pytest
 
 from lro import Operation, WaitAllTimeout, as_completed, wait_all
-from lro._core.plan import WaitPolicy
+from lro._core.wait_policy import WaitPolicy
 from lro._sync.client import Client
 from lro_server import RunningServer
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 
 import lro
-from lro._core.operation import Operation
-from lro._core.plan import WaitPolicy
+from lro import Operation
 from lro._core.retry import Retry
+from lro._core.wait_policy import WaitPolicy
 from lro._sync.client import Client
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="SIGKILL")

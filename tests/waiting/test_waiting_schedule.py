@@ -12,7 +12,7 @@ import random
 
 import pytest
 
-from lro._core.plan import (
+from lro._core.wait_policy import (
     DEFAULT_POLICY,
     Backoff,
     WaitPolicy,

@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from waiting_support import advance_while
 
-from lro._core.plan import WaitPolicy, progress_of
+from lro._core.wait_plan import progress_of
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import known_long_poll
 from lro._sync.client import Client
 from lro._sync.waiting import wait, watch

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from lro._core.operation import Operation
+from lro import Operation
 from lro.errors import Error, ErrorInfo, NotFound, Unimplemented
 from lro_server import ManualClock
 

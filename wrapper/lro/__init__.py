@@ -23,48 +23,20 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lro._core.anys import register_type, type_name, unpack
-from lro._core.errors import (
-    Aborted,
-    AlreadyExists,
-    AnyTypeError,
-    Cancelled,
-    Code,
-    ConnectError,
-    ConnectionDropped,
-    DataLoss,
-    DeadlineExceeded,
-    Error,
-    FailedPrecondition,
-    Internal,
-    InvalidArgument,
-    InvalidName,
-    InvalidResponse,
-    NotDone,
-    NotFound,
-    OutOfRange,
-    PermissionDenied,
-    ResourceExhausted,
-    TLSError,
-    TransportError,
-    TransportTimeout,
-    Unauthenticated,
-    Unavailable,
-    UnexpectedState,
-    Unimplemented,
-    Unknown,
-    WaitAllTimeout,
-    WaitTimeout,
-)
+from lro._core.errors import Code
+from lro._core.errors import exceptions as _exceptions
+from lro._core.errors.exceptions import *  # noqa: F403 (the tree: its one list below)
 from lro._core.eta import Eta
 from lro._core.http import Headers, Request, Response, SyncTransport
-from lro._core.operation import Operation, ResultCase
 from lro._core.paging import Page
-from lro._core.plan import WaitPolicy
 from lro._core.progress import fraction as progress_fraction
 from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry
+from lro._core.snapshot import ResultCase
 from lro._core.timestamps import Duration, Timestamp
+from lro._core.wait_policy import WaitPolicy
 from lro._google import GoogleAuth
 from lro._sync.client import AuditedView, Client
+from lro._sync.operation import Operation
 from lro._sync.paging import Pager
 from lro._sync.transport import Transport
 
@@ -72,7 +44,7 @@ from . import errors as errors  # `import lro; lro.errors.error_from_status(...)
 
 if TYPE_CHECKING:
     from lro._sync.handles import Handle
-    from lro._sync.many import as_completed, wait_all
+    from lro._sync.wait_many import as_completed, wait_all
     from lro.aio import (
         AsyncAuditedView,
         AsyncClient,
@@ -97,8 +69,8 @@ _LAZY = {
     "async_wait_all": "lro.aio",
     "Handle": "lro._sync.handles",
     "aio": "lro.aio",
-    "as_completed": "lro._sync.many",
-    "wait_all": "lro._sync.many",
+    "as_completed": "lro._sync.wait_many",
+    "wait_all": "lro._sync.wait_many",
 }
 
 
@@ -134,9 +106,6 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
-    "Aborted",
-    "AlreadyExists",
-    "AnyTypeError",
     "AsyncAuditedView",
     "AsyncClient",
     "AsyncHandle",
@@ -144,51 +113,25 @@ __all__ = [
     "AsyncPager",
     "AsyncTransport",
     "AuditedView",
-    "Cancelled",
     "Client",
     "Code",
-    "ConnectError",
-    "ConnectionDropped",
-    "DataLoss",
-    "DeadlineExceeded",
     "Duration",
-    "Error",
     "Eta",
-    "FailedPrecondition",
     "GoogleAuth",
     "Handle",
     "Headers",
-    "Internal",
-    "InvalidArgument",
-    "InvalidName",
-    "InvalidResponse",
-    "NotDone",
-    "NotFound",
     "Operation",
-    "OutOfRange",
     "Page",
     "Pager",
-    "PermissionDenied",
     "Request",
-    "ResourceExhausted",
     "Response",
     "ResultCase",
     "Retry",
     "SyncTransport",
-    "TLSError",
     "Timestamp",
     "Transport",
-    "TransportError",
-    "TransportTimeout",
-    "Unauthenticated",
-    "Unavailable",
-    "UnexpectedState",
-    "Unimplemented",
-    "Unknown",
-    "WaitAllTimeout",
     "WaitPolicy",
-    "WaitTimeout",
-    "__version__",
+    "__version__",  # noqa: F405 (made on first use by __getattr__)
     "as_completed",
     "async_as_completed",
     "async_wait_all",
@@ -198,3 +141,4 @@ __all__ = [
     "unpack",
     "wait_all",
 ]
+__all__ += _exceptions.__all__

@@ -36,8 +36,8 @@ from urllib.parse import urlsplit
 
 from lro._core.errors import Cancelled, Error, WaitAllTimeout, WaitTimeout
 from lro._core.http import Request, Response
-from lro._core.operation import Operation
-from lro._core.plan import WaitPlan
+from lro._core.snapshot import Snapshot
+from lro._core.wait_plan import WaitPlan
 
 __all__ = ["Counter", "Parent", "Tracing", "handle_outcome", "mode_of", "outcome_of", "tracing"]
 
@@ -88,7 +88,7 @@ def mode_of(engine: str, via: str) -> str:
     return "batch" if engine == "batch" else "poll" if via == "poll" else "long_poll"
 
 
-def outcome_of(final: Operation | None, error: BaseException | None) -> str:
+def outcome_of(final: Snapshot | None, error: BaseException | None) -> str:
     """The ``lro.wait.outcome`` of a wait that ended with ``final`` or ``error``."""
     if error is None:
         if final is None:
@@ -104,7 +104,7 @@ def outcome_of(final: Operation | None, error: BaseException | None) -> str:
 
 
 def handle_outcome(
-    cancelled: bool, error: BaseException | None, latest: Operation | None, closed: bool
+    cancelled: bool, error: BaseException | None, latest: Snapshot | None, closed: bool
 ) -> str:
     """The ``lro.wait.outcome`` of a settled handle."""
     if cancelled or closed:

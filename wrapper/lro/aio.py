@@ -12,10 +12,10 @@ from __future__ import annotations
 
 from lro._async.client import AsyncAuditedView, AsyncClient
 from lro._async.handles import AsyncHandle
-from lro._async.many import async_as_completed, async_wait_all
 from lro._async.operation import AsyncOperation
 from lro._async.paging import AsyncPager
 from lro._async.transport import AsyncTransport
+from lro._async.wait_many import async_as_completed, async_wait_all
 from lro._core.http import AsyncTransportLike
 
 __all__ = [

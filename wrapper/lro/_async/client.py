@@ -1,11 +1,21 @@
-"""``AsyncClient``: the asyncio twin of :class:`lro.Client`.
+"""``AsyncClient``: the client of both views of the Operations API.
 
-Same methods, as coroutines, over :class:`lro._async.transport.AsyncTransport` (httpx,
-extra ``[async]``). Requests are built, responses parsed and retries
-decided by exactly the same code as the sync client (:class:`lro._core.calls.Calls` and
-:func:`lro._core.attempts.attempts`); only the I/O and the sleeping are asynchronous.
+* The **standard view** (``google.longrunning.Operations``): :meth:`AsyncClient.get`,
+  :meth:`AsyncClient.list_operations`, :meth:`AsyncClient.cancel`,
+  :meth:`AsyncClient.delete`, :meth:`AsyncClient.wait_once`, plus
+  :meth:`AsyncClient.wait` (see :mod:`lro._async.waiting`). Any Google-style service
+  speaks it; the audited view is not needed.
+* The **audited view** (``/audit/v1/...``): :attr:`AsyncClient.audit` (an
+  :class:`AsyncAuditedView`); its worker and seen-by-creator calls are also methods of
+  the client itself (:meth:`AsyncClient.create`, :meth:`AsyncClient.update`, ...).
 
-List calls return an :class:`AsyncPager` (``async for op in client.list_operations()``).
+Requests are *built* by the I/O-free recipes (:mod:`lro._core.recipes`), their attempts
+driven by :func:`lro._core.attempts.attempts`, and *sent* by the half's transport
+(``lro._async.transport.AsyncTransport``: httpx in the async half, urllib3 in the sync
+one); responses are decoded with ``json.loads`` and wrapped as
+:class:`lro.AsyncOperation` snapshots bound to the client (audited-view snapshots are
+bound to :attr:`AsyncClient.audit`, so ``op.refresh()`` stays in their view). Each call
+is retried per :mod:`lro._core.retry`. List calls return a pager (:class:`AsyncPager`).
 
     async with lro.AsyncClient(url) as client:
         op = await client.create({"@type": "type.googleapis.com/demo.Job"})
@@ -16,28 +26,30 @@ List calls return an :class:`AsyncPager` (``async for op in client.list_operatio
 from __future__ import annotations
 
 import asyncio
-import inspect
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts
-from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.http import AsyncTransportLike, Request, Response
-from lro._core.operation import Operation
+from lro._core.names import validate_name
 from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.retry import DEFAULT_RETRY, Retry
+from lro._core.waits import check_wait_options
 from lro._tracing import tracing
 
+from .audit import AsyncAuditedView
 from .operation import AsyncOperation
 from .paging import AsyncPager
+from .primitives import ASYNCHRONOUS, Lock, ask_token, pause
 from .transport import AsyncTransport
-from .waiting import AsyncWaitMethods
+from .waiting import async_wait, async_watch
 
 if TYPE_CHECKING:
-    from lro._core.plan import WaitPolicy
-    from lro._core.waits import OnProgress
+    from lro._core.wait_policy import WaitPolicy
+    from lro._core.waits import OnDone, OnProgress
 
     from .handles import AsyncHandle, AsyncTracker
 
@@ -46,13 +58,48 @@ __all__ = ["AsyncAuditedView", "AsyncClient"]
 R = TypeVar("R")
 
 
-class AsyncClient(ClientBase, AsyncWaitMethods):
-    """Asynchronous client of the Operations API; arguments as for :class:`lro.Client`,
-    except that ``token`` may also be an async callable (awaited for each request).
+class AsyncClient(ClientBase[AsyncOperation]):
+    """Client of the Operations API (both views). One instance may be shared: by threads
+    (the sync client is thread-safe) or by the tasks of one event loop (the async one).
 
-    Use ``async with`` (or ``await client.close()``). One instance may serve many
-    concurrent tasks on one event loop. Operations it returns are
-    :class:`lro.AsyncOperation`s: ``await op.wait()``, ``await op.result()``.
+    Args:
+        base_url: the service's base URL: ``http(s)://host[:port][/prefix][/version]``.
+            A last segment like ``v1``, ``v2``, ``v1beta1`` or ``v2beta3`` is the standard
+            view's API version; without one the version is ``v1``. The audited view is
+            at ``{base URL without its version}{audit_prefix}/v1``.
+        token: the bearer token sent as ``Authorization``: a string, or a callable
+            returning the current token (for the async client also an async callable,
+            awaited), asked for each request (e.g. :class:`lro.GoogleAuth`); a 401 is
+            retried once with a freshly asked token. Never shown in ``repr()``, logs or
+            errors.
+        api_key: an API key, sent as ``x-goog-api-key`` (never shown).
+        headers: headers added to every request (e.g. ``{"x-goog-user-project": "p"}``);
+            values of names like credentials (``*-key``, ``*-token``, ``cookie``) are
+            never shown.
+        timeout: per-HTTP-request deadline in seconds, wall-clock: connecting, sending and
+            every read of the response (interim ``1xx`` included) end by then.
+        retry: the :class:`~lro._core.retry.Retry` policy; None disables retries.
+        user_agent: prepended to the SDK's own ``User-Agent``.
+        audit_prefix: where the audited view is mounted (``"/audit"``; ``""`` for a service
+            that serves it at its root).
+        verify: verify TLS certificates (on by default, against the system trust store).
+        ca_certs: a CA bundle file to verify against instead of the system trust store.
+        max_connections: pooled keep-alive connections per host.
+        proxy: send every request through this proxy (``http://[user:pass@]host:port``;
+            credentials are sent as ``Proxy-Authorization`` and never shown), whatever
+            the environment says.
+        trust_env: honour ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``
+            (either case) as curl and httpx do (default True); False ignores them.
+        wait_policy: default policy for :meth:`wait` (see :mod:`lro._async.waiting`).
+        max_pages: most pages one listing (a :class:`lro.AsyncPager`) fetches; one more
+            raises :class:`lro.InvalidResponse`, as does a page token the listing already
+            sent (default 10,000).
+        transport: a custom transport (tests, another HTTP stack); by default a
+            :class:`lro._async.transport.AsyncTransport`.
+
+    Use it as a context manager (``async with client``, or ``await client.close()``) to release
+    connections. Operations it returns are :class:`lro.AsyncOperation` snapshots bound to
+    it: ``await op.wait()``, ``await op.result()``.
     """
 
     _operation_class = AsyncOperation
@@ -61,6 +108,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         self,
         base_url: str = "http://127.0.0.1:8080",
         *,
+        # unasync: sync-next: token: str | Callable[[], str] | None = None,
         token: str | Callable[[], str] | Callable[[], Awaitable[str]] | None = None,
         api_key: str | None = None,
         headers: Mapping[str, str] | None = None,
@@ -80,7 +128,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         self.audit = AsyncAuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
-            api_key=api_key, headers=headers, asynchronous=True, max_pages=max_pages,
+            api_key=api_key, headers=headers, asynchronous=ASYNCHRONOUS, max_pages=max_pages,
         )  # fmt: skip
         self._transport: AsyncTransportLike = transport or AsyncTransport(
             timeout=timeout,
@@ -90,18 +138,18 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
             proxy=proxy,
             trust_env=trust_env,
         )
-        self._tracker: AsyncTracker | None = None
+        self._close_lock = Lock()
         self._closed = False
+        self._tracker: AsyncTracker | None = None
         # OpenTelemetry, when installed (looked for once per process); None: no tracing.
         self._tracing = tracing()
 
     # -- plumbing -----------------------------------------------------------------------
 
     async def _run(self, call: Call[R]) -> R:
-        """Drive one call's attempts: send, sleep, retry (see
-        :func:`lro._core.attempts.attempts`)."""
-        steps = attempts(call, self.retry)
-        traced = self._tracing
+        """Drive one call's attempts: send, sleep, retry (see :func:`attempts`)."""
+        retry, traced = self.retry, self._tracing
+        steps = attempts(call, retry)
         sent = 0
         try:
             step = next(steps)
@@ -118,7 +166,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
                     except Error as error:
                         outcome = error
                 else:
-                    await asyncio.sleep(step)
+                    await pause(retry, step)
                 step = steps.send(outcome)
         except StopIteration as stop:
             result: R = stop.value
@@ -127,56 +175,42 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
     async def _exchange(self, request: Request) -> Response:
         """Send one request with the client's credentials, asking for the token now; a 401
         is sent once more with a freshly asked token when the token comes from a callable
-        (the twin of ``Client._exchange``; see :mod:`lro._core.auth`)."""
+        (see :mod:`lro._core.auth`)."""
         auth = self._auth
-        response = await self._transport.send(auth.sign(request, await self._token()))
+        response = await self._transport.send(auth.sign(request, await ask_token(auth)))
         if response.status == 401 and auth.refreshable:
             auth.invalidate()
-            response = await self._transport.send(auth.sign(request, await self._token()))
+            response = await self._transport.send(auth.sign(request, await ask_token(auth)))
         return response
 
-    async def _token(self) -> str | None:
-        """The token to send now: a plain callable is called, an async one awaited, and a
-        source with ``async_token()`` (``lro.GoogleAuth``) refreshes off the loop."""
-        auth = self._auth
-        source = auth.source
-        if source is None:
-            return auth.token()
-        try:
-            asked = getattr(source, "async_token", None)
-            value = await asked() if callable(asked) else source()
-            if inspect.isawaitable(value):
-                value = await value
-        except Error:
-            raise
-        except Exception as exc:
-            raise auth.failed(exc) from None
-        return auth.checked(value)
-
-    def _pager(self, fetch: PageFetch) -> AsyncPager[Operation]:
+    def _pager(self, fetch: PageFetch[AsyncOperation]) -> AsyncPager[AsyncOperation]:
         return AsyncPager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)
 
     async def close(self) -> None:
-        """Close every connection. Idempotent.
+        """Close the pooled connections. Idempotent.
 
         Pending handles (:meth:`track`) end with :class:`lro.Cancelled` first, and the
-        tasks that tracked them are cancelled and awaited.
+        threads or tasks that tracked them are joined or cancelled and awaited.
         """
-        self._closed = True
-        tracker = self._tracker
+        with self._close_lock:
+            if self._closed:
+                return
+            self._closed = True
+            tracker = self._tracker
         if tracker is not None:
             await tracker.aclose()
         await self._transport.close()
 
     def _tracking(self) -> AsyncTracker:
         """The client's tracker of handles, made on first use."""
-        if self._closed:
-            raise FailedPrecondition("cannot track operations: the client is closed")
-        if self._tracker is None:
-            from .handles import AsyncTracker
+        with self._close_lock:
+            if self._closed:
+                raise FailedPrecondition("cannot track operations: the client is closed")
+            if self._tracker is None:
+                from .handles import AsyncTracker
 
-            self._tracker = AsyncTracker()
-        return self._tracker
+                self._tracker = AsyncTracker()
+            return self._tracker
 
     async def __aenter__(self) -> AsyncClient:
         return self
@@ -186,7 +220,7 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
 
     # -- standard view ------------------------------------------------------------------
 
-    async def get(self, name: str) -> Operation:
+    async def get(self, name: str) -> AsyncOperation:
         """The latest snapshot of an operation (standard view)."""
         return await self._run(self._calls.get(name))
 
@@ -196,20 +230,25 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         *,
         filter: str | None = None,
         page_size: int | None = None,
-    ) -> AsyncPager[Operation]:
-        """All operations (of ``parent`` when given), lazily: ``async for op in ...``."""
+    ) -> AsyncPager[AsyncOperation]:
+        """All operations (of ``parent`` when given), lazily, page by page.
+
+        ``filter`` follows AIP-160 (the server documents its subset, e.g. ``done = true``).
+        """
         return self._pager(self._calls.list_fetch(parent, filter, page_size))
 
     async def cancel(self, name: str) -> None:
-        """Ask the server to cancel the operation (best effort)."""
+        """Ask the server to cancel the operation (best effort; see operations.proto)."""
         await self._run(self._calls.cancel(name))
 
     async def delete(self, name: str) -> None:
-        """Delete the operation (it is not cancelled)."""
+        """Delete the operation (the caller is no longer interested; it is not cancelled)."""
         await self._run(self._calls.delete(name))
 
-    async def wait_once(self, name: str, timeout: float | None = None) -> Operation:
-        """One ``:wait`` long-poll; see :meth:`lro.Client.wait_once`."""
+    async def wait_once(self, name: str, timeout: float | None = None) -> AsyncOperation:
+        """One ``:wait`` long-poll: the operation when it finishes or after ``timeout``
+        seconds (the client's timeout when None; the server may cap it), whichever is
+        first. The result may still be running; see :meth:`wait` for waiting until done."""
         return await self._run(self._calls.wait_once(name, timeout))
 
     # -- audited view (shortcuts to self.audit) -----------------------------------------
@@ -220,12 +259,12 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         *,
         parent: str | None = None,
         request_id: str | None = None,
-    ) -> Operation:
-        """Create an operation; see :meth:`lro.AuditedView.create`."""
+    ) -> AsyncOperation:
+        """Create an operation (worker side); see :meth:`AsyncAuditedView.create`."""
         return await self.audit.create(metadata, parent=parent, request_id=request_id)
 
-    async def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
-        """Replace a running operation's metadata (progress)."""
+    async def update(self, name: str, metadata: Mapping[str, Any]) -> AsyncOperation:
+        """Report progress: replace the metadata; see :meth:`AsyncAuditedView.update`."""
         return await self.audit.update(name, metadata)
 
     async def finalize(
@@ -235,27 +274,31 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         response: Mapping[str, Any] | None = None,
         error: Error | Mapping[str, Any] | None = None,
         request_id: str | None = None,
-    ) -> Operation:
-        """Finish an operation with a response or an error."""
+    ) -> AsyncOperation:
+        """Finish an operation with a response or an error; see
+        :meth:`AsyncAuditedView.finalize`."""
         return await self.audit.finalize(
             name, response=response, error=error, request_id=request_id
         )
 
-    async def abort(self, name: str, *, request_id: str | None = None) -> Operation:
-        """Abort a running operation (it ends with ABORTED)."""
+    async def abort(self, name: str, *, request_id: str | None = None) -> AsyncOperation:
+        """Abort a running operation (it ends with ABORTED); see
+        :meth:`AsyncAuditedView.abort`."""
         return await self.audit.abort(name, request_id=request_id)
 
-    async def get_many(self, names: Iterable[str]) -> list[Operation]:
-        """Audited snapshots of many operations, in input order (batches of <= 1000)."""
+    async def get_many(self, names: Iterable[str]) -> list[AsyncOperation]:
+        """Audited snapshots of many operations, in input order; see
+        :meth:`AsyncAuditedView.get_many`."""
         return await self.audit.get_many(names)
 
     @overload
-    async def mark_seen(self, name: str, /) -> Operation: ...
+    async def mark_seen(self, name: str, /) -> AsyncOperation: ...
     @overload
-    async def mark_seen(self, name: str, second: str, /, *names: str) -> list[Operation]: ...
+    async def mark_seen(self, name: str, second: str, /, *names: str) -> list[AsyncOperation]: ...
 
-    async def mark_seen(self, *names: str) -> list[Operation] | Operation:
-        """Mark results seen by their creator: one name gives an Operation, several a list."""
+    async def mark_seen(self, *names: str) -> list[AsyncOperation] | AsyncOperation:
+        """Mark results seen by their creator: one name gives an operation, several a list
+        (batched, atomic per batch). Idempotent: the time never changes once set."""
         if len(names) == 1:
             return await self.audit.mark_seen(names[0])
         if not names:
@@ -264,19 +307,126 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
 
     def unseen(
         self, *, page_size: int | None = None, view: str | None = None
-    ) -> AsyncPager[Operation]:
-        """The caller's done operations not yet marked seen (``async for``)."""
+    ) -> AsyncPager[AsyncOperation]:
+        """The caller's done operations not yet marked seen; see
+        :meth:`AsyncAuditedView.unseen`."""
         return self.audit.unseen(page_size=page_size, view=view)
 
     # -- waiting ------------------------------------------------------------------------
 
-    async def operation(self, name: str) -> Operation:
-        """A snapshot (fetched once) bound to this client."""
+    async def wait(
+        self,
+        name: str,
+        timeout: float | None = DEFAULT,
+        *,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: asyncio.Event | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> AsyncOperation:
+        """Wait until the operation is done and return its final snapshot.
+
+        A done operation that failed is returned, not raised: ``.result()`` raises its
+        error. The strategy (long-poll first, polling fallback, deadlines) is described
+        in :mod:`lro._core.waits`; every argument is checked before the first request.
+        Cancelling the task of an async wait (``asyncio.wait_for``, ``task.cancel()``)
+        also stops it at once and cancels the request in flight.
+
+        Args:
+            name: the operation's name.
+            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
+                the policy's ``default_timeout`` (900 s).
+            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
+                else the default policy.
+            on_progress: called (or awaited) with each snapshot that differs from the
+                previous one (the first and the final one included).
+            on_done: called (or awaited) once at the end, whatever the outcome:
+                ``(final, None)``, or ``(last snapshot or None, error)`` when the wait
+                itself failed.
+            stop: an :class:`asyncio.Event`; setting it abandons the wait with
+                :class:`lro.Cancelled` (the sync client's, set from any thread, within
+                ``policy.stop_latency`` seconds; the async one's at once).
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
+                the operation (best effort; a failure to cancel is logged, not raised).
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
+            Cancelled: ``stop`` was set.
+            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
+        """
+        validate_name(name)
+        check_wait_options(
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
+        )
+        final: AsyncOperation = await async_wait(
+            self,
+            name,
+            timeout,
+            policy=policy,
+            on_progress=on_progress,
+            on_done=on_done,
+            stop=stop,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+        return final
+
+    def watch(
+        self,
+        name: str,
+        timeout: float | None = DEFAULT,
+        *,
+        policy: WaitPolicy | None = None,
+        on_done: OnDone | None = None,
+        stop: asyncio.Event | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> AsyncIterator[AsyncOperation]:
+        """Yield each changed snapshot until the operation is done (the done one last).
+
+        The arguments are those of :meth:`wait` (checked now, at the call); the iterator
+        raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
+        waiting: ``async for snapshot in client.watch(name): ...``.
+
+        Args:
+            name: the operation's name.
+            timeout: wall-clock seconds; None waits forever; omitted: the policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_done: called (or awaited) once at the end, as for :meth:`wait`.
+            stop: an :class:`asyncio.Event` that abandons the watch when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+        """
+        validate_name(name)
+        check_wait_options(
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
+        )
+        return async_watch(
+            self,
+            name,
+            timeout,
+            policy=policy,
+            on_done=on_done,
+            stop=stop,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+
+    async def operation(self, name: str) -> AsyncOperation:
+        """A snapshot (fetched once) bound to this client: ``.wait()``, ``.result()``..."""
         return await self.get(name)
 
-    def adopt(self, value: Any) -> Operation:
-        """An operation you already have, as an :class:`lro.AsyncOperation` bound to this
-        client (``await op.wait()``...); see :meth:`lro.Client.adopt`. Sends nothing.
+    def adopt(self, value: Any) -> AsyncOperation:
+        """An operation you already have, from another client or a file, as a snapshot
+        bound to this client (``.wait()``, ``.result()``...). Sends nothing.
 
         Args:
             value: a dict in proto3 JSON form, JSON text, an object with ``to_dict()``
@@ -291,143 +441,27 @@ class AsyncClient(ClientBase, AsyncWaitMethods):
         return self._calls.adopt(value)
 
     def track(self, name: str, *, on_progress: OnProgress | None = None) -> AsyncHandle:
-        """Track an operation in the background: an :class:`lro.AsyncHandle`, an
-        awaitable :class:`asyncio.Future` of its result, returned at once (call it from
-        the running event loop). See :meth:`lro.Client.track`.
+        """Track an operation in the background: an :class:`lro.AsyncHandle`, the future
+        of its result, returned at once (the async client's, an awaitable
+        :class:`asyncio.Future`, is made on the running event loop; the sync client's is a
+        :class:`concurrent.futures.Future`).
+
+        The client's tracker long-polls it (standard view; at most 32 operations at once,
+        the others queued); :meth:`AsyncAuditedView.track` shares batch rounds instead.
+        The name is all a handle needs: another process rebuilds it with ``track(name)``.
 
         Args:
             name: the operation's name.
-            on_progress: called with each snapshot that changed (it may be a coroutine
-                function: its coroutine then runs as a task).
+            on_progress: called with each snapshot that changed (by the sync client in
+                its tracker's thread; by the async one in the loop, a coroutine function's
+                coroutine then running as a task).
 
         Raises:
             InvalidName: ``name`` is not an operation name (nothing was sent).
             InvalidArgument: ``on_progress`` is not callable.
-            FailedPrecondition: the client is closed, or no event loop is running.
+            FailedPrecondition: the client is closed (or, async, no event loop runs).
         """
         from lro._core.handles import check_track  # handles load on first use
 
         check_track(name, on_progress)
         return self._tracking().track(self, name, on_progress)
-
-
-class AsyncAuditedView(AsyncWaitMethods):
-    """The audited view of an :class:`AsyncClient` (``client.audit``); see
-    :class:`lro.AuditedView` for each method."""
-
-    view: View = "audited"
-
-    def __init__(self, client: AsyncClient) -> None:
-        self.client = client
-
-    def __repr__(self) -> str:
-        return f"AsyncAuditedView({self.client!r})"
-
-    async def _run(self, call: Call[R]) -> R:
-        return await self.client._run(call)
-
-    @property
-    def _calls(self) -> Calls:
-        return self.client._calls
-
-    async def get(self, name: str) -> Operation:
-        """The audited snapshot (also of a deleted operation)."""
-        return await self._run(self._calls.audit_get(name))
-
-    def list_operations(
-        self,
-        *,
-        filter: str | None = None,
-        page_size: int | None = None,
-        show_deleted: bool | None = None,
-    ) -> AsyncPager[Operation]:
-        """All operations (deleted ones only with ``show_deleted=True``), lazily."""
-        return self.client._pager(self._calls.audit_list_fetch(filter, page_size, show_deleted))
-
-    async def _batched(
-        self, names: Iterable[str], call: Callable[[list[str]], Call[list[Operation]]]
-    ) -> list[Operation]:
-        result: list[Operation] = []
-        for chunk in chunked(names):
-            batch: list[Operation] = await self._run(call(chunk))
-            result.extend(batch)
-        return result
-
-    async def get_many(self, names: Iterable[str]) -> list[Operation]:
-        """Audited snapshots of ``names`` in input order (NotFound names a missing one)."""
-        return await self._batched(names, self._calls.batch_get)
-
-    def unseen(
-        self, *, page_size: int | None = None, view: str | None = None
-    ) -> AsyncPager[Operation]:
-        """The caller's done operations not yet marked seen, lazily."""
-        return self.client._pager(self._calls.unseen_fetch(page_size, view))
-
-    async def mark_seen(self, name: str) -> Operation:
-        """Mark one result seen by its creator (idempotent)."""
-        return await self._run(self._calls.mark_seen(name))
-
-    async def mark_seen_many(self, names: Iterable[str]) -> list[Operation]:
-        """Mark many results seen (batches of <= 1000, each atomic), in input order."""
-        return await self._batched(names, self._calls.batch_mark_seen)
-
-    async def create(
-        self,
-        metadata: Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        request_id: str | None = None,
-    ) -> Operation:
-        """Create a running operation (``request_id`` defaults to a uuid4)."""
-        return await self._run(self._calls.create(metadata, parent, request_id))
-
-    async def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
-        """Replace a running operation's metadata (progress)."""
-        return await self._run(self._calls.update(name, metadata))
-
-    async def finalize(
-        self,
-        name: str,
-        *,
-        response: Mapping[str, Any] | None = None,
-        error: Error | Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-    ) -> Operation:
-        """Finish a running operation with exactly one of ``response`` or ``error``."""
-        return await self._run(self._calls.finalize(name, response, error, request_id))
-
-    async def abort(self, name: str, *, request_id: str | None = None) -> Operation:
-        """Abort a running operation: it finishes with ABORTED."""
-        return await self._run(self._calls.abort(name, request_id))
-
-    async def cancel(self, name: str) -> None:
-        """Cancel (standard call)."""
-        await self.client.cancel(name)
-
-    async def delete(self, name: str) -> None:
-        """Delete (standard call)."""
-        await self.client.delete(name)
-
-    async def wait_once(self, name: str, timeout: float | None = None) -> Operation:
-        """One standard ``:wait`` long-poll, answered with the audited snapshot."""
-        await self.client.wait_once(name, timeout)
-        return await self.get(name)
-
-    def track(self, name: str, *, on_progress: OnProgress | None = None) -> AsyncHandle:
-        """Track an operation in the background with audited snapshots, sharing the
-        client's batchGet rounds (see :meth:`lro.AuditedView.track`).
-
-        Raises:
-            InvalidName: ``name`` is not an operation name (nothing was sent).
-            InvalidArgument: ``on_progress`` is not callable.
-            FailedPrecondition: the client is closed, or no event loop is running.
-        """
-        from lro._core.handles import check_track  # handles load on first use
-
-        check_track(name, on_progress)
-        return self.client._tracking().track(self, name, on_progress)
-
-    @property
-    def wait_policy(self) -> WaitPolicy | None:
-        """The client's default wait policy."""
-        return self.client.wait_policy

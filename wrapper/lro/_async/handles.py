@@ -2,7 +2,7 @@
 :class:`asyncio.Future`) that the client's :class:`AsyncTracker` settles from tasks of
 its event loop (see :mod:`lro._core.handles` for what is shared with the sync half).
 
-The tracker reuses the engines of :func:`lro.async_wait_all` (:mod:`lro._async.many`):
+The tracker reuses the engines of :func:`lro.async_wait_all` (:mod:`lro._async.wait_many`):
 one task runs batchGet rounds for every handle of the audited view while any is pending,
 and one waiter task per operation of the standard view long-polls it, at most
 :data:`~lro._core.handles.TRACK_CONCURRENCY` at once (a semaphore). Cancelling a handle
@@ -20,18 +20,21 @@ import logging
 import random
 import time
 from collections.abc import Awaitable, Coroutine
-from typing import Any
+from typing import Any, cast
 
-from lro._core.board import Board, Entry, batch_policy
+from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.eta import Eta
-from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
-from lro._core.operation import Operation
-from lro._core.plan import Deadline, WaitPlan
+from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, tracker_policy
+from lro._core.snapshot import Snapshot
+from lro._core.wait_many import Board, Entry, batch_policy
+from lro._core.wait_plan import WaitPlan
 from lro._core.waits import OnProgress, known_long_poll, log_cancel_failure
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
-from .many import _async_batch, _async_one
+from .operation import AsyncOperation
+from .pool import wait_one
+from .wait_many import batch_rounds
 
 __all__ = ["AsyncHandle", "AsyncTracker"]
 
@@ -79,9 +82,9 @@ class AsyncHandle(asyncio.Future[Any]):
         return self._name
 
     @property
-    def latest(self) -> Operation | None:
+    def latest(self) -> AsyncOperation | None:
         """The last snapshot seen (the final one once done; None before the first)."""
-        return None if self._entry is None else self._entry.latest
+        return None if self._entry is None else cast("AsyncOperation | None", self._entry.latest)
 
     @property
     def eta(self) -> Eta | None:
@@ -110,7 +113,7 @@ class AsyncHandle(asyncio.Future[Any]):
 
     # -- what the tracker calls -------------------------------------------------------------
 
-    def _progress(self, snapshot: Operation) -> None:
+    def _progress(self, snapshot: Snapshot) -> None:
         if self._on_progress is None or self.done():
             return
         try:
@@ -169,11 +172,11 @@ def _task(
     return context.run(loop.create_task, work, name=name)
 
 
-class AsyncTracker:
+class AsyncTracker(Settler):
     """The handles of one :class:`lro.AsyncClient`, and the tasks that watch for them."""
 
     def __init__(self) -> None:
-        self._registry = Registry(Board((), None), Board((), None))
+        self._registry = Watchers(Board((), None), Board((), None))
         self._waiters: dict[Entry, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._batcher: asyncio.Task[None] | None = None
@@ -224,7 +227,7 @@ class AsyncTracker:
         else:
             plan = self._plan(entry, watching=on_progress is not None)
             options = {"clock": time.monotonic, "sleep": None}
-            waiter = _async_one(entry, plan, self._gate, self, options)
+            waiter = wait_one(entry, plan, self._gate, self, options)
             self._waiters[entry] = _task(loop, waiter, f"lro-track {name}", context)
         return handle
 
@@ -278,30 +281,17 @@ class AsyncTracker:
 
     # -- settling -----------------------------------------------------------------------
 
-    def _finish(self, entry: Entry, final: Operation | None, error: BaseException | None) -> None:
-        handles: list[AsyncHandle] = self._registry.finish(entry)
+    def _watching(self, entry: Entry) -> list[AsyncHandle]:
+        return list(self._registry.watchers.get(entry, ()))
+
+    def _release(self, entry: Entry) -> list[AsyncHandle]:
         self._waiters.pop(entry, None)
-        for handle in handles:
-            if final is not None:
-                value, failure = settle(final)  # a fresh error per handle
-                handle._settle(value, failure)
-            else:
-                handle._settle(None, error)
+        handles: list[AsyncHandle] = self._registry.finish(entry)
+        return handles
 
     def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
-        """A waiter task's report (the :class:`~lro._async.many.Sink` of ``_async_one``)."""
-        kind, entry, payload = item
-        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
-            if kind == "crash":
-                logger.error("tracking %s failed", entry.name, exc_info=payload)
-            self._finish(entry, None, payload)
-            return
-        changed, done = self._registry.boards["pool"].observe(entry, payload)
-        if changed:
-            for handle in list(self._registry.watchers.get(entry, ())):
-                handle._progress(payload)
-        if done:
-            self._finish(entry, payload, None)
+        """A waiter task's report (the :class:`~lro._async.pool.Sink` of ``pool.wait_one``)."""
+        self._report(item)
 
     # -- the tasks ----------------------------------------------------------------------
 
@@ -323,7 +313,7 @@ class AsyncTracker:
             plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
             options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
             try:
-                async for entry in _async_batch(board, plan, self._batch_progress, options):
+                async for entry in batch_rounds(board, plan, self._batch_progress, options):
                     self._finish(entry, entry.final, None)
             except Exception as error:  # an lro.Error that ends every wait of the batch
                 if self._closed:
@@ -332,9 +322,3 @@ class AsyncTracker:
                     logger.error("tracking the audited view failed", exc_info=error)
                 for entry in board.pending():
                     self._finish(entry, None, error)
-
-    def _batch_progress(self, snapshot: Operation) -> None:
-        entry = self._registry.entry_of(snapshot)
-        if entry is not None:
-            for handle in list(self._registry.watchers.get(entry, ())):
-                handle._progress(snapshot)

@@ -1,6 +1,11 @@
-"""``AsyncOperation``: an :class:`lro.Operation` bound to an :class:`lro.AsyncClient`.
+"""``AsyncOperation``: a snapshot bound to an :class:`lro.AsyncClient` (or its audited view).
 
-The same immutable snapshot; the calls that talk to the server are coroutines.
+The value (every field, typed unpacking, progress, lossless output) is the I/O-free
+:class:`lro._core.snapshot.Snapshot`; this class adds the calls that go through the
+client the snapshot is bound to (``await op.wait()``, ``await op.result()``,
+``async for snapshot in op.watch()``, ...). Each half has its own class over the value,
+knowing only its own kind of client, and neither subclasses the other: what
+``AsyncClient`` returns is an ``lro.aio.AsyncOperation``; ``Snapshot`` is either kind.
 """
 
 from __future__ import annotations
@@ -8,26 +13,35 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
-from lro._core.bound import checked_wait_kwargs, expect_operation
 from lro._core.defaults import DEFAULT
-from lro._core.operation import Operation
+from lro._core.snapshot import Snapshot, expect_snapshot, not_done
+from lro._core.waits import checked_wait_kwargs
+
+from .primitives import ASYNCHRONOUS
 
 if TYPE_CHECKING:
-    from lro._core.handles import AsyncTracked
-    from lro._core.plan import WaitPolicy
+    from lro._core.wait_policy import WaitPolicy
     from lro._core.waits import AsyncStopEvent, OnDone, OnProgress
+
+    from .handles import AsyncHandle
 
 __all__ = ["AsyncOperation"]
 
 T = TypeVar("T")
 
 
-class AsyncOperation(Operation):
-    """An :class:`Operation` bound to an :class:`lro.AsyncClient`: the same snapshot, but
-    the calls that talk to the server are coroutines (``await op.wait()``,
-    ``await op.result()``, ``async for snap in op.watch()``)."""
+class AsyncOperation(Snapshot):
+    """An immutable, lossless snapshot of one long-running operation, bound to an
+    :class:`lro.AsyncClient` (or its audited view) for the calls that talk to the server:
+    ``await op.wait()``, ``await op.result()``, ``async for snapshot in op.watch()``.
 
-    async def wait(  # type: ignore[override]
+    Build one with :meth:`from_dict` or :meth:`from_json` (a client does it for you and
+    binds it). Reading a field whose JSON has the wrong type raises
+    :class:`~lro.errors.InvalidResponse` naming the field. Two snapshots are equal when
+    their raw JSON is equal. Setting an attribute raises :class:`AttributeError`.
+    """
+
+    async def wait(
         self,
         timeout: float | None = DEFAULT,
         *,
@@ -36,32 +50,42 @@ class AsyncOperation(Operation):
         on_done: OnDone | None = None,
         stop: AsyncStopEvent | None = None,
         cancel_on_timeout: bool = False,
-    ) -> Operation:
-        """Async :meth:`Operation.wait`: the same arguments, but ``stop`` is an
-        :class:`asyncio.Event` and the callbacks may be coroutine functions.
+    ) -> AsyncOperation:
+        """Wait until done via the bound client and return the final snapshot.
+
+        A snapshot that is already done is returned as is, without a request (its
+        arguments are checked all the same).
 
         Args:
             timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
                 ``default_timeout``.
             policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
             on_progress: called (or awaited) with each snapshot that changed.
-            on_done: called (or awaited) once when the wait ends.
+            on_done: called (or awaited) once when the wait ends (see
+                :meth:`lro.AsyncClient.wait`).
             stop: an :class:`asyncio.Event` that abandons the wait when set.
             cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
 
         Raises:
             InvalidArgument: an argument of the wrong type or value (nothing was sent).
+            FailedPrecondition: the snapshot is running and not bound to a client.
+            WaitTimeout: the deadline passed; see :meth:`lro.AsyncClient.wait` for the rest.
         """
         wait_kwargs = checked_wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
         )
         if self.done:
             return self
         client = self._require_client("wait for")
-        final = await client.wait(self.name, **wait_kwargs)
-        return expect_operation(final, client, "wait")
+        return _expect(await client.wait(self.name, **wait_kwargs), client, "wait")
 
-    def watch(  # type: ignore[override]
+    def watch(
         self,
         timeout: float | None = DEFAULT,
         *,
@@ -69,29 +93,32 @@ class AsyncOperation(Operation):
         on_done: OnDone | None = None,
         stop: AsyncStopEvent | None = None,
         cancel_on_timeout: bool = False,
-    ) -> AsyncIterator[Operation]:
-        """Async :meth:`Operation.watch`: ``async for snapshot in op.watch(): ...``.
+    ) -> AsyncIterator[AsyncOperation]:
+        """Yield each changed snapshot until done (the done one last), via the bound client.
+
+        A snapshot that is already done yields itself, without a request.
 
         Args:
             timeout: wall-clock seconds; None waits forever; omitted: the wait policy's
                 ``default_timeout``.
             policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called (or awaited) once when the watch ends.
+            on_done: called (or awaited) once when the watch ends (see
+                :meth:`lro.AsyncClient.wait`).
             stop: an :class:`asyncio.Event` that abandons the watch when set.
             cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
 
         Raises:
-            InvalidArgument: an argument of the wrong type or value (checked at the call).
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
         """
         wait_kwargs = checked_wait_kwargs(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
         )
-        if self.done:  # as Operation.watch: a done snapshot yields itself, no request
-            return only(self)
+        if self.done:
+            return _only(self)
         client = self._require_client("watch")
-        return cast("AsyncIterator[Operation]", client.watch(self.name, **wait_kwargs))
+        return cast("AsyncIterator[AsyncOperation]", client.watch(self.name, **wait_kwargs))
 
-    @overload  # type: ignore[override]
+    @overload
     async def result(
         self,
         timeout: float | None = ...,
@@ -128,7 +155,17 @@ class AsyncOperation(Operation):
         stop: AsyncStopEvent | None = None,
         cancel_on_timeout: bool = False,
     ) -> Any:
-        """Async :meth:`Operation.result`: the same arguments, as for :meth:`wait`.
+        """The response of a done operation, or raise its error.
+
+        A done operation returns its response: unpacked into ``as_type`` when given, else
+        into the type registered for its ``@type`` (:func:`lro.register_type`) when there
+        is one, else a copy of the ``response`` dict. A failed one raises its typed error
+        (:class:`~lro.errors.Cancelled`, ...); one done with neither raises
+        :class:`~lro.errors.UnexpectedState`.
+
+        An operation still running is waited for through the bound client (its
+        ``wait(name, ...)`` with the arguments given); unbound, it raises
+        :class:`~lro.errors.NotDone`.
 
         Args:
             timeout: wall-clock seconds to wait; None waits forever; omitted: the wait
@@ -141,46 +178,60 @@ class AsyncOperation(Operation):
             cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
 
         Raises:
-            InvalidArgument: a wait argument of the wrong type or value.
+            InvalidArgument: a wait argument of the wrong type or value (checked even
+                when the snapshot is done).
             NotDone: the snapshot is running and not bound to a client.
             Error: the operation's own error, or what ended the wait.
         """
         wait_kwargs = checked_wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=True
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
         )
-        if self.done or self._client is None:
-            return Operation.result(self, as_type=as_type)
+        if self.done:
+            return self._final_result(as_type)
         client = self._client
-        final = expect_operation(await client.wait(self.name, **wait_kwargs), client, "wait")
-        return Operation.result(final, as_type=as_type)
+        if client is None:
+            raise not_done(self)
+        final = _expect(await client.wait(self.name, **wait_kwargs), client, "wait")
+        return final._final_result(as_type)
 
-    async def refresh(self) -> Operation:  # type: ignore[override]
-        """Async :meth:`Operation.refresh`."""
+    async def refresh(self) -> AsyncOperation:
+        """Fetch the latest snapshot through the bound client."""
         client = self._require_client("refresh")
-        return expect_operation(await client.get(self.name), client, "get")
+        return _expect(await client.get(self.name), client, "get")
 
-    async def cancel(self) -> Operation | None:  # type: ignore[override]
-        """Async :meth:`Operation.cancel`."""
-        return cast("Operation | None", await self._require_client("cancel").cancel(self.name))
+    async def cancel(self) -> AsyncOperation | None:
+        """Ask the server to cancel the operation (best effort), via the bound client."""
+        client = self._require_client("cancel")
+        return cast("AsyncOperation | None", await client.cancel(self.name))
 
-    async def delete(self) -> Operation | None:  # type: ignore[override]
-        """Async :meth:`Operation.delete`."""
-        return cast("Operation | None", await self._require_client("delete").delete(self.name))
+    async def delete(self) -> AsyncOperation | None:
+        """Delete the operation (it is not cancelled) via the bound client."""
+        client = self._require_client("delete")
+        return cast("AsyncOperation | None", await client.delete(self.name))
 
-    async def mark_seen(self) -> Operation:  # type: ignore[override]
-        """Async :meth:`Operation.mark_seen`."""
+    async def mark_seen(self) -> AsyncOperation:
+        """Mark the result seen by its creator (audited view) via the bound client."""
         client = self._require_client("mark seen")
-        return expect_operation(await client.mark_seen(self.name), client, "mark_seen")
+        return _expect(await client.mark_seen(self.name), client, "mark_seen")
 
-    def track(  # type: ignore[override]
-        self, *, on_progress: OnProgress | None = None
-    ) -> AsyncTracked:
-        """Async :meth:`Operation.track`: an :class:`lro.AsyncHandle` (awaitable), made on
-        the running event loop."""
+    def track(self, *, on_progress: OnProgress | None = None) -> AsyncHandle:
+        """Track the operation in the background via the bound client: an
+        :class:`lro.AsyncHandle` (see :meth:`lro.AsyncClient.track`; a snapshot of the
+        audited view shares its batch rounds)."""
         client = self._require_client("track")
-        return cast("AsyncTracked", client.track(self.name, on_progress=on_progress))
+        return cast("AsyncHandle", client.track(self.name, on_progress=on_progress))
 
 
-async def only(snapshot: Operation) -> AsyncIterator[Operation]:
-    """An async iterator over one snapshot (what watching a done operation yields)."""
+def _expect(value: Any, client: Any, method: str) -> AsyncOperation:
+    return cast("AsyncOperation", expect_snapshot(value, client, method))
+
+
+async def _only(snapshot: AsyncOperation) -> AsyncIterator[AsyncOperation]:
+    """An iterator over one snapshot (what watching a done operation yields)."""
     yield snapshot

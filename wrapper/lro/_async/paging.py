@@ -1,4 +1,11 @@
-"""``AsyncPager``: the lazy async iterator over List calls (twin of ``lro.Pager``)."""
+"""``AsyncPager``: the lazy iterator over List calls.
+
+An :class:`AsyncPager` fetches a page only when it is needed: iterating it yields every
+item of every page, ``pager.pages()`` yields :class:`lro.Page` objects,
+``await pager.total_size`` and ``await pager.unreachable`` read the first page (fetching
+it if needed). The end-of-list and loop checks are :class:`lro._core.paging.PageTokens`,
+shared by both halves.
+"""
 
 from __future__ import annotations
 
@@ -13,13 +20,14 @@ T = TypeVar("T")
 
 
 class AsyncPager(Generic[T]):
-    """Lazy async iterator over all the items of a List call, across pages.
+    """Lazy iterator over all the items of a List call, across pages:
+    ``async for item in pager``; ``async for page in pager.pages()``.
 
-    ``async for item in pager``; ``async for page in pager.pages()``;
-    ``await pager.total_size`` and ``await pager.unreachable`` read the first page
-    (fetched once, then cached), like the sync :class:`lro.Pager`'s properties. A
-    repeated page token, or a listing past ``max_pages`` pages, raises
-    :class:`lro.InvalidResponse`, as for :class:`lro.Pager`.
+    ``fetch(token)`` gets one page (``token`` None for the first). The first page is
+    cached: ``total_size`` then iteration costs one request for it, not two. Iterating
+    again starts over from the first page (cached) and refetches the rest. A server that
+    returns a page token this listing already sent, or a listing past ``max_pages``
+    pages, ends it with :class:`lro.InvalidResponse` (so a bad server cannot loop it).
     """
 
     def __init__(
@@ -51,8 +59,9 @@ class AsyncPager(Generic[T]):
 
     async def _items(self) -> AsyncIterator[T]:
         async for page in self.pages():
+            # unasync: sync-next: yield from page.items
             for item in page.items:
-                yield item
+                yield item  # unasync: async-only
 
     def __aiter__(self) -> AsyncIterator[T]:
         return self._items()
@@ -65,12 +74,13 @@ class AsyncPager(Generic[T]):
 
     @property
     def total_size(self) -> Awaitable[int | None]:
-        """``await pager.total_size``: all matches ignoring paging (first page)."""
+        """All matches ignoring paging, from the first page (None if the server omits it);
+        ``await pager.total_size``."""
         return self._total_size()
 
     @property
     def unreachable(self) -> Awaitable[list[str]]:
-        """``await pager.unreachable``: unreachable resources reported by the first page."""
+        """Unreachable resources reported by the first page; ``await pager.unreachable``."""
         return self._unreachable()
 
     def __repr__(self) -> str:

@@ -66,9 +66,9 @@ def operation_json(value: Any) -> dict[str, Any]:
 
 def _decoded(value: Any) -> Any:
     """The dict-like form of ``value``, before it is copied and checked."""
-    from .operation import Operation
+    from .snapshot import Snapshot
 
-    if isinstance(value, Operation):
+    if isinstance(value, Snapshot):
         return value.to_dict()
     if isinstance(value, str | bytes | bytearray):
         return _parsed(value)

@@ -1,6 +1,6 @@
 """One call and its retries, without I/O: :class:`Call` and :func:`attempts`.
 
-A :class:`Call` is one request recipe (made by :class:`lro._core.calls.Calls`): how to
+A :class:`Call` is one request recipe (made by :class:`lro._core.recipes.Recipes`): how to
 build a fresh request per attempt, how to parse the response, whether it is idempotent.
 :func:`attempts` is the retry loop as a generator: it yields what to do (send a request,
 sleep) and is sent what happened, so the sync and async clients share every decision and
@@ -17,13 +17,14 @@ from typing import Generic, TypeVar
 
 from .errors import ConnectionDropped, Error, InvalidResponse, TransportTimeout
 from .http import Request, Response
-from .operation import Operation
 from .paging import Page
 from .retry import Retry, RetryState
+from .snapshot import Snapshot
 
 __all__ = ["Call", "PageFetch", "Step", "attempts"]
 
 R = TypeVar("R")
+S = TypeVar("S", bound=Snapshot)
 
 
 @dataclass(frozen=True)
@@ -53,7 +54,7 @@ class Call(Generic[R]):
 
 
 #: Builds the Call of one page of a List, given the page token (None for the first).
-PageFetch = Callable[[str | None], "Call[Page[Operation]]"]
+PageFetch = Callable[[str | None], "Call[Page[S]]"]
 
 Step = Request | float  # what attempts() asks the I/O loop to do: send, or sleep seconds
 

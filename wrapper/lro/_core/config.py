@@ -3,33 +3,35 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from .auth import Auth, TokenArgument
-from .calls import Calls, View
 from .checks import check_instance, check_positive_int
 from .endpoints import normalise_base_url, normalise_prefix
 from .errors import InvalidArgument
-from .operation import Operation
 from .paging import DEFAULT_MAX_PAGES
-from .plan import WaitPolicy
+from .recipes import Recipes, View
 from .retry import Retry
+from .snapshot import Snapshot
+from .wait_policy import WaitPolicy
 
 __all__ = ["ClientBase"]
 
+OpT = TypeVar("OpT", bound=Snapshot)
 
-class ClientBase:
+
+class ClientBase(Generic[OpT]):
     """Constructor logic shared by :class:`Client` and :class:`lro.AsyncClient`."""
 
     view: View = "standard"
-    _operation_class: type[Operation] = Operation
+    _operation_class: type[OpT]
     base_url: str
     timeout: float | None
     retry: Retry | None
     wait_policy: WaitPolicy | None
     audit_prefix: str
     max_pages: int
-    _calls: Calls
+    _calls: Recipes[OpT]
     _auth: Auth
 
     def _setup(
@@ -64,7 +66,7 @@ class ClientBase:
         self.wait_policy = wait_policy
         self.audit_prefix = normalise_prefix(audit_prefix)
         self._auth = Auth(token, api_key, headers, asynchronous=asynchronous)
-        self._calls = Calls(
+        self._calls = Recipes(
             self.base_url,
             timeout=timeout,
             user_agent=user_agent,

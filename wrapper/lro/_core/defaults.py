@@ -1,8 +1,8 @@
 """The one "not given" sentinel, :data:`DEFAULT`.
 
-It lives here, below every module that needs it (:mod:`lro._core.plan` re-exports it for
-the clients' signatures; :mod:`lro._core.operation`, which ``plan`` imports, uses it too),
-so there is exactly one such object in the SDK.
+It lives here, below every module that needs it (:mod:`lro._core.deadlines` re-exports it for
+the clients' signatures; both halves' operation modules use it too), so there is exactly
+one such object in the SDK.
 """
 
 from __future__ import annotations

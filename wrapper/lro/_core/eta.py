@@ -25,7 +25,7 @@ its :class:`lro.WaitPolicy` says, while:
   the finish further than :data:`MAX_SECONDS` away;
 * the operation is done.
 
-**Polling with it** (:class:`Pace`, driven by :class:`lro._core.plan.WaitPlan`): when
+**Polling with it** (:class:`Pace`, driven by :class:`lro._core.wait_plan.WaitPlan`): when
 GET polling, the next poll is made at the expected finish plus a small margin
 (:data:`MARGIN` s + :data:`SHARE` of the time left) if that comes before the poll the
 policy would make; never later than the policy's, and never sooner than the policy's
@@ -43,13 +43,15 @@ import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .progress import reading
 
 if TYPE_CHECKING:
-    from .operation import Operation
-    from .plan import WaitPolicy
+    from .snapshot import Snapshot
+    from .wait_policy import WaitPolicy
+
+S = TypeVar("S", bound="Snapshot")
 
 __all__ = [
     "MARGIN",
@@ -249,7 +251,7 @@ class Pending:
         return to_eta(fit_of(self.samples), self.wall)
 
 
-def _metadata(snapshot: Operation) -> Any:
+def _metadata(snapshot: Snapshot) -> Any:
     # The raw JSON, read only: to_dict() would deep-copy it for every sample.
     return snapshot._raw.get("metadata")
 
@@ -262,7 +264,7 @@ class Estimates:
         self._clock = clock
         self._estimator = Estimator()
 
-    def see(self, snapshot: Operation) -> Operation:
+    def see(self, snapshot: S) -> S:
         """Record a snapshot that just arrived; returns it carrying the estimate."""
         if snapshot.done:
             return snapshot
@@ -293,7 +295,7 @@ class Pace:
         grown = policy.multiplier ** min(self.misses, _MOST_MISSES)
         return policy.initial_delay * (1 - policy.jitter) * grown
 
-    def see(self, snapshot: Operation) -> Operation:
+    def see(self, snapshot: S) -> S:
         """Record a snapshot that just arrived; returns it carrying the estimate."""
         if self._aimed and not snapshot.done:
             self.misses += 1  # polled at the expected finish and it was not done

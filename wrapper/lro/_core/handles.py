@@ -4,7 +4,7 @@ the bookkeeping of who watches what, and how a final snapshot settles a handle.
 ``client.track(name)`` returns a handle (:class:`lro.Handle`, a
 :class:`concurrent.futures.Future`; :class:`lro.AsyncHandle`, an :class:`asyncio.Future`)
 that a per-client tracker settles in the background. The tracker reuses the engines of
-``wait_all`` (:mod:`lro._core.board` and the two ``many`` modules):
+``wait_all`` (:mod:`lro._core.wait_many` and the two halves' ``wait_many`` modules):
 
 * operations tracked on the **audited view** (``client.audit.track``) share batchGet
   rounds: a thousand handles cost one request per round, not a thousand pollers;
@@ -21,26 +21,23 @@ cancelled) and stops the tracker's threads or tasks.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import Any, Literal
 
-from .board import Board, Entry
 from .checks import check_callable
 from .errors import Cancelled, Error
 from .names import validate_name
-from .operation import Operation
-from .plan import WaitPolicy
+from .snapshot import Snapshot
+from .wait_many import Board, Entry
+from .wait_policy import WaitPolicy
 from .waits import policy_for
-
-if TYPE_CHECKING:
-    from collections.abc import Generator
 
 __all__ = [
     "TRACK_CONCURRENCY",
-    "AsyncTracked",
-    "Engine",
-    "Registry",
-    "Tracked",
+    "Settler",
+    "TrackMode",
+    "Watchers",
     "check_track",
     "closed",
     "engine_for",
@@ -48,63 +45,13 @@ __all__ = [
     "tracker_policy",
 ]
 
+logger = logging.getLogger("lro")
+
 #: Most operations of the standard view long-polled at once by one client's handles.
 TRACK_CONCURRENCY = 32
 
 #: How a tracker watches an operation: shared batch rounds, or a waiter of its own.
-Engine = Literal["batch", "pool"]
-
-
-class Tracked(Protocol):
-    """What :meth:`lro.Operation.track` returns: an :class:`lro.Handle`."""
-
-    @property
-    def name(self) -> str:
-        """The operation's name."""
-        ...
-
-    @property
-    def latest(self) -> Operation | None:
-        """The last snapshot seen (None before the first)."""
-        ...
-
-    def done(self) -> bool:
-        """Whether the handle is settled (or cancelled)."""
-        ...
-
-    def result(self, timeout: float | None = None) -> Any:
-        """The response, or raise the operation's error (blocks up to ``timeout``)."""
-        ...
-
-    def cancel(self, server: bool = False) -> bool:
-        """Abandon the wait (``server=True``: also cancel the operation)."""
-        ...
-
-
-class AsyncTracked(Protocol):
-    """What :meth:`lro.AsyncOperation.track` returns: an :class:`lro.AsyncHandle`."""
-
-    @property
-    def name(self) -> str:
-        """The operation's name."""
-        ...
-
-    @property
-    def latest(self) -> Operation | None:
-        """The last snapshot seen (None before the first)."""
-        ...
-
-    def done(self) -> bool:
-        """Whether the handle is settled (or cancelled)."""
-        ...
-
-    def cancel(self, msg: Any | None = None, *, server: bool = False) -> bool:
-        """Abandon the wait (``server=True``: also cancel the operation)."""
-        ...
-
-    def __await__(self) -> Generator[Any, None, Any]:
-        """Wait for the response (or raise the operation's error)."""
-        ...
+TrackMode = Literal["batch", "pool"]
 
 
 def check_track(name: str, on_progress: object) -> None:
@@ -118,7 +65,7 @@ def check_track(name: str, on_progress: object) -> None:
     check_callable(on_progress, "on_progress")
 
 
-def engine_for(backend: object) -> Engine:
+def engine_for(backend: object) -> TrackMode:
     """Batch rounds for the audited view (it has batchGet), a waiter per operation else."""
     audited = getattr(backend, "view", None) == "audited"
     return "batch" if audited and hasattr(backend, "get_many") else "pool"
@@ -138,28 +85,27 @@ def closed(name: str) -> Cancelled:
     )
 
 
-def settle(final: Operation) -> tuple[Any, Error | None]:
+def settle(final: Snapshot) -> tuple[Any, Error | None]:
     """``(response, None)`` or ``(None, error)`` of a done snapshot, as
     :meth:`lro.Operation.result` gives them."""
     try:
-        # The sync base method: a done snapshot never waits (also for an AsyncOperation).
-        return Operation.result(final), None
+        return final._final_result(None), None
     except Error as error:
         return None, error
 
 
-class Registry:
+class Watchers:
     """Who watches what: one entry per distinct (backend, name), on the board of its engine,
     and the handles that watch it. Not thread-safe: the sync tracker holds its lock around
     every call but :meth:`entry_of`."""
 
     def __init__(self, batch: Board, pool: Board) -> None:
-        self.boards: dict[Engine, Board] = {"batch": batch, "pool": pool}
+        self.boards: dict[TrackMode, Board] = {"batch": batch, "pool": pool}
         self.watchers: dict[Entry, list[Any]] = {}
-        self.engines: dict[Entry, Engine] = {}
+        self.engines: dict[Entry, TrackMode] = {}
         self._by_name: dict[str, Entry] = {}
 
-    def add(self, backend: object, name: str, handle: Any) -> tuple[Entry, bool, Engine]:
+    def add(self, backend: object, name: str, handle: Any) -> tuple[Entry, bool, TrackMode]:
         """Watch ``name`` on ``backend`` for ``handle``: ``(entry, is it new, engine)``."""
         engine = engine_for(backend)
         entry, new = self.boards[engine].add(name, backend)
@@ -190,7 +136,7 @@ class Registry:
             del self._by_name[entry.name]
         return self.watchers.pop(entry, [])
 
-    def entry_of(self, snapshot: Operation) -> Entry | None:
+    def entry_of(self, snapshot: Snapshot) -> Entry | None:
         """The batch entry a snapshot of a round belongs to: by name, else the entry whose
         latest snapshot it is (a server may spell a name differently, e.g. ``%2F``)."""
         entry = self._by_name.get(snapshot.name)
@@ -209,3 +155,56 @@ class Registry:
         for entry in list(self.watchers):
             self.finish(entry)
         return found
+
+
+class Settler:
+    """How a tracker of either half settles its handles from what its waiters report.
+
+    The half's tracker says which handles an entry releases once it is finished
+    (:meth:`_release`) and which watch it now (:meth:`_watching`), each under its lock if
+    it has one; the rest is the same for threads and tasks.
+    """
+
+    _registry: Watchers
+
+    def _release(self, entry: Entry) -> list[Any]:
+        """Forget ``entry``; its handles, to settle."""
+        raise NotImplementedError
+
+    def _watching(self, entry: Entry) -> list[Any]:
+        """The handles that watch ``entry`` now."""
+        raise NotImplementedError
+
+    def _entry_of(self, snapshot: Snapshot) -> Entry | None:
+        return self._registry.entry_of(snapshot)
+
+    def _finish(self, entry: Entry, final: Snapshot | None, error: BaseException | None) -> None:
+        """Settle the handles of ``entry``: with ``final``'s outcome, or with ``error``."""
+        for handle in self._release(entry):
+            if final is not None:
+                value, failure = settle(final)  # a fresh error per handle
+                handle._settle(value, failure)
+            else:
+                handle._settle(None, error)
+
+    def _report(self, item: tuple[str, Entry, Any]) -> None:
+        """A single waiter's report: ``(kind, entry, payload)`` (see ``apply_event``)."""
+        kind, entry, payload = item
+        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
+            if kind == "crash":
+                logger.error("tracking %s failed", entry.name, exc_info=payload)
+            self._finish(entry, None, payload)
+            return
+        changed, done = self._registry.boards["pool"].observe(entry, payload)
+        if changed:
+            for handle in self._watching(entry):
+                handle._progress(payload)
+        if done:
+            self._finish(entry, payload, None)
+
+    def _batch_progress(self, snapshot: Snapshot) -> None:
+        """A changed snapshot of the batch rounds, for the handles that watch it."""
+        entry = self._entry_of(snapshot)
+        if entry is not None:
+            for handle in self._watching(entry):
+                handle._progress(snapshot)

@@ -1,6 +1,6 @@
 """HTTP requests and responses as plain values, and the transport Protocols.
 
-The request recipes (:mod:`lro._core.calls`) build a :class:`Request`; a transport
+The request recipes (:mod:`lro._core.recipes`) build a :class:`Request`; a transport
 (``lro._sync.transport.Transport`` over urllib3, ``lro._async.transport.AsyncTransport``
 for asyncio, or the user's own) sends it and returns a :class:`Response`. A transport does
 exactly one HTTP exchange per ``send``: it never retries (the core decides that), never

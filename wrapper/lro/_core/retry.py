@@ -85,7 +85,7 @@ LAST_CHECK_SECONDS = 0.5
 
 @contextlib.contextmanager
 def call_budget(seconds: float | None) -> Iterator[None]:
-    """Calls started inside the block retry only within ``seconds`` (None: no limit),
+    """Recipes started inside the block retry only within ``seconds`` (None: no limit),
     and each of their requests must end by then (:attr:`Request.time_left
     <lro._core.http.Request.time_left>`, plus :data:`LAST_CHECK_SECONDS`): the waiters
     wrap each request in the time left of the wait, so that neither a call's retry (and a

@@ -12,7 +12,7 @@ Strategy (see :class:`lro.WaitPolicy` for every knob and its default):
 * The ``:wait`` long-poll when the server has it: one request per server wait window,
   completion noticed the moment the server answers. When a server lacks it (UNIMPLEMENTED,
   405, or 404 on ``:wait`` while a GET of the name works) the waiter falls back to GET
-  polling, and remembers that on the client object so it only asks once.
+  polling, and remembers that for the route (``Recipes.available``) so it only asks once.
 * GET polling: capped exponential backoff with jitter (0.75 s x1.4 up to 10 s, +/-15 %);
   a poll is brought forward to the expected finish when progress gives one (lro._core.eta).
 * Deadlines are wall-clock seconds, the same sync and async. The waiter never gives up
@@ -38,9 +38,12 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
+from .deadlines import DEFAULT, Deadline, resolve_timeout
 from .errors import Cancelled, Error, WaitTimeout
-from .operation import Operation
-from .plan import DEFAULT, DEFAULT_POLICY, Deadline, GiveUp, WaitPlan, WaitPolicy, resolve_timeout
+from .recipes import LONG_POLL_ROUTE, Recipes
+from .snapshot import Snapshot
+from .wait_plan import GiveUp, WaitPlan
+from .wait_policy import DEFAULT_POLICY, WaitPolicy
 
 __all__ = [
     "SLICE",
@@ -52,6 +55,7 @@ __all__ = [
     "WaitBackend",
     "abandoned",
     "check_wait_options",
+    "checked_wait_kwargs",
     "known_long_poll",
     "last_of",
     "log_cancel_failure",
@@ -65,14 +69,15 @@ logger = logging.getLogger("lro")
 
 #: ``on_progress(snapshot)``: called with each snapshot that differs from the previous one
 #: (``done``, metadata, error or response changed), the first and the final one included.
-OnProgress = Callable[[Operation], Any]
+#: (The snapshot is the waiting half's own kind: lro.Operation or lro.AsyncOperation.)
+OnProgress = Callable[[Any], Any]
 
 #: ``on_done(snapshot, error)``: called once when the wait ends, whatever the outcome:
 #: ``(final, None)`` when the operation is done (successfully or not: see
 #: ``final.error``), ``(last_snapshot_or_None, error)`` when the wait itself failed
 #: (:class:`lro.WaitTimeout`, a permanent error such as NotFound, or :class:`lro.Cancelled`
 #: for an abandoned wait). Not called on KeyboardInterrupt or asyncio cancellation.
-OnDone = Callable[[Operation | None, Error | None], Any]
+OnDone = Callable[[Any, Error | None], Any]
 
 
 class StopEvent(Protocol):
@@ -101,18 +106,19 @@ class AsyncStopEvent(Protocol):
 
 # Sleeps are cut in slices so that Ctrl-C is noticed promptly on every platform.
 SLICE = 0.25
-# Attribute of a backend object that caches whether its server has the :wait long-poll.
+# Where a backend that is not a client of this SDK (a test double implementing
+# WaitBackend) keeps whether its server has the :wait long-poll.
 _CACHE_ATTR = "_lro_long_poll"
 
 
 class WaitBackend(Protocol):
     """What the sync waiter needs: :class:`lro.Client` (and ``client.audit``) qualify."""
 
-    def get(self, name: str) -> Operation:
+    def get(self, name: str) -> Snapshot:
         """The latest snapshot (GET)."""
         ...
 
-    def wait_once(self, name: str, timeout: float | None) -> Operation:
+    def wait_once(self, name: str, timeout: float | None) -> Snapshot:
         """One ``:wait`` long-poll of at most ``timeout`` seconds."""
         ...
 
@@ -124,11 +130,11 @@ class WaitBackend(Protocol):
 class AsyncWaitBackend(Protocol):
     """What the async waiter needs: :class:`lro.AsyncClient` qualifies."""
 
-    async def get(self, name: str) -> Operation:
+    async def get(self, name: str) -> Snapshot:
         """The latest snapshot (GET)."""
         ...
 
-    async def wait_once(self, name: str, timeout: float | None) -> Operation:
+    async def wait_once(self, name: str, timeout: float | None) -> Snapshot:
         """One ``:wait`` long-poll of at most ``timeout`` seconds."""
         ...
 
@@ -150,18 +156,32 @@ def policy_for(backend: object, policy: WaitPolicy | None) -> WaitPolicy:
     return own if isinstance(own, WaitPolicy) else DEFAULT_POLICY
 
 
+def _routes(backend: object) -> dict[str, bool] | None:
+    """The per-route knowledge of a client (or its audited view, which shares it)."""
+    calls = getattr(backend, "_calls", None)
+    return calls.available if isinstance(calls, Recipes) else None
+
+
 def known_long_poll(backend: object) -> bool | None:
-    """What a backend object has already taught us about ``:wait`` (None: unknown)."""
-    value = getattr(backend, _CACHE_ATTR, None)
+    """Whether the backend's server has the ``:wait`` long-poll route, as far as its
+    client has learnt (None: not known yet)."""
+    routes = _routes(backend)
+    value = getattr(backend, _CACHE_ATTR, None) if routes is None else routes.get(LONG_POLL_ROUTE)
     return value if isinstance(value, bool) else None
 
 
 def remember_long_poll(backend: object, value: bool | None) -> None:
-    """Cache on the backend whether its server has ``:wait``, so detection happens once
-    per client. Objects that refuse attributes simply are not cached."""
-    if value is not None and known_long_poll(backend) is not value:
-        with contextlib.suppress(AttributeError, TypeError):
-            setattr(backend, _CACHE_ATTR, value)
+    """Record whether the backend's server has ``:wait`` (in its client's per-route
+    knowledge), so detection happens once per client. A foreign backend that refuses
+    attributes simply is not remembered."""
+    if value is None or known_long_poll(backend) is value:
+        return
+    routes = _routes(backend)
+    if routes is not None:
+        routes[LONG_POLL_ROUTE] = value
+        return
+    with contextlib.suppress(AttributeError, TypeError):
+        setattr(backend, _CACHE_ATTR, value)
 
 
 def check_wait_options(
@@ -175,7 +195,7 @@ def check_wait_options(
     asynchronous: bool,
 ) -> None:
     """Check the arguments of one wait (``wait``, ``watch``, ``result``; sync or async)
-    before anything is sent. ``timeout`` may be :data:`~lro._core.plan.DEFAULT`.
+    before anything is sent. ``timeout`` may be :data:`~lro._core.deadlines.DEFAULT`.
 
     Raises:
         InvalidArgument: naming the first argument of the wrong type or value.
@@ -189,6 +209,32 @@ def check_wait_options(
     check_bool(cancel_on_timeout, "cancel_on_timeout")
 
 
+def checked_wait_kwargs(
+    timeout: Any,
+    policy: Any,
+    on_progress: Any,
+    on_done: Any,
+    stop: Any,
+    cancel_on_timeout: Any,
+    *,
+    asynchronous: bool,
+) -> dict[str, Any]:
+    """Check a bound wait's arguments (even when no wait is needed: the snapshot is done)
+    and return the ones given, for the bound client's ``wait`` / ``watch``."""
+    check_wait_options(
+        timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=asynchronous
+    )
+    given = {
+        "policy": policy,
+        "on_progress": on_progress,
+        "on_done": on_done,
+        "stop": stop,
+        "cancel_on_timeout": cancel_on_timeout or None,
+    }
+    wait_kwargs = {key: value for key, value in given.items() if value is not None}
+    return wait_kwargs if timeout is DEFAULT else {**wait_kwargs, "timeout": timeout}
+
+
 def make_plan(
     backend: object,
     timeout: Any,
@@ -199,7 +245,7 @@ def make_plan(
     stoppable: bool,
     watching: bool = False,
 ) -> WaitPlan:
-    """A :class:`~lro._core.plan.WaitPlan` for one wait on ``backend``."""
+    """A :class:`~lro._core.wait_plan.WaitPlan` for one wait on ``backend``."""
     chosen = policy_for(backend, policy)
     deadline = Deadline(resolve_timeout(timeout, chosen), clock)
     return WaitPlan(
@@ -221,7 +267,7 @@ def abandoned(name: str) -> Cancelled:
     )
 
 
-def timed_out(name: str, plan: WaitPlan, last: Operation | None, why: GiveUp) -> WaitTimeout:
+def timed_out(name: str, plan: WaitPlan, last: Snapshot | None, why: GiveUp) -> WaitTimeout:
     """The :class:`lro.WaitTimeout` of a wait that ran out of time or polls."""
     state = "no snapshot could be fetched" if last is None else "the last snapshot is attached"
     error = WaitTimeout(
@@ -238,7 +284,7 @@ def log_cancel_failure(name: str, error: Error) -> None:
     logger.warning("cancel_on_timeout: cancelling %s failed: %s", name, error)
 
 
-def last_of(error: Error, last: Operation | None) -> Operation | None:
+def last_of(error: Error, last: Snapshot | None) -> Snapshot | None:
     if isinstance(error, WaitTimeout) and error.operation is not None:
         return error.operation
     return last

@@ -1,46 +1,57 @@
-"""``Client``: the synchronous client of both views of the Operations API.
+# generated from lro/_async/client.py by scripts/unasync.py; do not edit
+# (edit the async module and run `python scripts/unasync.py`)
+"""``Client``: the client of both views of the Operations API.
 
 * The **standard view** (``google.longrunning.Operations``): :meth:`Client.get`,
-  :meth:`Client.list_operations`, :meth:`Client.cancel`, :meth:`Client.delete`,
-  :meth:`Client.wait_once`, plus :meth:`Client.wait` (see :mod:`lro._sync.waiting`). Any
-  Google-style service speaks it; the audited view is not needed.
-* The **audited view** (``/audit/v1/...``): :attr:`Client.audit` (an :class:`AuditedView`);
-  its worker and seen-by-creator calls are also methods of the client itself
-  (:meth:`Client.create`, :meth:`Client.update`, :meth:`Client.finalize`, ...).
+  :meth:`Client.list_operations`, :meth:`Client.cancel`,
+  :meth:`Client.delete`, :meth:`Client.wait_once`, plus
+  :meth:`Client.wait` (see :mod:`lro._sync.waiting`). Any Google-style service
+  speaks it; the audited view is not needed.
+* The **audited view** (``/audit/v1/...``): :attr:`Client.audit` (an
+  :class:`AuditedView`); its worker and seen-by-creator calls are also methods of
+  the client itself (:meth:`Client.create`, :meth:`Client.update`, ...).
 
-Requests are *built* by the I/O-free recipes (:mod:`lro._core.calls`) and *sent* by
-``lro._sync.transport.Transport`` (urllib3); responses are decoded
-with ``json.loads`` and wrapped as :class:`lro.Operation` snapshots bound to the client
-(audited-view snapshots are bound to :attr:`Client.audit`, so ``op.refresh()`` stays in
-their view). Each call is retried per :mod:`lro._core.retry`.
+Requests are *built* by the I/O-free recipes (:mod:`lro._core.recipes`), their attempts
+driven by :func:`lro._core.attempts.attempts`, and *sent* by the half's transport
+(``lro._sync.transport.Transport``: httpx in the async half, urllib3 in the sync
+one); responses are decoded with ``json.loads`` and wrapped as
+:class:`lro.Operation` snapshots bound to the client (audited-view snapshots are
+bound to :attr:`Client.audit`, so ``op.refresh()`` stays in their view). Each call
+is retried per :mod:`lro._core.retry`. List calls return a pager (:class:`Pager`).
 
-The pieces shared with :class:`lro.AsyncClient` (how each call is built and parsed and
-how its attempts are driven) live in :mod:`lro._core.calls`; the clients only do the I/O.
+    with lro.Client(url) as client:
+        op = client.create({"@type": "type.googleapis.com/demo.Job"})
+        for done in client.unseen():
+            ...
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts
-from lro._core.calls import Calls, View, chunked
 from lro._core.config import ClientBase
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.http import Request, Response, SyncTransport
-from lro._core.operation import Operation
+from lro._core.names import validate_name
 from lro._core.paging import DEFAULT_MAX_PAGES
 from lro._core.retry import DEFAULT_RETRY, Retry
+from lro._core.waits import check_wait_options
 from lro._tracing import tracing
 
+from .audit import AuditedView
+from .operation import Operation
 from .paging import Pager
+from .primitives import ASYNCHRONOUS, Lock, ask_token, pause
 from .transport import Transport
-from .waiting import WaitMethods
+from .waiting import wait, watch
 
 if TYPE_CHECKING:
-    from lro._core.plan import WaitPolicy
-    from lro._core.waits import OnProgress
+    from lro._core.wait_policy import WaitPolicy
+    from lro._core.waits import OnDone, OnProgress
 
     from .handles import Handle, Tracker
 
@@ -49,8 +60,9 @@ __all__ = ["AuditedView", "Client"]
 R = TypeVar("R")
 
 
-class Client(ClientBase, WaitMethods):
-    """Synchronous client of the Operations API (both views). Thread-safe.
+class Client(ClientBase[Operation]):
+    """Client of the Operations API (both views). One instance may be shared: by threads
+    (the sync client is thread-safe) or by the tasks of one event loop (the async one).
 
     Args:
         base_url: the service's base URL: ``http(s)://host[:port][/prefix][/version]``.
@@ -58,9 +70,10 @@ class Client(ClientBase, WaitMethods):
             view's API version; without one the version is ``v1``. The audited view is
             at ``{base URL without its version}{audit_prefix}/v1``.
         token: the bearer token sent as ``Authorization``: a string, or a callable
-            returning the current token, asked for each request (e.g.
-            :class:`lro.GoogleAuth`); a 401 is retried once with a freshly asked token.
-            Never shown in ``repr()``, logs or errors.
+            returning the current token (for the async client also an async callable,
+            awaited), asked for each request (e.g. :class:`lro.GoogleAuth`); a 401 is
+            retried once with a freshly asked token. Never shown in ``repr()``, logs or
+            errors.
         api_key: an API key, sent as ``x-goog-api-key`` (never shown).
         headers: headers added to every request (e.g. ``{"x-goog-user-project": "p"}``);
             values of names like credentials (``*-key``, ``*-token``, ``cookie``) are
@@ -80,13 +93,18 @@ class Client(ClientBase, WaitMethods):
         trust_env: honour ``HTTPS_PROXY``, ``HTTP_PROXY``, ``ALL_PROXY`` and ``NO_PROXY``
             (either case) as curl and httpx do (default True); False ignores them.
         wait_policy: default policy for :meth:`wait` (see :mod:`lro._sync.waiting`).
-        max_pages: most pages one listing (a :class:`lro.Pager`) fetches; one more raises
-            :class:`lro.InvalidResponse`, as does a page token the listing already sent
-            (default 10,000).
-        transport: a custom transport (tests); by default a :class:`lro._sync.transport.Transport`.
+        max_pages: most pages one listing (a :class:`lro.Pager`) fetches; one more
+            raises :class:`lro.InvalidResponse`, as does a page token the listing already
+            sent (default 10,000).
+        transport: a custom transport (tests, another HTTP stack); by default a
+            :class:`lro._sync.transport.Transport`.
 
-    Use it as a context manager (or call :meth:`close`) to release connections.
+    Use it as a context manager (``with client``, or ``client.close()``) to release
+    connections. Operations it returns are :class:`lro.Operation` snapshots bound to
+    it: ``op.wait()``, ``op.result()``.
     """
+
+    _operation_class = Operation
 
     def __init__(
         self,
@@ -111,7 +129,7 @@ class Client(ClientBase, WaitMethods):
         self.audit = AuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
-            api_key=api_key, headers=headers, max_pages=max_pages,
+            api_key=api_key, headers=headers, asynchronous=ASYNCHRONOUS, max_pages=max_pages,
         )  # fmt: skip
         self._transport: SyncTransport = transport or Transport(
             timeout=timeout,
@@ -121,7 +139,7 @@ class Client(ClientBase, WaitMethods):
             proxy=proxy,
             trust_env=trust_env,
         )
-        self._close_lock = threading.Lock()
+        self._close_lock = Lock()
         self._closed = False
         self._tracker: Tracker | None = None
         # OpenTelemetry, when installed (looked for once per process); None: no tracing.
@@ -144,11 +162,12 @@ class Client(ClientBase, WaitMethods):
                             outcome = self._exchange(step)
                         else:  # a client span around the attempt (lro._tracing)
                             sent += 1
-                            outcome = traced.send(self._exchange, step, call.template, sent - 1)
+                            send = traced.send
+                            outcome = send(self._exchange, step, call.template, sent - 1)
                     except Error as error:
                         outcome = error
-                elif retry is not None:
-                    retry.sleep(step)
+                else:
+                    pause(retry, step)
                 step = steps.send(outcome)
         except StopIteration as stop:
             result: R = stop.value
@@ -157,22 +176,22 @@ class Client(ClientBase, WaitMethods):
     def _exchange(self, request: Request) -> Response:
         """Send one request with the client's credentials, asking for the token now; a 401
         is sent once more with a freshly asked token when the token comes from a callable
-        (see :mod:`lro._core.auth`; the async twin is ``AsyncClient._exchange``)."""
+        (see :mod:`lro._core.auth`)."""
         auth = self._auth
-        response = self._transport.send(auth.sign(request, auth.token()))
+        response = self._transport.send(auth.sign(request, ask_token(auth)))
         if response.status == 401 and auth.refreshable:
             auth.invalidate()
-            response = self._transport.send(auth.sign(request, auth.token()))
+            response = self._transport.send(auth.sign(request, ask_token(auth)))
         return response
 
-    def _pager(self, fetch: PageFetch) -> Pager[Operation]:
+    def _pager(self, fetch: PageFetch[Operation]) -> Pager[Operation]:
         return Pager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)
 
     def close(self) -> None:
         """Close the pooled connections. Idempotent.
 
         Pending handles (:meth:`track`) end with :class:`lro.Cancelled` first, and the
-        threads that tracked them are joined.
+        threads or tasks that tracked them are joined or cancelled and awaited.
         """
         with self._close_lock:
             if self._closed:
@@ -257,11 +276,13 @@ class Client(ClientBase, WaitMethods):
         error: Error | Mapping[str, Any] | None = None,
         request_id: str | None = None,
     ) -> Operation:
-        """Finish an operation with a response or an error; see :meth:`AuditedView.finalize`."""
+        """Finish an operation with a response or an error; see
+        :meth:`AuditedView.finalize`."""
         return self.audit.finalize(name, response=response, error=error, request_id=request_id)
 
     def abort(self, name: str, *, request_id: str | None = None) -> Operation:
-        """Abort a running operation (it ends with ABORTED); see :meth:`AuditedView.abort`."""
+        """Abort a running operation (it ends with ABORTED); see
+        :meth:`AuditedView.abort`."""
         return self.audit.abort(name, request_id=request_id)
 
     def get_many(self, names: Iterable[str]) -> list[Operation]:
@@ -275,7 +296,7 @@ class Client(ClientBase, WaitMethods):
     def mark_seen(self, name: str, second: str, /, *names: str) -> list[Operation]: ...
 
     def mark_seen(self, *names: str) -> list[Operation] | Operation:
-        """Mark results seen by their creator: one name gives an Operation, several a list
+        """Mark results seen by their creator: one name gives an operation, several a list
         (batched, atomic per batch). Idempotent: the time never changes once set."""
         if len(names) == 1:
             return self.audit.mark_seen(names[0])
@@ -284,10 +305,117 @@ class Client(ClientBase, WaitMethods):
         return self.audit.mark_seen_many(names)
 
     def unseen(self, *, page_size: int | None = None, view: str | None = None) -> Pager[Operation]:
-        """The caller's done operations not yet marked seen; see :meth:`AuditedView.unseen`."""
+        """The caller's done operations not yet marked seen; see
+        :meth:`AuditedView.unseen`."""
         return self.audit.unseen(page_size=page_size, view=view)
 
     # -- waiting ------------------------------------------------------------------------
+
+    def wait(
+        self,
+        name: str,
+        timeout: float | None = DEFAULT,
+        *,
+        policy: WaitPolicy | None = None,
+        on_progress: OnProgress | None = None,
+        on_done: OnDone | None = None,
+        stop: threading.Event | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Operation:
+        """Wait until the operation is done and return its final snapshot.
+
+        A done operation that failed is returned, not raised: ``.result()`` raises its
+        error. The strategy (long-poll first, polling fallback, deadlines) is described
+        in :mod:`lro._core.waits`; every argument is checked before the first request.
+        Cancelling the task of an async wait (``asyncio.wait_for``, ``task.cancel()``)
+        also stops it at once and cancels the request in flight.
+
+        Args:
+            name: the operation's name.
+            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
+                the policy's ``default_timeout`` (900 s).
+            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
+                else the default policy.
+            on_progress: called with each snapshot that differs from the
+                previous one (the first and the final one included).
+            on_done: called once at the end, whatever the outcome:
+                ``(final, None)``, or ``(last snapshot or None, error)`` when the wait
+                itself failed.
+            stop: a :class:`threading.Event`; setting it abandons the wait with
+                :class:`lro.Cancelled` (the sync client's, set from any thread, within
+                ``policy.stop_latency`` seconds; the async one's at once).
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
+                the operation (best effort; a failure to cancel is logged, not raised).
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
+            Cancelled: ``stop`` was set.
+            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
+        """
+        validate_name(name)
+        check_wait_options(
+            timeout,
+            policy,
+            on_progress,
+            on_done,
+            stop,
+            cancel_on_timeout,
+            asynchronous=ASYNCHRONOUS,
+        )
+        final: Operation = wait(
+            self,
+            name,
+            timeout,
+            policy=policy,
+            on_progress=on_progress,
+            on_done=on_done,
+            stop=stop,
+            cancel_on_timeout=cancel_on_timeout,
+        )
+        return final
+
+    def watch(
+        self,
+        name: str,
+        timeout: float | None = DEFAULT,
+        *,
+        policy: WaitPolicy | None = None,
+        on_done: OnDone | None = None,
+        stop: threading.Event | None = None,
+        cancel_on_timeout: bool = False,
+    ) -> Iterator[Operation]:
+        """Yield each changed snapshot until the operation is done (the done one last).
+
+        The arguments are those of :meth:`wait` (checked now, at the call); the iterator
+        raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
+        waiting: ``for snapshot in client.watch(name): ...``.
+
+        Args:
+            name: the operation's name.
+            timeout: wall-clock seconds; None waits forever; omitted: the policy's
+                ``default_timeout``.
+            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
+            on_done: called once at the end, as for :meth:`wait`.
+            stop: a :class:`threading.Event` that abandons the watch when set.
+            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
+
+        Raises:
+            InvalidArgument: an argument of the wrong type or value (nothing was sent).
+        """
+        validate_name(name)
+        check_wait_options(
+            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
+        )
+        return watch(
+            self,
+            name,
+            timeout,
+            policy=policy,
+            on_done=on_done,
+            stop=stop,
+            cancel_on_timeout=cancel_on_timeout,
+        )
 
     def operation(self, name: str) -> Operation:
         """A snapshot (fetched once) bound to this client: ``.wait()``, ``.result()``..."""
@@ -310,162 +438,27 @@ class Client(ClientBase, WaitMethods):
         return self._calls.adopt(value)
 
     def track(self, name: str, *, on_progress: OnProgress | None = None) -> Handle:
-        """Track an operation in the background: a :class:`lro.Handle`, the
-        :class:`concurrent.futures.Future` of its result, returned at once.
+        """Track an operation in the background: an :class:`lro.Handle`, the future
+        of its result, returned at once (the async client's, an awaitable
+        :class:`asyncio.Future`, is made on the running event loop; the sync client's is a
+        :class:`concurrent.futures.Future`).
 
         The client's tracker long-polls it (standard view; at most 32 operations at once,
-        the others queued); :meth:`AuditedView.track` shares batch rounds instead. The
-        name is all a handle needs: another process rebuilds it with ``track(name)``.
+        the others queued); :meth:`AuditedView.track` shares batch rounds instead.
+        The name is all a handle needs: another process rebuilds it with ``track(name)``.
 
         Args:
             name: the operation's name.
-            on_progress: called (in the tracker's thread) with each snapshot that changed.
+            on_progress: called with each snapshot that changed (by the sync client in
+                its tracker's thread; by the async one in the loop, a coroutine function's
+                coroutine then running as a task).
 
         Raises:
             InvalidName: ``name`` is not an operation name (nothing was sent).
             InvalidArgument: ``on_progress`` is not callable.
-            FailedPrecondition: the client is closed.
+            FailedPrecondition: the client is closed (or, async, no event loop runs).
         """
         from lro._core.handles import check_track  # handles load on first use
 
         check_track(name, on_progress)
         return self._tracking().track(self, name, on_progress)
-
-
-class AuditedView(WaitMethods):
-    """The audited view (``/audit/v1/...``) of a :class:`Client`: ``client.audit``.
-
-    Operations it returns are bound to it, so ``op.refresh()`` stays in the audited view;
-    ``op.cancel()``, ``op.delete()`` and ``op.wait()`` use the standard calls.
-    """
-
-    view: View = "audited"
-
-    def __init__(self, client: Client) -> None:
-        self.client = client
-
-    def __repr__(self) -> str:
-        return f"AuditedView({self.client!r})"
-
-    def _run(self, call: Call[R]) -> R:
-        return self.client._run(call)
-
-    @property
-    def _calls(self) -> Calls:
-        return self.client._calls
-
-    def _batched(
-        self, names: Iterable[str], call: Callable[[list[str]], Call[list[Operation]]]
-    ) -> list[Operation]:
-        result: list[Operation] = []
-        for chunk in chunked(names):
-            batch: list[Operation] = self._run(call(chunk))
-            result.extend(batch)
-        return result
-
-    def get(self, name: str) -> Operation:
-        """The audited snapshot (with creator, times...; also of a deleted operation)."""
-        return self._run(self._calls.audit_get(name))
-
-    def list_operations(
-        self,
-        *,
-        filter: str | None = None,
-        page_size: int | None = None,
-        show_deleted: bool | None = None,
-    ) -> Pager[Operation]:
-        """All operations (deleted ones only with ``show_deleted=True``), lazily;
-        ``pager.total_size`` counts every match."""
-        return self.client._pager(self._calls.audit_list_fetch(filter, page_size, show_deleted))
-
-    def get_many(self, names: Iterable[str]) -> list[Operation]:
-        """Audited snapshots of ``names`` in input order (batchGet, <= 1000 per request).
-
-        Raises:
-            NotFound: naming the missing name (each batch is atomic).
-        """
-        return self._batched(names, self._calls.batch_get)
-
-    def unseen(self, *, page_size: int | None = None, view: str | None = None) -> Pager[Operation]:
-        """The caller's done, not deleted operations not yet marked seen, lazily.
-
-        ``view``: ``"basic"`` (no response), ``"full"`` or an ``OPERATION_VIEW_*`` name.
-        """
-        return self.client._pager(self._calls.unseen_fetch(page_size, view))
-
-    def mark_seen(self, name: str) -> Operation:
-        """Mark one result seen by its creator (idempotent)."""
-        return self._run(self._calls.mark_seen(name))
-
-    def mark_seen_many(self, names: Iterable[str]) -> list[Operation]:
-        """Mark many results seen (batches of <= 1000, each atomic), in input order."""
-        return self._batched(names, self._calls.batch_mark_seen)
-
-    def create(
-        self,
-        metadata: Mapping[str, Any] | None = None,
-        *,
-        parent: str | None = None,
-        request_id: str | None = None,
-    ) -> Operation:
-        """Create a running operation with ``metadata`` (an Any, ``@type`` included).
-
-        ``request_id`` (AIP-155) defaults to a fresh uuid4, so a retried create never
-        makes two operations.
-        """
-        return self._run(self._calls.create(metadata, parent, request_id))
-
-    def update(self, name: str, metadata: Mapping[str, Any]) -> Operation:
-        """Replace a running operation's metadata (progress)."""
-        return self._run(self._calls.update(name, metadata))
-
-    def finalize(
-        self,
-        name: str,
-        *,
-        response: Mapping[str, Any] | None = None,
-        error: Error | Mapping[str, Any] | None = None,
-        request_id: str | None = None,
-    ) -> Operation:
-        """Finish a running operation with exactly one of ``response`` (an Any) or
-        ``error`` (an :class:`lro.Error` or google.rpc.Status JSON)."""
-        return self._run(self._calls.finalize(name, response, error, request_id))
-
-    def abort(self, name: str, *, request_id: str | None = None) -> Operation:
-        """Abort a running operation: it finishes with ABORTED."""
-        return self._run(self._calls.abort(name, request_id))
-
-    # -- what bound operations delegate to ----------------------------------------------
-
-    def cancel(self, name: str) -> None:
-        """Cancel (standard call)."""
-        self.client.cancel(name)
-
-    def delete(self, name: str) -> None:
-        """Delete (standard call)."""
-        self.client.delete(name)
-
-    def wait_once(self, name: str, timeout: float | None = None) -> Operation:
-        """One standard ``:wait`` long-poll, answered with the audited snapshot."""
-        self.client.wait_once(name, timeout)
-        return self.get(name)
-
-    def track(self, name: str, *, on_progress: OnProgress | None = None) -> Handle:
-        """Track an operation in the background (see :meth:`Client.track`), with audited
-        snapshots: every handle of the audited view shares the client's batchGet rounds
-        (one request per round for up to 1000 operations), however many there are.
-
-        Raises:
-            InvalidName: ``name`` is not an operation name (nothing was sent).
-            InvalidArgument: ``on_progress`` is not callable.
-            FailedPrecondition: the client is closed.
-        """
-        from lro._core.handles import check_track  # handles load on first use
-
-        check_track(name, on_progress)
-        return self.client._tracking().track(self, name, on_progress)
-
-    @property
-    def wait_policy(self) -> WaitPolicy | None:
-        """The client's default wait policy."""
-        return self.client.wait_policy

@@ -2,7 +2,7 @@
 :class:`concurrent.futures.Future`) that the client's :class:`Tracker` settles from the
 background (see :mod:`lro._core.handles` for what is shared with the async half).
 
-The tracker reuses the engines of :func:`lro.wait_all` (:mod:`lro._sync.many`): one thread
+The tracker reuses the engines of :func:`lro.wait_all` (:mod:`lro._sync.wait_many`): one thread
 runs batchGet rounds for every handle of the audited view while any is pending, and up to
 :data:`~lro._core.handles.TRACK_CONCURRENCY` pool threads long-poll the standard view's
 operations, one at a time each. Threads start when there is work and end when there is
@@ -20,19 +20,21 @@ import queue
 import random
 import threading
 import time
-from typing import Any
+from typing import Any, cast
 
-from lro._core.board import Board, Entry, batch_policy
+from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.eta import Eta
-from lro._core.handles import TRACK_CONCURRENCY, Registry, closed, settle, tracker_policy
-from lro._core.operation import Operation
-from lro._core.plan import Deadline, WaitPlan
+from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, tracker_policy
+from lro._core.snapshot import Snapshot
+from lro._core.wait_many import Board, Entry, batch_policy
+from lro._core.wait_plan import WaitPlan
 from lro._core.waits import OnProgress, known_long_poll
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
-from .many import _sync_batch, _worker
-from .waiting import interruptible_sleep
+from .operation import Operation
+from .pool import worker
+from .wait_many import batch_rounds
 
 __all__ = ["Handle", "Tracker"]
 
@@ -84,7 +86,7 @@ class Handle(concurrent.futures.Future[Any]):
     @property
     def latest(self) -> Operation | None:
         """The last snapshot seen (the final one once done; None before the first)."""
-        return None if self._entry is None else self._entry.latest
+        return None if self._entry is None else cast("Operation | None", self._entry.latest)
 
     @property
     def eta(self) -> Eta | None:
@@ -113,7 +115,7 @@ class Handle(concurrent.futures.Future[Any]):
 
     # -- what the tracker calls -------------------------------------------------------------
 
-    def _progress(self, snapshot: Operation) -> None:
+    def _progress(self, snapshot: Snapshot) -> None:
         if self._on_progress is None or self.done():
             return
         try:
@@ -161,12 +163,12 @@ class _LockedBoard(Board):
             return super().pending()
 
 
-class Tracker:
+class Tracker(Settler):
     """The handles of one :class:`lro.Client`: what they watch, and the threads that do."""
 
     def __init__(self) -> None:
         self._lock = threading.RLock()
-        self._registry = Registry(_LockedBoard(self._lock), Board((), None))
+        self._registry = Watchers(_LockedBoard(self._lock), Board((), None))
         self._halt = threading.Event()
         self._stops: dict[Entry, threading.Event] = {}
         self._jobs: queue.SimpleQueue[Entry] = queue.SimpleQueue()
@@ -245,31 +247,19 @@ class Tracker:
         with self._lock:
             return list(self._registry.watchers.get(entry, ()))
 
-    def _finish(self, entry: Entry, final: Operation | None, error: BaseException | None) -> None:
+    def _entry_of(self, snapshot: Snapshot) -> Entry | None:
         with self._lock:
-            handles: list[Handle] = self._registry.finish(entry)
+            return self._registry.entry_of(snapshot)
+
+    def _release(self, entry: Entry) -> list[Handle]:
+        with self._lock:
             self._stops.pop(entry, None)
-        for handle in handles:
-            if final is not None:
-                value, failure = settle(final)  # a fresh error per handle
-                handle._settle(value, failure)
-            else:
-                handle._settle(None, error)
+            handles: list[Handle] = self._registry.finish(entry)
+            return handles
 
     def put(self, item: tuple[str, Entry, Any]) -> None:
-        """A pool thread's report (the :class:`~lro._sync.many.Sink` of :func:`_worker`)."""
-        kind, entry, payload = item
-        if kind != "snapshot":  # failed (a permanent error), timeout, crash (a bug)
-            if kind == "crash":
-                logger.error("tracking %s failed", entry.name, exc_info=payload)
-            self._finish(entry, None, payload)
-            return
-        changed, done = self._registry.boards["pool"].observe(entry, payload)
-        if changed:
-            for handle in self._watching(entry):
-                handle._progress(payload)
-        if done:
-            self._finish(entry, payload, None)
+        """A pool thread's report (the :class:`~lro._sync.pool.Sink` of ``pool.worker``)."""
+        self._report(item)
 
     # -- the threads --------------------------------------------------------------------
 
@@ -302,7 +292,7 @@ class Tracker:
         """A pool thread: the pool engine's worker, until no operation is queued."""
         me = threading.current_thread()
         while True:
-            _worker(
+            worker(
                 self._jobs, self, self._plan, self._halt, time.monotonic, None,
                 self._stop_of, self._context_of,
             )  # fmt: skip
@@ -324,9 +314,8 @@ class Tracker:
             policy = batch_policy(tracker_policy(backend))
             rng = random.Random(self._rng.random())
             plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
-            sleep = interruptible_sleep(self._halt)
-            progress, clock = self._batch_progress, time.monotonic
-            rounds = _sync_batch(board, plan, progress, clock, sleep, self._halt)
+            options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
+            rounds = batch_rounds(board, plan, self._batch_progress, options)
             try:
                 for entry in rounds:
                     self._finish(entry, entry.final, None)
@@ -337,10 +326,3 @@ class Tracker:
                     logger.error("tracking the audited view failed", exc_info=error)
                 for entry in board.pending():
                     self._finish(entry, None, error)
-
-    def _batch_progress(self, snapshot: Operation) -> None:
-        with self._lock:
-            entry = self._registry.entry_of(snapshot)
-        if entry is not None:
-            for handle in self._watching(entry):
-                handle._progress(snapshot)

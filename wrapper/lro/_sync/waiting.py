@@ -1,8 +1,12 @@
-"""The synchronous waiter: :func:`wait` and :func:`watch` over a :class:`WaitBackend`.
+# generated from lro/_async/waiting.py by scripts/unasync.py; do not edit
+# (edit the async module and run `python scripts/unasync.py`)
+"""The waiter: :func:`wait` and :func:`watch` over an :class:`WaitBackend`.
 
 The plan (what to fetch, how long to sleep, when to give up) is made by the I/O-free
-:class:`lro._core.plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``.
-See :mod:`lro._core.waits` for the strategy.
+:class:`lro._core.wait_plan.WaitPlan`; this module only fetches, sleeps and checks ``stop``
+(how, each half says in its ``primitives``: the async half races a ``stop`` event
+against the request or sleep in flight, the sync one sleeps in short slices). See
+:mod:`lro._core.waits` for the strategy.
 """
 
 from __future__ import annotations
@@ -10,21 +14,19 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import cast
 
+from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, WaitTimeout
-from lro._core.names import validate_name
-from lro._core.operation import Operation
-from lro._core.plan import DEFAULT, Fetch, GiveUp, SnapshotTracker, WaitPlan, WaitPolicy
 from lro._core.retry import call_budget
+from lro._core.wait_plan import Fetch, GiveUp, SnapshotTracker, WaitPlan
+from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import (
-    SLICE,
     OnDone,
     OnProgress,
     WaitBackend,
     abandoned,
-    check_wait_options,
     last_of,
     log_cancel_failure,
     make_plan,
@@ -33,25 +35,16 @@ from lro._core.waits import (
 )
 from lro._tracing import outcome_of, tracing
 
-__all__ = ["WaitMethods", "interruptible_sleep", "snapshots", "wait", "watch"]
+from .operation import Operation
+from .primitives import (
+    STOP_BY_SLICES,
+    Stopped,
+    call_callback,
+    default_sleep,
+    race_stop,
+)
 
-
-def interruptible_sleep(stop: threading.Event | None) -> Callable[[float], None]:
-    """Default sleep: interruptible by Ctrl-C (short slices) and by ``stop``."""
-
-    def sleep(seconds: float) -> None:
-        end = time.monotonic() + seconds
-        while True:
-            left = end - time.monotonic()
-            if left <= 0:
-                return
-            if stop is not None:
-                if stop.wait(min(left, SLICE)):
-                    return  # the caller's loop checks the event and raises
-            else:
-                time.sleep(min(left, SLICE))
-
-    return sleep
+__all__ = ["snapshots", "wait", "watch"]
 
 
 def _check_stop(stop: threading.Event | None, name: str) -> None:
@@ -63,8 +56,8 @@ def _fetch(backend: WaitBackend, name: str, fetch: Fetch, left: float | None) ->
     # The wait's time left bounds the call's own retries (a server's Retry-After included).
     with call_budget(left):
         if fetch.window is None:
-            return backend.get(name)
-        return backend.wait_once(name, fetch.window)
+            return cast("Operation", backend.get(name))
+        return cast("Operation", backend.wait_once(name, fetch.window))
 
 
 def snapshots(
@@ -75,7 +68,7 @@ def snapshots(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] | None = None,
     stop: threading.Event | None = None,
-) -> Iterator[Operation]:
+) -> Generator[Operation, None]:
     """Every snapshot the plan fetches, until a done one (yielded last).
 
     Raises:
@@ -83,7 +76,7 @@ def snapshots(
         Cancelled: when ``stop`` is set.
         Error: a permanent error of a request (NotFound, PermissionDenied, ...).
     """
-    do_sleep = sleep or interruptible_sleep(stop)
+    do_sleep = sleep or default_sleep(stop)
     last: Operation | None = None
     while True:
         _check_stop(stop, name)
@@ -91,23 +84,25 @@ def snapshots(
         if isinstance(action, GiveUp):
             raise timed_out(name, plan, last, action)
         if not isinstance(action, Fetch):
-            do_sleep(action.seconds)
+            race_stop(do_sleep(action.seconds), stop)
             continue
         started = clock()
         try:
-            snapshot = _fetch(backend, name, action, plan.deadline.remaining())
+            outcome = race_stop(_fetch(backend, name, action, plan.deadline.remaining()), stop)
         except Error as error:
             try:
                 plan.on_error(error, action)
             finally:
                 remember_long_poll(backend, plan.long_poll)
             continue
-        snapshot = plan.pace.see(snapshot)  # carries the time-left estimate
-        plan.on_snapshot(snapshot.done, action, clock() - started)
+        if isinstance(outcome, Stopped):
+            raise abandoned(name)
+        outcome = plan.pace.see(outcome)  # carries the time-left estimate
+        plan.on_snapshot(outcome.done, action, clock() - started)
         remember_long_poll(backend, plan.long_poll)
-        last = snapshot
-        yield snapshot
-        if snapshot.done:
+        last = outcome
+        yield outcome
+        if outcome.done:
             return
 
 
@@ -140,20 +135,24 @@ def wait(
     ``.result()`` to raise its typed error).
 
     Args:
-        backend: a :class:`WaitBackend` (a :class:`lro.Client` or ``client.audit``).
+        backend: the client or ``client.audit`` (``get``, ``wait_once``, ``cancel``).
         name: the operation's name.
         timeout: wall-clock seconds; None waits forever; omitted: the policy's
             ``default_timeout`` (900 s).
         policy: the :class:`WaitPolicy`; default: the client's ``wait_policy``, else
             :data:`DEFAULT_POLICY`.
-        on_progress: called with each snapshot that changed (see :data:`OnProgress`).
-        on_done: called once at the end, whatever the outcome (see :data:`OnDone`).
-        stop: a :class:`threading.Event`; setting it (from any thread) abandons the wait
-            within ``policy.stop_latency`` seconds with :class:`lro.Cancelled`.
+        on_progress: called with each snapshot that changed (see
+            :data:`OnProgress`).
+        on_done: called once at the end, whatever the outcome (see
+            :data:`OnDone`).
+        stop: a :class:`threading.Event`; setting it abandons the wait with
+            :class:`lro.Cancelled` (the async waiter at once, cancelling the request in
+            flight; the sync one, set from any thread, within ``policy.stop_latency``).
         cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
             the operation (best effort; a failure to cancel is logged, not raised).
         clock, sleep, rng: injectable monotonic clock, sleep and random source (tests).
-            The default sleep is interruptible by Ctrl-C and by ``stop``.
+            The sync waiter's default sleep is interruptible by Ctrl-C and by ``stop``;
+            cancelling the async waiter's task stops it at once.
 
     Raises:
         WaitTimeout: the deadline passed; ``.operation`` is the last snapshot.
@@ -166,7 +165,7 @@ def wait(
         policy,
         clock=clock,
         rng=rng,
-        stoppable=stop is not None,
+        stoppable=STOP_BY_SLICES and stop is not None,
         watching=on_progress is not None,
     )
     args = (on_progress, on_done, stop, cancel_on_timeout, clock, sleep)
@@ -193,19 +192,20 @@ def _wait(
 ) -> Operation:
     tracker = SnapshotTracker()
     last: Operation | None = None
+    stream = snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
     try:
-        for snapshot in snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop):
+        for snapshot in stream:
             last = snapshot
             if on_progress is not None and tracker.changed(snapshot):
-                on_progress(snapshot)
+                call_callback(on_progress, snapshot)
     except Error as error:
         _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        if on_done is not None:
-            on_done(last_of(error, last), error)
+        call_callback(on_done, last_of(error, last), error)
         raise
-    assert last is not None and last.done  # snapshots() only returns after a done one
-    if on_done is not None:
-        on_done(last, None)
+    finally:
+        stream.close()
+    assert last is not None and last.done
+    call_callback(on_done, last, None)
     return last
 
 
@@ -224,132 +224,28 @@ def watch(
 ) -> Iterator[Operation]:
     """Yield each changed snapshot of ``name`` (the first one, and the done one last).
 
-    Same arguments, deadline and errors as :func:`wait`; the generator raises
+    Same arguments, deadline and errors as :func:`wait`; the iterator raises
     :class:`lro.WaitTimeout` at the deadline. Closing it early stops the waiting.
 
-        for snapshot in client.watch(client, name, timeout=60):
+        for snapshot in watch(client, name, timeout=60):
             print(lro.progress_fraction(snapshot))
     """
-
+    stoppable = STOP_BY_SLICES and stop is not None
     plan = make_plan(
-        backend, timeout, policy, clock=clock, rng=rng, stoppable=stop is not None, watching=True
+        backend, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
     )
     tracker = SnapshotTracker()
     last: Operation | None = None
+    stream = snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
     try:
-        for snapshot in snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop):
+        for snapshot in stream:
             last = snapshot
             if tracker.changed(snapshot):
                 yield snapshot
     except Error as error:
         _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        if on_done is not None:
-            on_done(last_of(error, last), error)
+        call_callback(on_done, last_of(error, last), error)
         raise
-    if on_done is not None:
-        on_done(last, None)
-
-
-class WaitMethods:
-    """``wait()`` and ``watch()`` for what the waiter drives: a :class:`Client` (standard
-    snapshots) or its :class:`AuditedView` (audited snapshots, with the audit fields)."""
-
-    def _backend(self) -> WaitBackend:
-        # Both subclasses have get / wait_once / cancel / wait_policy: they are the backend.
-        return cast("WaitBackend", self)
-
-    def wait(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: threading.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Operation:
-        """Wait until the operation is done and return its final snapshot.
-
-        A done operation that failed is returned, not raised: ``.result()`` raises its
-        error. The strategy (long-poll first, polling fallback, deadlines) is described
-        in :mod:`lro._core.waits`; every argument is checked before the first request.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds for the whole wait; None waits forever; omitted:
-                the policy's ``default_timeout`` (900 s).
-            policy: the :class:`lro.WaitPolicy`; default: the client's ``wait_policy``,
-                else the default policy.
-            on_progress: called with each snapshot that differs from the previous one
-                (the first and the final one included).
-            on_done: called once at the end, whatever the outcome: ``(final, None)``, or
-                ``(last snapshot or None, error)`` when the wait itself failed.
-            stop: a :class:`threading.Event`; setting it (from any thread) abandons the
-                wait within ``policy.stop_latency`` seconds with :class:`lro.Cancelled`.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
-                the operation (best effort; a failure to cancel is logged, not raised).
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-            WaitTimeout: the deadline passed (``.operation`` is the last snapshot).
-            Cancelled: ``stop`` was set.
-            Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
-        """
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        final: Operation = wait(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_progress=on_progress,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
-        return final
-
-    def watch(
-        self,
-        name: str,
-        timeout: float | None = DEFAULT,
-        *,
-        policy: WaitPolicy | None = None,
-        on_done: OnDone | None = None,
-        stop: threading.Event | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Iterator[Operation]:
-        """Yield each changed snapshot until the operation is done (the done one last).
-
-        The arguments are those of :meth:`wait` (checked now, at the call); the iterator
-        raises :class:`lro.WaitTimeout` at the deadline, and closing it early stops the
-        waiting.
-
-        Args:
-            name: the operation's name.
-            timeout: wall-clock seconds; None waits forever; omitted: the policy's
-                ``default_timeout``.
-            policy: the :class:`lro.WaitPolicy` (default: the client's, else the default).
-            on_done: called once at the end, as for :meth:`wait`.
-            stop: a :class:`threading.Event` that abandons the watch when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: an argument of the wrong type or value (nothing was sent).
-        """
-        validate_name(name)
-        check_wait_options(
-            timeout, policy, None, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        return watch(
-            self._backend(),
-            name,
-            timeout,
-            policy=policy,
-            on_done=on_done,
-            stop=stop,
-            cancel_on_timeout=cancel_on_timeout,
-        )
+    finally:
+        stream.close()
+    call_callback(on_done, last, None)

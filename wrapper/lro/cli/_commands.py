@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterable, Iterator, Sequence
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO, cast
 
 import click
 
@@ -290,7 +290,7 @@ def _wait_all_showing(
             last = [op for op in timeout.operations if op is not None]
             if as_json:
                 for op in last:
-                    show_operation(op, as_json=True)
+                    show_operation(cast("Operation", op), as_json=True)
             raise
         for op in ops:
             display.finish(op)

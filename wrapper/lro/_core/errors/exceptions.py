@@ -15,7 +15,7 @@ from ..jsonvalues import copy_json
 from .codes import Code, coerce_code
 
 if TYPE_CHECKING:
-    from ..operation import Operation
+    from ..snapshot import Snapshot
     from .details import (
         BadRequest,
         DebugInfo,
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
         RetryInfo,
     )
 
+#: The exception tree: the one list every public module re-exports it from.
 __all__ = [
     "Aborted",
     "AlreadyExists",
@@ -60,8 +61,6 @@ __all__ = [
     "Unknown",
     "WaitAllTimeout",
     "WaitTimeout",
-    "chain",
-    "exception_class_for",
 ]
 
 #: A detail class (ErrorInfo, RetryInfo, ...), for typed lookups among the details.
@@ -364,7 +363,7 @@ class WaitTimeout(DeadlineExceeded):
     code = Code.DEADLINE_EXCEEDED
 
     def __init__(
-        self, message: str = "", *, operation: Operation | None = None, **kwargs: Any
+        self, message: str = "", *, operation: Snapshot | None = None, **kwargs: Any
     ) -> None:
         """Build the error; ``operation_name`` defaults to ``operation.name``."""
         if kwargs.get("operation_name") is None and operation is not None:
@@ -387,17 +386,17 @@ class WaitAllTimeout(WaitTimeout):
         self,
         message: str = "",
         *,
-        operations: Sequence[Operation | None] = (),
+        operations: Sequence[Snapshot | None] = (),
         not_done: Sequence[str] = (),
         **kwargs: Any,
     ) -> None:
         """Build the error; other keywords as for :class:`lro.WaitTimeout`."""
         super().__init__(message, **kwargs)
-        self.operations: list[Operation | None] = list(operations)
+        self.operations: list[Snapshot | None] = list(operations)
         self.not_done: list[str] = list(not_done)
 
 
-def _name_of(operation: Operation) -> str | None:
+def _name_of(operation: Snapshot) -> str | None:
     try:
         return operation.name or None
     except Error:

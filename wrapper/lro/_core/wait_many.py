@@ -31,12 +31,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .calls import MAX_BATCH
 from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
+from .deadlines import Deadline, resolve_timeout
 from .errors import Cancelled, Error, InvalidArgument, NotFound, WaitAllTimeout, WaitTimeout
 from .eta import Estimates
-from .operation import Operation
-from .plan import Deadline, SnapshotTracker, WaitPolicy, resolve_timeout
+from .recipes import MAX_BATCH
+from .snapshot import Snapshot
+from .wait_plan import SnapshotTracker
+from .wait_policy import WaitPolicy
 from .waits import policy_for
 
 __all__ = [
@@ -55,7 +57,7 @@ __all__ = [
 ]
 
 #: An operation to wait for: its name (with ``client=``) or a snapshot bound to a client.
-Item = str | Operation
+Item = str | Snapshot
 
 #: How :func:`wait_all` watches the set; see the module documentation.
 Via = Literal["auto", "batch", "long_poll", "poll"]
@@ -70,8 +72,8 @@ class Entry:
 
     name: str
     backend: Any
-    latest: Operation | None = None
-    final: Operation | None = None
+    latest: Snapshot | None = None
+    final: Snapshot | None = None
     tracker: SnapshotTracker = field(default_factory=SnapshotTracker)
     estimates: Estimates | None = None  # batch rounds' time-left estimate (lro._core.eta)
 
@@ -110,7 +112,7 @@ class Board:
         self.entries = [other for other in self.entries if other is not entry]
         self.order = [other for other in self.order if other is not entry]
 
-    def stamp(self, entry: Entry, snapshot: Operation) -> Operation:
+    def stamp(self, entry: Entry, snapshot: Snapshot) -> Snapshot:
         """``snapshot`` of a batch round, carrying ``entry``'s time-left estimate (a single
         waiter's snapshots carry its own: lro._core.eta.Pace)."""
         if entry.estimates is None:
@@ -121,7 +123,7 @@ class Board:
         """Entries not done yet."""
         return [entry for entry in self.entries if entry.final is None]
 
-    def observe(self, entry: Entry, snapshot: Operation) -> tuple[bool, bool]:
+    def observe(self, entry: Entry, snapshot: Snapshot) -> tuple[bool, bool]:
         """Record a snapshot; returns ``(changed, newly_done)``."""
         if entry.final is not None:
             return False, False
@@ -131,14 +133,16 @@ class Board:
             entry.final = snapshot
         return changed, snapshot.done
 
-    def fail(self, entry: Entry, error: Error) -> Operation:
+    def fail(self, entry: Entry, error: Error) -> Snapshot:
         """Finish ``entry`` with a done snapshot carrying ``error`` (it cannot be waited
         for: NOT_FOUND, PERMISSION_DENIED, ...)."""
         status = {"name": entry.name, "done": True, "error": error.status_dict()}
-        entry.final = entry.latest = Operation.from_dict(status, client=entry.backend)
+        # The backend's own kind of snapshot (lro.Operation or lro.AsyncOperation).
+        make = getattr(entry.backend, "_operation_class", Snapshot)
+        entry.final = entry.latest = make.from_dict(status, client=entry.backend)
         return entry.final
 
-    def results(self) -> list[Operation]:
+    def results(self) -> list[Snapshot]:
         """Final snapshots in input order (all entries must be done)."""
         return [entry.final for entry in self.order if entry.final is not None]
 
@@ -161,9 +165,9 @@ class Board:
         return error
 
 
-def resolve(item: Item, client: Any) -> tuple[str, Any, Operation | None]:
+def resolve(item: Item, client: Any) -> tuple[str, Any, Snapshot | None]:
     """``(name, backend, known snapshot)`` of one input."""
-    if isinstance(item, Operation):
+    if isinstance(item, Snapshot):
         backend = client if client is not None else item.client
         if backend is None:
             raise InvalidArgument(
@@ -219,14 +223,14 @@ def culprit(error: Error, chunk: list[Entry]) -> Entry | None:
 class Round:
     """What one batch round saw: changed snapshots, newly done entries, an error."""
 
-    changed: list[Operation] = field(default_factory=list)
+    changed: list[Snapshot] = field(default_factory=list)
     done: list[Entry] = field(default_factory=list)
     error: Error | None = None
 
-    def apply(self, board: Board, chunk: list[Entry], snapshots: list[Operation]) -> None:
+    def apply(self, board: Board, chunk: list[Entry], snapshots: list[Snapshot]) -> None:
         """Record a batch answer: in request order (the API's contract), so positions
         match even when the server spells a name differently (``%2F``)."""
-        pairs: Iterable[tuple[Entry, Operation]] = zip(chunk, snapshots, strict=False)
+        pairs: Iterable[tuple[Entry, Snapshot]] = zip(chunk, snapshots, strict=False)
         if len(snapshots) != len(chunk):  # not the contract: match what matches by name
             by_name = {snapshot.name: snapshot for snapshot in snapshots}
             pairs = [(entry, by_name[entry.name]) for entry in chunk if entry.name in by_name]
@@ -268,7 +272,7 @@ def start(
     Raises:
         InvalidArgument: naming the first argument of the wrong type or value.
     """
-    if isinstance(items, str | Operation) or not isinstance(items, Iterable):
+    if isinstance(items, str | Snapshot) or not isinstance(items, Iterable):
         raise InvalidArgument(
             f"items must be an iterable of operation names or lro.Operations, got {shown(items)}"
         )
@@ -289,7 +293,7 @@ def start(
 
 def apply_event(
     board: Board, event: tuple[str, Entry, Any], timeouts: list[WaitTimeout]
-) -> tuple[Operation | None, bool]:
+) -> tuple[Snapshot | None, bool]:
     """Apply a worker's report: returns the snapshot to pass to ``on_progress`` (None if
     nothing changed) and whether the entry is finished (done, failed or out of time)."""
     kind, entry, payload = event

@@ -1,6 +1,6 @@
 """What each API call sends and how its answer is read, shared by both clients.
 
-:class:`Calls` makes the :class:`~lro._core.attempts.Call` of every API method: how to
+:class:`Recipes` makes the :class:`~lro._core.attempts.Call` of every API method: how to
 build its :class:`~lro._core.http.Request` (from the generated route table, through
 :mod:`lro._core.routes`: paths, query encoding, headers), how to parse the
 :class:`~lro._core.http.Response` (:mod:`lro._core.decode`, then :class:`lro.Operation`
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import Any, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 from urllib.parse import urlsplit
 
 from .attempts import Call, PageFetch
@@ -24,14 +24,19 @@ from .endpoints import AUDIT_ROOT, agent_string, split_version
 from .errors import Error, InvalidArgument, InvalidName, NotFound
 from .http import Request, Response
 from .names import is_list_path, validate_name
-from .operation import Operation
 from .paging import Page
+from .snapshot import Snapshot
 
-__all__ = ["MAX_BATCH", "Calls", "View", "chunked", "new_request_id"]
+__all__ = ["LONG_POLL_ROUTE", "MAX_BATCH", "Recipes", "View", "chunked", "new_request_id"]
 
 R = TypeVar("R")
+#: The snapshot class a client makes: lro.Operation or lro.AsyncOperation.
+OpT = TypeVar("OpT", bound=Snapshot)
 
 View = Literal["standard", "audited"]
+
+#: The route of the ``:wait`` long-poll, which a Google-style service may not have.
+LONG_POLL_ROUTE = "WaitOperation"
 
 #: Most names in one batchGet / batchMarkSeenByCreator request.
 MAX_BATCH = 1000
@@ -97,7 +102,7 @@ def _json_object(value: Any, what: str) -> dict[str, Any]:
 # Building and parsing every call (shared by Client and AsyncClient)
 
 
-class Calls:
+class Recipes(Generic[OpT]):
     """Builds the :class:`Call` of every API method; shared by both clients.
 
     ``standard`` and ``audited`` are the objects operations get bound to (the client and
@@ -114,7 +119,7 @@ class Calls:
         audit_prefix: str,
         standard: Any,
         audited: Any,
-        operation_class: type[Operation] = Operation,
+        operation_class: type[OpT],
     ) -> None:
         from . import routes  # lazy: `import lro` loads no part of the generated layer
 
@@ -141,6 +146,11 @@ class Calls:
         self._user_agent = {"User-Agent": agent_string(user_agent, routes.API_VERSION)}
         # Credentials are not added here: the I/O halves sign each request as they send it
         # (lro._core.auth), so a token can be asked for afresh per request.
+        #: What this client has learnt about routes its server may lack, per route (the
+        #: operation id): ``{"WaitOperation": False}`` once a ``:wait`` long-poll was
+        #: refused (a Google-style service without it), True once one answered. The
+        #: waiters read and write it (:func:`lro._core.waits.known_long_poll`).
+        self.available: dict[str, bool] = {}
         self._route_table = routes.ROUTES
         self._root_of = routes.root_of
         self._templates: dict[str, str] = {}
@@ -189,21 +199,21 @@ class Calls:
 
     # -- parsers ------------------------------------------------------------------------
 
-    def _operation(self, data: Any, response: Response, name: str | None, bind: Any) -> Operation:
+    def _operation(self, data: Any, response: Response, name: str | None, bind: Any) -> OpT:
         if not isinstance(data, dict) or not isinstance(data.get("name", ""), str):
             raise wrong_shape("expected an operation object", data, response, name)
         return self._operation_class.from_dict(data, client=bind)
 
-    def _standard_op(self, name: str | None) -> Callable[[Response], Operation]:
-        def parse(response: Response) -> Operation:
+    def _standard_op(self, name: str | None) -> Callable[[Response], OpT]:
+        def parse(response: Response) -> OpT:
             return self._operation(load(response, name), response, name, self._standard)
 
         return parse
 
-    def _audited_op(self, name: str | None) -> Callable[[Response], Operation]:
+    def _audited_op(self, name: str | None) -> Callable[[Response], OpT]:
         hint = None if name else self._no_audit_hint
 
-        def parse(response: Response) -> Operation:
+        def parse(response: Response) -> OpT:
             doc = json_object_of(load(response, name, hint), response, name)
             return self._operation(doc.get("operation"), response, name, self._audited)
 
@@ -215,7 +225,7 @@ class Calls:
 
         return parse
 
-    def _operations(self, doc: dict[str, Any], response: Response, bind: Any) -> list[Operation]:
+    def _operations(self, doc: dict[str, Any], response: Response, bind: Any) -> list[OpT]:
         items = doc.get("operations")
         if items is None:
             return []
@@ -229,11 +239,11 @@ class Calls:
             operations.append(make(item, bind))
         return operations
 
-    def _page(self, audited: bool) -> Callable[[Response], Page[Operation]]:
+    def _page(self, audited: bool) -> Callable[[Response], Page[OpT]]:
         bind = self._audited if audited else self._standard
         hint = self._no_audit_hint if audited else None
 
-        def parse(response: Response) -> Page[Operation]:
+        def parse(response: Response) -> Page[OpT]:
             doc = json_object_of(load(response, None, hint), response, None)
             token = doc.get("nextPageToken", doc.get("next_page_token")) or ""
             unreachable = doc.get("unreachable") or []
@@ -251,8 +261,8 @@ class Calls:
 
         return parse
 
-    def _batch(self, names: Sequence[str]) -> Callable[[Response], list[Operation]]:
-        def parse(response: Response) -> list[Operation]:
+    def _batch(self, names: Sequence[str]) -> Callable[[Response], list[OpT]]:
+        def parse(response: Response) -> list[OpT]:
             doc = json_object_of(load(response, None, self._no_audit_hint, names), response, None)
             return _in_order(names, self._operations(doc, response, self._audited))
 
@@ -260,13 +270,13 @@ class Calls:
 
     # -- standard view ------------------------------------------------------------------
 
-    def get(self, name: str) -> Call[Operation]:
+    def get(self, name: str) -> Call[OpT]:
         """GET /{version}/{name}."""
         return self._call("GetOperation", self._standard_op(name), name=_check_name(name))
 
     def list_fetch(
         self, parent: str | None, filter: str | None, page_size: int | None
-    ) -> PageFetch:
+    ) -> PageFetch[OpT]:
         """GET /{version}/operations or /{version}/{parent}/operations, one page per token."""
         check_str(parent, "parent", optional=True)
         check_str(filter, "filter", optional=True)
@@ -297,7 +307,7 @@ class Calls:
         call = self._call("DeleteOperation", self._empty(name), name=_check_name(name))
         return dataclasses.replace(call, settle=_gone)
 
-    def wait_once(self, name: str, timeout: float | None) -> Call[Operation]:
+    def wait_once(self, name: str, timeout: float | None) -> Call[OpT]:
         """POST /{version}/{name}:wait, a window of ``timeout`` seconds (the client's timeout
         if None). Each attempt asks only for the time left in the window; its HTTP read
         timeout is that plus :data:`WAIT_MARGIN`; no retry starts after the window.
@@ -314,13 +324,13 @@ class Calls:
         if window is None:
             window = self.timeout if self.timeout is not None else DEFAULT_WAIT_WINDOW
         end = time.monotonic() + window
-        template = self.template("WaitOperation")
+        template = self.template(LONG_POLL_ROUTE)
 
         def build() -> Request:
             left = max(0.0, end - time.monotonic())
             window = _duration(left)
             return self._request(
-                "WaitOperation",
+                LONG_POLL_ROUTE,
                 read_timeout=left + WAIT_MARGIN,
                 name=name,
                 timeout=None if template in self._body_only_wait else window,
@@ -339,7 +349,7 @@ class Calls:
             template=template, fallback=fallback,
         )  # fmt: skip
 
-    def adopt(self, value: Any) -> Operation:
+    def adopt(self, value: Any) -> OpT:
         """An operation another client returned (dict, JSON text, model, protobuf message;
         see :mod:`lro._core.adopt`), as a snapshot bound to the standard view. No I/O."""
         from .adopt import operation_json
@@ -348,7 +358,7 @@ class Calls:
 
     # -- audited view -------------------------------------------------------------------
 
-    def audit_get(self, name: str) -> Call[Operation]:
+    def audit_get(self, name: str) -> Call[OpT]:
         """GET /audit/v1/{name}."""
         return self._call(
             "OperationService_GetOperation",
@@ -358,7 +368,7 @@ class Calls:
 
     def audit_list_fetch(
         self, filter: str | None, page_size: int | None, show_deleted: bool | None
-    ) -> PageFetch:
+    ) -> PageFetch[OpT]:
         """GET /audit/v1/operations, one page per token."""
         check_str(filter, "filter", optional=True)
         check_positive_int(page_size, "page_size", optional=True)
@@ -373,7 +383,7 @@ class Calls:
             show_deleted=show_deleted,
         )
 
-    def unseen_fetch(self, page_size: int | None, view: str | None) -> PageFetch:
+    def unseen_fetch(self, page_size: int | None, view: str | None) -> PageFetch[OpT]:
         """GET /audit/v1/operations:unseen, one page per token."""
         check_positive_int(page_size, "page_size", optional=True)
         # Checked now, not at the first page.
@@ -387,7 +397,7 @@ class Calls:
             view=value,
         )
 
-    def batch_get(self, names: Sequence[str]) -> Call[list[Operation]]:
+    def batch_get(self, names: Sequence[str]) -> Call[list[OpT]]:
         """GET /audit/v1/operations:batchGet for at most :data:`MAX_BATCH` names."""
         return self._call(
             "OperationService_BatchGetOperations",
@@ -395,7 +405,7 @@ class Calls:
             names=list(names),
         )
 
-    def mark_seen(self, name: str) -> Call[Operation]:
+    def mark_seen(self, name: str) -> Call[OpT]:
         """POST /audit/v1/{name}:markSeenByCreator."""
         return self._call(
             "OperationService_MarkOperationSeenByCreator",
@@ -404,7 +414,7 @@ class Calls:
             body={},
         )
 
-    def batch_mark_seen(self, names: Sequence[str]) -> Call[list[Operation]]:
+    def batch_mark_seen(self, names: Sequence[str]) -> Call[list[OpT]]:
         """POST /audit/v1/operations:batchMarkSeenByCreator for at most MAX_BATCH names."""
         return self._call(
             "OperationService_BatchMarkOperationSeenByCreator",
@@ -414,7 +424,7 @@ class Calls:
 
     def create(
         self, metadata: Mapping[str, Any] | None, parent: str | None, request_id: str | None
-    ) -> Call[Operation]:
+    ) -> Call[OpT]:
         """POST /audit/v1/operations (``requestId`` filled so retries are safe)."""
         body = {"metadata": _json_object(metadata, "metadata")} if metadata is not None else {}
         return self._call(
@@ -425,7 +435,7 @@ class Calls:
             request_id=check_str(request_id, "request_id", optional=True) or new_request_id(),
         )
 
-    def update(self, name: str, metadata: Mapping[str, Any]) -> Call[Operation]:
+    def update(self, name: str, metadata: Mapping[str, Any]) -> Call[OpT]:
         """PATCH /audit/v1/{name} with new metadata (progress)."""
         return self._call(
             "OperationService_UpdateOperation",
@@ -440,7 +450,7 @@ class Calls:
         response: Mapping[str, Any] | None,
         error: Error | Mapping[str, Any] | None,
         request_id: str | None,
-    ) -> Call[Operation]:
+    ) -> Call[OpT]:
         """PATCH /audit/v1/{name}:finalize with exactly one of response / error."""
         if (response is None) == (error is None):
             raise InvalidArgument("finalize needs exactly one of response= and error=")
@@ -459,7 +469,7 @@ class Calls:
             request_id=check_str(request_id, "request_id", optional=True) or new_request_id(),
         )
 
-    def abort(self, name: str, request_id: str | None) -> Call[Operation]:
+    def abort(self, name: str, request_id: str | None) -> Call[OpT]:
         """POST /audit/v1/{name}:abort (``requestId`` filled so retries are safe)."""
         return self._call(
             "OperationService_AbortOperation",
@@ -478,7 +488,7 @@ def chunked(names: Iterable[str]) -> list[list[str]]:
     return [items[i : i + MAX_BATCH] for i in range(0, len(items), MAX_BATCH)]
 
 
-def _in_order(names: Sequence[str], operations: list[Operation]) -> list[Operation]:
+def _in_order(names: Sequence[str], operations: list[OpT]) -> list[OpT]:
     """Operations in the order of ``names``; NotFound naming any name left unanswered."""
     if [op.name for op in operations] == list(names):
         return operations

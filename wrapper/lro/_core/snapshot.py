@@ -1,12 +1,17 @@
-"""``Operation``: an immutable, lossless snapshot of one long-running operation.
+"""``Snapshot``: the immutable, lossless value of one long-running operation (no I/O).
 
-An :class:`Operation` wraps the raw JSON object a server returned, in either view (the
+A :class:`Snapshot` wraps the raw JSON object a server returned, in either view (the
 standard ``google.longrunning.Operation`` or the audited ``V1Operation``). Building one
 only stores the dict, so decoding a page of a thousand operations costs little more than
 ``json.loads``; every field is read on first access and then cached.
 
-Output is lossless: :meth:`Operation.to_dict` and :meth:`Operation.to_json` give back
+Output is lossless: :meth:`Snapshot.to_dict` and :meth:`Snapshot.to_json` give back
 exactly what the server sent (unknown fields, every ``@type``, timestamps digit for digit).
+
+It knows no client kind: :class:`lro.Operation` (``lro._sync.operation``) and
+:class:`lro.AsyncOperation` (``lro._async.operation``) are two classes over it, each
+adding the calls that go through the client it is bound to (``wait``, ``result``,
+``refresh``, ...), blocking or as coroutines. Neither subclasses the other.
 
 Fields of the wrong JSON type raise :class:`lro.errors.InvalidResponse` naming the field
 when they are read, never ``KeyError``/``TypeError``/``ValueError``.
@@ -21,10 +26,9 @@ from functools import cached_property
 from typing import TYPE_CHECKING, Any, TypeVar, cast, overload
 
 from . import anys, progress
-from .bound import BoundCalls, checked_wait_kwargs, expect_operation
-from .defaults import DEFAULT
 from .errors import (
     Error,
+    FailedPrecondition,
     InvalidResponse,
     NotDone,
     UnexpectedState,
@@ -36,12 +40,11 @@ from .timestamps import Duration, Timestamp, TimestampError
 
 if TYPE_CHECKING:
     from .eta import Pending
-    from .plan import WaitPolicy
-    from .waits import OnDone, OnProgress, StopEvent
 
-__all__ = ["Operation", "ResultCase"]
+__all__ = ["ResultCase", "Snapshot", "expect_snapshot", "not_done"]
 
 T = TypeVar("T")
+S = TypeVar("S", bound="Snapshot")
 
 
 class ResultCase(enum.Enum):
@@ -74,17 +77,38 @@ def _excerpt(value: Any) -> str | None:
     return text if len(text) <= 200 else text[:197] + "..."
 
 
-def _restore_operation(cls: type[Operation], raw: dict[str, Any]) -> Operation:
+def _restore_operation(cls: type[S], raw: dict[str, Any]) -> S:
     return cls.from_dict(raw)
 
 
-class Operation(BoundCalls):
-    """An immutable, lossless snapshot of one long-running operation.
+def expect_snapshot(value: Any, client: Any, method: str) -> Snapshot:
+    """Check what a bound client returned: a client of the other kind bound by hand
+    (``Operation.bind(async_client)``) returns a coroutine, which deserves a clear
+    message rather than an AttributeError later."""
+    if not isinstance(value, Snapshot):
+        raise TypeError(
+            f"{type(client).__name__}.{method}() returned {type(value).__name__}, not an Operation"
+        )
+    return value
+
+
+def not_done(snapshot: Snapshot) -> NotDone:
+    """The error of ``result()`` on a running snapshot bound to no client."""
+    return NotDone(
+        f"operation {snapshot.name or '(unnamed)'} is not done; wait for it with a "
+        "client (client.wait(name) or Operation.bind(client).result())",
+        operation_name=snapshot._safe_name(),
+    )
+
+
+class Snapshot:
+    """The immutable, lossless value of one long-running operation: every field, typed
+    unpacking, progress, the audit helpers, lossless output. No I/O.
 
     It wraps the JSON of either view (``google.longrunning.Operation`` or ``V1Operation``).
-    Build one with :meth:`from_dict` or :meth:`from_json` (a :class:`~lro.Client` does it
-    for you and binds it, so :meth:`wait`, :meth:`refresh`, :meth:`cancel`, :meth:`delete`
-    and :meth:`mark_seen` work). Keys may be camelCase or snake_case; ``null`` means unset.
+    Keys may be camelCase or snake_case; ``null`` means unset. ``client`` is whatever the
+    snapshot is bound to, kept as is: the calls through it are :class:`lro.Operation`'s
+    and :class:`lro.AsyncOperation`'s.
 
     Reading a field whose JSON has the wrong type raises
     :class:`~lro.errors.InvalidResponse` naming the field. Two snapshots are equal when
@@ -108,7 +132,7 @@ class Operation(BoundCalls):
     # -- construction -------------------------------------------------------------------
 
     @classmethod
-    def from_dict(cls, data: Mapping[str, Any], client: Any = None) -> Operation:
+    def from_dict(cls: type[S], data: Mapping[str, Any], client: Any = None) -> S:
         """Wrap a decoded JSON object. The dict is kept, not copied or validated: do not
         mutate it afterwards. ``client`` binds the snapshot for :meth:`wait` and friends.
 
@@ -118,7 +142,7 @@ class Operation(BoundCalls):
         return cls(data, client)
 
     @classmethod
-    def from_json(cls, text: str | bytes, client: Any = None) -> Operation:
+    def from_json(cls: type[S], text: str | bytes, client: Any = None) -> S:
         """Decode JSON text (e.g. a saved :meth:`to_json`) into a snapshot.
 
         Raises:
@@ -131,15 +155,15 @@ class Operation(BoundCalls):
             raise InvalidResponse(f"operation is not valid JSON: {exc}", raw=raw[:1000]) from exc
         return cls(data, client)
 
-    def bind(self, client: Any) -> Operation:
+    def bind(self: S, client: Any) -> S:
         """A copy bound to ``client`` (sharing the raw JSON); ``None`` unbinds."""
         return self._copy_with("_client", client)
 
-    def _with_eta(self, eta: Eta | Pending | None) -> Operation:
+    def _with_eta(self: S, eta: Eta | Pending | None) -> S:
         """A copy carrying ``eta`` (what the wait that fetched it estimated)."""
         return self._copy_with("_eta", eta)
 
-    def _copy_with(self, key: str, value: Any) -> Operation:
+    def _copy_with(self: S, key: str, value: Any) -> S:
         copy = type(self).__new__(type(self))
         copy.__dict__.update(self.__dict__, **{key: value})
         return copy
@@ -156,6 +180,15 @@ class Operation(BoundCalls):
         if value is None and snake is not None:
             value = self._raw.get(snake)
         return value
+
+    def _require_client(self, action: str) -> Any:
+        if self._client is None:
+            raise FailedPrecondition(
+                f"cannot {action} operation {self.name or '(unnamed)'}: the snapshot is not "
+                "bound to a client (use a Client method, or Operation.bind(client))",
+                operation_name=self._safe_name(),
+            )
+        return self._client
 
     def _safe_name(self) -> str | None:
         name = self._raw.get("name")
@@ -387,85 +420,6 @@ class Operation(BoundCalls):
         """The error if the operation is done and failed, else None. Never waits."""
         return self.error if self.done else None
 
-    @overload
-    def result(
-        self,
-        timeout: float | None = ...,
-        *,
-        as_type: type[T],
-        policy: WaitPolicy | None = ...,
-        on_progress: OnProgress | None = ...,
-        on_done: OnDone | None = ...,
-        stop: StopEvent | None = ...,
-        cancel_on_timeout: bool = ...,
-    ) -> T: ...
-
-    @overload
-    def result(
-        self,
-        timeout: float | None = ...,
-        *,
-        as_type: None = None,
-        policy: WaitPolicy | None = ...,
-        on_progress: OnProgress | None = ...,
-        on_done: OnDone | None = ...,
-        stop: StopEvent | None = ...,
-        cancel_on_timeout: bool = ...,
-    ) -> Any: ...  # a dict, or an instance of the type registered for the response's @type
-
-    def result(
-        self,
-        timeout: float | None = DEFAULT,
-        *,
-        as_type: Any = None,
-        policy: WaitPolicy | None = None,
-        on_progress: OnProgress | None = None,
-        on_done: OnDone | None = None,
-        stop: StopEvent | None = None,
-        cancel_on_timeout: bool = False,
-    ) -> Any:
-        """The response of a done operation, or raise its error.
-
-        A done operation returns its response: unpacked into ``as_type`` when given, else
-        into the type registered for its ``@type`` (:func:`lro.register_type`) when there
-        is one, else a copy of the ``response`` dict. A failed one raises its typed error
-        (:class:`~lro.errors.Cancelled`, ...); one done with neither raises
-        :class:`~lro.errors.UnexpectedState`.
-
-        An operation still running is waited for through the bound client (its
-        ``wait(name, ...)`` with the arguments given); unbound, it raises
-        :class:`~lro.errors.NotDone`.
-
-        Args:
-            timeout: wall-clock seconds to wait; None waits forever; omitted: the wait
-                policy's ``default_timeout``.
-            as_type: a type to unpack the response into (see :meth:`response_as`).
-            policy: the :class:`lro.WaitPolicy` of the wait (default: the client's).
-            on_progress: called with each changed snapshot while waiting.
-            on_done: called once when the wait ends (see :meth:`lro.Client.wait`).
-            stop: a :class:`threading.Event` that abandons the wait when set.
-            cancel_on_timeout: on :class:`lro.WaitTimeout`, also cancel the operation.
-
-        Raises:
-            InvalidArgument: a wait argument of the wrong type or value (checked even
-                when the snapshot is done).
-            NotDone: the snapshot is running and not bound to a client.
-            Error: the operation's own error, or what ended the wait.
-        """
-        wait_kwargs = checked_wait_kwargs(
-            timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=False
-        )
-        if self.done:
-            return self._final_result(as_type)
-        if self._client is None:
-            raise NotDone(
-                f"operation {self.name or '(unnamed)'} is not done; wait for it with a "
-                "client (client.wait(name) or Operation.bind(client).result())",
-                operation_name=self._safe_name(),
-            )
-        final = self._client.wait(self.name, **wait_kwargs)
-        return expect_operation(final, self._client, "wait")._final_result(as_type)
-
     def _final_result(self, as_type: Any) -> Any:
         if not self.done:
             raise NotDone(
@@ -530,7 +484,7 @@ class Operation(BoundCalls):
         return case.value
 
     def __eq__(self, other: object) -> bool:
-        if not isinstance(other, Operation):
+        if not isinstance(other, Snapshot):
             return NotImplemented
         return self._raw == other._raw
 
@@ -545,10 +499,10 @@ class Operation(BoundCalls):
     def __delattr__(self, name: str) -> None:
         raise AttributeError("Operation is immutable")
 
-    def __copy__(self) -> Operation:
+    def __copy__(self: S) -> S:
         return self
 
-    def __deepcopy__(self, memo: dict[int, Any]) -> Operation:
+    def __deepcopy__(self: S, memo: dict[int, Any]) -> S:
         return self
 
     def __reduce__(self) -> tuple[Any, ...]:

@@ -1,0 +1,241 @@
+"""Waiting for many operations at once: :func:`async_wait_all` and :func:`async_as_completed`.
+
+The bookkeeping (which entries are done, batch rounds, the deadline) is the I/O-free
+:mod:`lro._core.wait_many`; this module runs batchGet rounds over it, or hands the entries to
+the half's bounded pool of single-operation waiters (:mod:`lro._async.pool`: tasks in the
+async half, threads in the sync one).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from typing import Any, cast
+
+from lro._core.deadlines import DEFAULT, Deadline
+from lro._core.errors import Error
+from lro._core.retry import call_budget
+from lro._core.wait_many import (
+    Board,
+    Entry,
+    Item,
+    Round,
+    Via,
+    batch_policy,
+    culprit,
+    groups,
+    pool_policy,
+    start,
+    without,
+)
+from lro._core.wait_plan import Fetch, GiveUp, WaitPlan
+from lro._core.wait_policy import WaitPolicy
+from lro._core.waits import OnProgress
+from lro._tracing import mode_of, tracing
+
+from .operation import AsyncOperation
+from .pool import pool
+from .primitives import ASYNCHRONOUS, call_callback, default_sleep
+
+__all__ = ["async_as_completed", "async_wait_all", "batch_rounds"]
+
+
+async def _round(board: Board) -> Round:
+    """One batchGet round over every entry not done (stops at the first failure)."""
+    seen = Round()
+    for chunk in groups(board.pending()):
+        while chunk:
+            try:
+                answers = await chunk[0].backend.get_many([entry.name for entry in chunk])
+            except Error as error:
+                named = culprit(error, chunk)
+                if named is None:
+                    seen.error = error
+                    return seen
+                seen.failed(board, named, error)
+                chunk = without(chunk, named)
+                continue
+            seen.apply(board, chunk, answers)
+            break
+    return seen
+
+
+async def batch_rounds(
+    board: Board,
+    plan: WaitPlan,
+    on_progress: OnProgress | None,
+    options: dict[str, Any],
+) -> AsyncIterator[Entry]:
+    """Batch rounds until every entry is done; yields entries as they finish."""
+    clock, stop = options["clock"], options["stop"]
+    sleep = options["sleep"] or default_sleep(stop)
+    while board.pending():
+        if stop is not None and stop.is_set():
+            raise board.abandoned()
+        action = plan.next_action()
+        if isinstance(action, GiveUp):
+            raise board.timeout(action.reason, plan.last_error)
+        if not isinstance(action, Fetch):
+            await sleep(action.seconds)
+            continue
+        started = clock()
+        with call_budget(plan.deadline.remaining()):  # each request ends by the deadline
+            seen = await _round(board)
+        for snapshot in seen.changed:
+            await call_callback(on_progress, snapshot)
+        # unasync: sync-next: yield from seen.done
+        for entry in seen.done:
+            yield entry  # unasync: async-only
+        if seen.error is not None:
+            plan.on_error(seen.error, action)
+        else:
+            plan.on_snapshot(not board.pending(), action, clock() - started)
+
+
+def _completions(
+    board: Board,
+    engine: str,
+    via: str,
+    policy: WaitPolicy,
+    deadline: Deadline,
+    max_concurrency: int,
+    on_progress: OnProgress | None,
+    options: dict[str, Any],
+) -> AsyncIterator[Entry]:
+    if engine == "batch":
+        plan = WaitPlan(batch_policy(policy), deadline, rng=options["rng"])
+        return batch_rounds(board, plan, on_progress, options)
+    return pool(board, pool_policy(via, policy), deadline, max_concurrency, on_progress, options)
+
+
+async def async_wait_all(
+    items: Iterable[Item],
+    *,
+    client: Any = None,
+    timeout: float | None = DEFAULT,
+    via: Via = "auto",
+    max_concurrency: int = 32,
+    policy: WaitPolicy | None = None,
+    on_progress: OnProgress | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    rng: random.Random | None = None,
+) -> list[AsyncOperation]:
+    """Wait until every operation is done; return their final snapshots in input order.
+
+    Failed operations are returned too (their ``.error`` is set). Duplicate inputs are
+    waited for once. Cancelling the task of an async wait cancels every request in
+    flight.
+
+    Args:
+        items: operation names (with ``client=``) or snapshots bound to a client
+            (``client=`` overrides their binding). Done snapshots cost no request.
+        client: the :class:`lro.AsyncClient` (or ``client.audit``) for names.
+        timeout: one deadline for the whole set, wall-clock seconds; None: forever;
+            omitted: the policy's ``default_timeout``.
+        via: ``"auto"`` (batch on the audited view, long-poll otherwise), ``"batch"``,
+            ``"long_poll"`` or ``"poll"`` (see the module documentation).
+        max_concurrency: most single waits in flight at once (long_poll / poll).
+        policy: the :class:`~lro._core.wait_policy.WaitPolicy` (schedule between batch rounds, and
+            of each single wait); default: the client's, else the default policy.
+        on_progress: called (or awaited) with each changed snapshot (by the sync
+            function in the caller's thread).
+        stop: an :class:`asyncio.Event` that abandons the wait (:class:`lro.Cancelled`).
+        clock: test seam: the monotonic clock the deadline is measured on.
+        sleep: test seam: the sleep between rounds (the sync default is interruptible by
+            Ctrl-C and by ``stop``).
+        rng: test seam: the random source of the jitter.
+
+    Raises:
+        InvalidArgument: an argument of the wrong type or value (nothing was sent).
+        WaitAllTimeout: the deadline passed; carries the partial results.
+        Cancelled: ``stop`` was set.
+        Error: a batch request failed permanently without naming an operation.
+    """
+    board, engine, chosen, deadline = start(
+        items,
+        client,
+        timeout,
+        policy,
+        via,
+        max_concurrency,
+        clock,
+        on_progress=on_progress,
+        stop=stop,
+        sleep=sleep,
+        rng=rng,
+        asynchronous=ASYNCHRONOUS,
+    )
+    options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
+    completions = (board, engine, via, chosen, deadline, max_concurrency, on_progress, options)
+    traced = tracing()
+    if traced is None:
+        async for _ in _completions(*completions):
+            pass
+        return cast("list[AsyncOperation]", board.results())
+    count = {"lro.operation.count": len(board.order)}
+    with traced.waiting("lro.wait_all", count, mode_of(engine, via)) as parent:
+        async for _ in _completions(*completions):
+            pass
+        results = board.results()
+        parent.end("error" if any(op.error for op in results) else "response")
+    return cast("list[AsyncOperation]", results)
+
+
+def async_as_completed(
+    items: Iterable[Item],
+    *,
+    client: Any = None,
+    timeout: float | None = DEFAULT,
+    via: Via = "auto",
+    max_concurrency: int = 32,
+    policy: WaitPolicy | None = None,
+    on_progress: OnProgress | None = None,
+    stop: asyncio.Event | None = None,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], Awaitable[None]] | None = None,
+    rng: random.Random | None = None,
+) -> AsyncIterator[AsyncOperation]:
+    """Yield each operation's final snapshot as soon as it is done (done inputs first):
+    ``async for op in async_as_completed(names, client=client): ...``.
+
+    Same arguments as :func:`async_wait_all`, checked at the call
+    (:class:`lro.InvalidArgument` before anything is sent); after yielding every operation
+    done in time it raises :class:`lro.WaitAllTimeout` at the deadline. Closing the
+    iterator early stops the waiting (the sync function's worker threads end within
+    ``policy.stop_latency``).
+    """
+    board, engine, chosen, deadline = start(
+        items,
+        client,
+        timeout,
+        policy,
+        via,
+        max_concurrency,
+        clock,
+        on_progress=on_progress,
+        stop=stop,
+        sleep=sleep,
+        rng=rng,
+        asynchronous=ASYNCHRONOUS,
+    )
+    options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
+    already = [entry for entry in board.entries if entry.final is not None]
+    stream = _completions(
+        board, engine, via, chosen, deadline, max_concurrency, on_progress, options
+    )
+    return _finals(already, stream)
+
+
+async def _finals(
+    already: list[Entry], stream: AsyncIterator[Entry]
+) -> AsyncIterator[AsyncOperation]:
+    for entry in already:
+        assert entry.final is not None
+        yield cast("AsyncOperation", entry.final)
+    async for entry in stream:
+        assert entry.final is not None
+        yield cast("AsyncOperation", entry.final)
