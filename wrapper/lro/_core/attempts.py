@@ -48,6 +48,9 @@ class Call(Generic[R]):
     #: The route's path template on the host (``/v1/{name}:wait``): OpenTelemetry's
     #: ``url.template`` of the call's requests (low-cardinality: no name, no query).
     template: str = ""
+    #: Seconds left of the wait this call is part of (None: not part of one): no retry
+    #: starts after it, and each request must be answered by then (``Request.time_left``).
+    outer: float | None = None
 
 
 #: Builds the Call of one page of a List, given the page token (None for the first).
@@ -65,7 +68,7 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
     """
     state = RetryState(
         policy, idempotent=call.idempotent, method=call.method, path=call.path,
-        budget=call.budget,
+        budget=call.budget, outer=call.outer,
     )  # fmt: skip
     unknown_fate = False  # an earlier attempt may have been processed
     while True:
