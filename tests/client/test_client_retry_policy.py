@@ -13,7 +13,7 @@ import lro._core.attempts
 import lro._core.decode
 from lro import Page, Pager
 from lro._core.http import Headers, Request, Response
-from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, call_budget, is_retryable
+from lro._core.retry import DEFAULT_RETRY, NO_RETRY, Retry, RetryState, is_retryable
 from lro.errors import (
     Aborted,
     Cancelled,
@@ -113,16 +113,16 @@ def test_server_delay_wins_over_the_maximum_while_it_fits_the_deadline() -> None
     assert policy.delay_for(ResourceExhausted(retry_delay=20), 1) == 20.0
     assert 0.05 <= policy.delay_for(ResourceExhausted(retry_delay=-3), 1) <= 0.1
 
-    def state() -> RetryState:
-        made = RetryState(policy, idempotent=True, method="GET", path="/x")
+    def state(outer: float | None = None) -> RetryState:
+        made = RetryState(policy, idempotent=True, method="GET", path="/x", outer=outer)
         made.begin()
         return made
 
     assert state().next_delay(ResourceExhausted(retry_delay=20)) == 20.0  # fits 30 s
     assert state().next_delay(ResourceExhausted(retry_delay=45)) is None  # fails at once
-    with call_budget(10.0):  # inside a wait with 10 s left: 20 s no longer fits
-        assert state().next_delay(ResourceExhausted(retry_delay=20)) is None
-        assert state().next_delay(ResourceExhausted(retry_delay=5)) == 5.0
+    # inside a wait with 10 s left: 20 s no longer fits
+    assert state(10.0).next_delay(ResourceExhausted(retry_delay=20)) is None
+    assert state(10.0).next_delay(ResourceExhausted(retry_delay=5)) == 5.0
 
 
 def test_a_server_delay_of_zero_is_raised_to_a_floor_that_grows() -> None:

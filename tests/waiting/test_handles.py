@@ -247,10 +247,10 @@ def test_a_bug_in_the_backend_fails_the_handle_and_is_logged(
         raise ZeroDivisionError("backend bug")
 
     with lro.Client(srv.url, retry=FAST_RETRY) as client, caplog.at_level(logging.ERROR, "lro"):
-        client.wait_once = broken  # type: ignore[method-assign]
+        client._poll = broken  # type: ignore[method-assign]  # what a wait reads through
         with pytest.raises(ZeroDivisionError):
             client.track(job["name"]).result(10)
-        client.audit.get_many = broken  # type: ignore[method-assign]
+        client.audit._read_many = broken  # type: ignore[method-assign]  # a batch round's read
         with pytest.raises(ZeroDivisionError):
             client.audit.track(job["name"]).result(10)
     assert "tracking " in caplog.text and "backend bug" in caplog.text
@@ -277,10 +277,10 @@ def test_async_failures_end_the_handles_they_concern(
                 await asyncio.wait_for(gone, 10)
             assert client.track(names[1]).cancel(server=True)  # fine: cancelled
             assert client.track(names[0] + "-x").cancel(server=True)  # NotFound: logged
-            client.wait_once = broken  # type: ignore[method-assign]
+            client._poll = broken  # type: ignore[method-assign]  # what a wait reads through
             with pytest.raises(ZeroDivisionError):
                 await asyncio.wait_for(client.track(names[1]), 10)
-            client.audit.get_many = broken  # type: ignore[method-assign]
+            client.audit._read_many = broken  # type: ignore[method-assign]  # a batch round's read
             with pytest.raises(ZeroDivisionError):
                 await asyncio.wait_for(client.audit.track(names[1]), 10)
         with pytest.raises(lro.Cancelled, match="closed"):

@@ -8,6 +8,7 @@ snapshots. Every request goes through the client's own send loop (``client._run`
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -59,13 +60,28 @@ class AsyncAuditedView:
         return self.client._calls
 
     async def _batched(
-        self, names: Iterable[str], call: Callable[[list[str]], Call[list[AsyncOperation]]]
+        self,
+        names: Iterable[str],
+        call: Callable[[list[str]], Call[list[AsyncOperation]]],
+        left: float | None = None,
     ) -> list[AsyncOperation]:
         result: list[AsyncOperation] = []
         for chunk in chunked(names):
-            batch: list[AsyncOperation] = await self._run(call(chunk))
+            made = call(chunk) if left is None else dataclasses.replace(call(chunk), outer=left)
+            batch: list[AsyncOperation] = await self._run(made)
             result.extend(batch)
         return result
+
+    async def _poll(self, name: str, window: float | None, left: float | None) -> AsyncOperation:
+        """One read of a wait with the audited snapshot: after the standard ``:wait``
+        long-poll when ``window`` is given; bounded by the wait's time left."""
+        if window is not None:
+            await self.client._poll(name, window, left)
+        return await self._run(dataclasses.replace(self._calls.audit_get(name), outer=left))
+
+    async def _read_many(self, names: list[str], left: float | None) -> list[AsyncOperation]:
+        """A batch round's read, bounded by the wait's time left."""
+        return await self._batched(names, self._calls.batch_get, left)
 
     async def get(self, name: str) -> AsyncOperation:
         """The audited snapshot (with creator, times...; also of a deleted operation)."""

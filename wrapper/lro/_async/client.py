@@ -26,6 +26,7 @@ is retried per :mod:`lro._core.retry`. List calls return a pager (:class:`AsyncP
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
@@ -182,6 +183,16 @@ class AsyncClient(ClientBase[AsyncOperation]):
             auth.invalidate()
             response = await self._transport.send(auth.sign(request, await ask_token(auth)))
         return response
+
+    async def _poll(self, name: str, window: float | None, left: float | None) -> AsyncOperation:
+        """One read of a wait: a GET (``window`` None) or a ``:wait`` long-poll of
+        ``window`` seconds, its retries and requests bounded by the wait's time left."""
+        call = self._calls.get(name) if window is None else self._calls.wait_once(name, window)
+        return await self._run(dataclasses.replace(call, outer=left))
+
+    async def _read_many(self, names: list[str], left: float | None) -> list[AsyncOperation]:
+        """A batch round's read (audited snapshots), bounded by the wait's time left."""
+        return await self.audit._read_many(names, left)
 
     def _pager(self, fetch: PageFetch[AsyncOperation]) -> AsyncPager[AsyncOperation]:
         return AsyncPager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)

@@ -16,7 +16,6 @@ from typing import Any, cast
 
 from lro._core.deadlines import DEFAULT, Deadline
 from lro._core.errors import Error
-from lro._core.retry import call_budget
 from lro._core.wait_many import (
     Board,
     Entry,
@@ -42,13 +41,19 @@ from .primitives import ASYNCHRONOUS, call_callback, default_sleep
 __all__ = ["async_as_completed", "async_wait_all", "batch_rounds"]
 
 
-async def _round(board: Board) -> Round:
-    """One batchGet round over every entry not done (stops at the first failure)."""
+async def _round(board: Board, left: float | None) -> Round:
+    """One batchGet round over every entry not done (stops at the first failure); each
+    request ends by the wait's deadline (``left`` seconds), when the backend is a client of
+    this SDK (``_read_many``; a test double only has ``get_many``)."""
     seen = Round()
     for chunk in groups(board.pending()):
         while chunk:
+            names = [entry.name for entry in chunk]
+            read = getattr(chunk[0].backend, "_read_many", None)
             try:
-                answers = await chunk[0].backend.get_many([entry.name for entry in chunk])
+                answers = await (
+                    chunk[0].backend.get_many(names) if read is None else read(names, left)
+                )
             except Error as error:
                 named = culprit(error, chunk)
                 if named is None:
@@ -81,8 +86,7 @@ async def batch_rounds(
             await sleep(action.seconds)
             continue
         started = clock()
-        with call_budget(plan.deadline.remaining()):  # each request ends by the deadline
-            seen = await _round(board)
+        seen = await _round(board, plan.deadline.remaining())
         for snapshot in seen.changed:
             await call_callback(on_progress, snapshot)
         # unasync: sync-next: yield from seen.done

@@ -17,7 +17,6 @@ from typing import cast
 
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, WaitTimeout
-from lro._core.retry import call_budget
 from lro._core.wait_plan import Fetch, GiveUp, SnapshotTracker, WaitPlan
 from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import (
@@ -53,11 +52,15 @@ def _check_stop(stop: asyncio.Event | None, name: str) -> None:
 async def _fetch(
     backend: AsyncWaitBackend, name: str, fetch: Fetch, left: float | None
 ) -> AsyncOperation:
-    # The wait's time left bounds the call's own retries (a server's Retry-After included).
-    with call_budget(left):
-        if fetch.window is None:
-            return cast("AsyncOperation", await backend.get(name))
-        return cast("AsyncOperation", await backend.wait_once(name, fetch.window))
+    # The wait's time left bounds the call's own retries (a server's Retry-After included)
+    # and each of its requests: a client of this SDK takes it with the read (``_poll``); a
+    # backend of another kind (a test double) only has the plain calls.
+    poll = getattr(backend, "_poll", None)
+    if poll is not None:
+        return cast("AsyncOperation", await poll(name, fetch.window, left))
+    if fetch.window is None:
+        return cast("AsyncOperation", await backend.get(name))
+    return cast("AsyncOperation", await backend.wait_once(name, fetch.window))
 
 
 async def async_snapshots(

@@ -51,6 +51,9 @@ class Call(Generic[R]):
     #: ``fallback(error)`` True: the request recipe has changed in answer to ``error`` (a
     #: server refused a query parameter it does not know): send again at once, uncounted.
     fallback: Callable[[Error], bool] | None = None
+    #: Seconds left of the wait this call is part of (None: not part of one): no retry
+    #: starts after it, and each request must be answered by then (``Request.time_left``).
+    outer: float | None = None
 
 
 #: Builds the Call of one page of a List, given the page token (None for the first).
@@ -68,7 +71,7 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
     """
     state = RetryState(
         policy, idempotent=call.idempotent, method=call.method, path=call.path,
-        budget=call.budget,
+        budget=call.budget, outer=call.outer,
     )  # fmt: skip
     unknown_fate = False  # an earlier attempt may have been processed
     while True:

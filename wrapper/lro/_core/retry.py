@@ -21,7 +21,7 @@ What is retried (:func:`is_retryable`):
 Without a server delay the sleep before retry *n* is ``min(maximum, initial *
 multiplier**(n-1))`` with jitter. A server's delay (``Retry-After`` or ``RetryInfo``) is
 honoured, and wins over the policy's ``maximum`` as long as it fits the time left for the
-call (its ``deadline``, and the time left of the wait it is part of: :func:`call_budget`).
+call (its ``deadline``, and the time left of the wait it is part of: ``Call.outer``).
 When it does not fit, the call fails at once with the server's own error
 (``retry_delay`` set) instead of retrying early. A server delay shorter than the policy's
 own pace (``Retry-After: 0``, ``RetryInfo 0s``) is raised to it: at least half of the
@@ -35,13 +35,11 @@ the delay before the next one. Headers, query strings and bodies are never logge
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
@@ -62,7 +60,6 @@ __all__ = [
     "NO_RETRY",
     "Retry",
     "RetryState",
-    "call_budget",
     "is_retryable",
     "logger",
 ]
@@ -73,28 +70,11 @@ Jitter = Literal["full", "equal", "none"]
 
 _NEVER = frozenset({Code.CANCELLED, Code.INVALID_ARGUMENT, Code.DATA_LOSS})
 
-# Seconds left for what the calls made now are part of (a wait), or None.
-_BUDGET: ContextVar[float | None] = ContextVar("lro_call_budget", default=None)
-
-#: How long past the end of its :func:`call_budget` a request may still be answered: a
-#: long-poll whose window ends at the wait's deadline is answered right then, and the
-#: wait's last check at its deadline needs a moment too. A wait so overruns its
-#: ``timeout`` by at most this much (plus scheduling noise).
+#: How long past the end of the wait a call is part of (``Call.outer``) a request may still
+#: be answered: a long-poll whose window ends at the wait's deadline is answered right
+#: then, and the wait's last check at its deadline needs a moment too. A wait so overruns
+#: its ``timeout`` by at most this much (plus scheduling noise).
 LAST_CHECK_SECONDS = 0.5
-
-
-@contextlib.contextmanager
-def call_budget(seconds: float | None) -> Iterator[None]:
-    """Recipes started inside the block retry only within ``seconds`` (None: no limit),
-    and each of their requests must end by then (:attr:`Request.time_left
-    <lro._core.http.Request.time_left>`, plus :data:`LAST_CHECK_SECONDS`): the waiters
-    wrap each request in the time left of the wait, so that neither a call's retry (and a
-    server's ``Retry-After``) nor a request in flight runs past the wait's deadline."""
-    token = _BUDGET.set(seconds)
-    try:
-        yield
-    finally:
-        _BUDGET.reset(token)
 
 
 class _Uniform:
@@ -241,7 +221,9 @@ class RetryState:
         idempotent: whether the call may be repeated safely.
         method, path: for the log lines only.
         budget: seconds from now after which no retry starts; combined (the earlier
-            wins) with ``policy.deadline`` and the enclosing :func:`call_budget`.
+            wins) with ``policy.deadline`` and ``outer``.
+        outer: seconds left of the wait the call is part of (None: not part of one):
+            no retry starts after it, and every request must be answered by then.
     """
 
     def __init__(
@@ -252,6 +234,7 @@ class RetryState:
         method: str,
         path: str,
         budget: float | None = None,
+        outer: float | None = None,
     ) -> None:
         self.policy = policy
         self.idempotent = idempotent
@@ -261,7 +244,6 @@ class RetryState:
         self._clock = policy.clock if policy is not None else time.monotonic
         start = self._clock()
         self.start = start
-        outer = _BUDGET.get()
         given = (budget, policy.deadline if policy else None, outer)
         limits = [max(0.0, b) for b in given if b is not None]
         self.deadline: float | None = start + min(limits) if limits else None
@@ -270,7 +252,7 @@ class RetryState:
 
     def time_left(self) -> float | None:
         """The ``time_left`` of the next request: what is left of the enclosing
-        :func:`call_budget` plus :data:`LAST_CHECK_SECONDS`, or None outside one."""
+        wait (``outer``) plus :data:`LAST_CHECK_SECONDS`, or None outside one."""
         if self.outer is None:
             return None
         return max(0.0, self.outer - self._clock()) + LAST_CHECK_SECONDS

@@ -9,6 +9,7 @@ snapshots. Every request goes through the client's own send loop (``client._run`
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -61,13 +62,28 @@ class AuditedView:
         return self.client._calls
 
     def _batched(
-        self, names: Iterable[str], call: Callable[[list[str]], Call[list[Operation]]]
+        self,
+        names: Iterable[str],
+        call: Callable[[list[str]], Call[list[Operation]]],
+        left: float | None = None,
     ) -> list[Operation]:
         result: list[Operation] = []
         for chunk in chunked(names):
-            batch: list[Operation] = self._run(call(chunk))
+            made = call(chunk) if left is None else dataclasses.replace(call(chunk), outer=left)
+            batch: list[Operation] = self._run(made)
             result.extend(batch)
         return result
+
+    def _poll(self, name: str, window: float | None, left: float | None) -> Operation:
+        """One read of a wait with the audited snapshot: after the standard ``:wait``
+        long-poll when ``window`` is given; bounded by the wait's time left."""
+        if window is not None:
+            self.client._poll(name, window, left)
+        return self._run(dataclasses.replace(self._calls.audit_get(name), outer=left))
+
+    def _read_many(self, names: list[str], left: float | None) -> list[Operation]:
+        """A batch round's read, bounded by the wait's time left."""
+        return self._batched(names, self._calls.batch_get, left)
 
     def get(self, name: str) -> Operation:
         """The audited snapshot (with creator, times...; also of a deleted operation)."""

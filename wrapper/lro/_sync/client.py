@@ -27,6 +27,7 @@ is retried per :mod:`lro._core.retry`. List calls return a pager (:class:`Pager`
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -183,6 +184,16 @@ class Client(ClientBase[Operation]):
             auth.invalidate()
             response = self._transport.send(auth.sign(request, ask_token(auth)))
         return response
+
+    def _poll(self, name: str, window: float | None, left: float | None) -> Operation:
+        """One read of a wait: a GET (``window`` None) or a ``:wait`` long-poll of
+        ``window`` seconds, its retries and requests bounded by the wait's time left."""
+        call = self._calls.get(name) if window is None else self._calls.wait_once(name, window)
+        return self._run(dataclasses.replace(call, outer=left))
+
+    def _read_many(self, names: list[str], left: float | None) -> list[Operation]:
+        """A batch round's read (audited snapshots), bounded by the wait's time left."""
+        return self.audit._read_many(names, left)
 
     def _pager(self, fetch: PageFetch[Operation]) -> Pager[Operation]:
         return Pager(lambda token: self._run(fetch(token)), max_pages=self.max_pages)

@@ -18,7 +18,6 @@ from typing import Any, cast
 
 from lro._core.deadlines import DEFAULT, Deadline
 from lro._core.errors import Error
-from lro._core.retry import call_budget
 from lro._core.wait_many import (
     Board,
     Entry,
@@ -44,13 +43,17 @@ from .primitives import ASYNCHRONOUS, call_callback, default_sleep
 __all__ = ["as_completed", "batch_rounds", "wait_all"]
 
 
-def _round(board: Board) -> Round:
-    """One batchGet round over every entry not done (stops at the first failure)."""
+def _round(board: Board, left: float | None) -> Round:
+    """One batchGet round over every entry not done (stops at the first failure); each
+    request ends by the wait's deadline (``left`` seconds), when the backend is a client of
+    this SDK (``_read_many``; a test double only has ``get_many``)."""
     seen = Round()
     for chunk in groups(board.pending()):
         while chunk:
+            names = [entry.name for entry in chunk]
+            read = getattr(chunk[0].backend, "_read_many", None)
             try:
-                answers = chunk[0].backend.get_many([entry.name for entry in chunk])
+                answers = chunk[0].backend.get_many(names) if read is None else read(names, left)
             except Error as error:
                 named = culprit(error, chunk)
                 if named is None:
@@ -83,8 +86,7 @@ def batch_rounds(
             sleep(action.seconds)
             continue
         started = clock()
-        with call_budget(plan.deadline.remaining()):  # each request ends by the deadline
-            seen = _round(board)
+        seen = _round(board, plan.deadline.remaining())
         for snapshot in seen.changed:
             call_callback(on_progress, snapshot)
         yield from seen.done
