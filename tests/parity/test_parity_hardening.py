@@ -18,7 +18,7 @@ from typing import Any
 import pydantic
 import pytest
 from hostile_peer import HostilePeer
-from parity_support import BOUND_SECONDS, Side
+from parity_support import BOUND_SECONDS, TOKENS, Side
 
 import lro
 from lro._core.anys import MAX_ANY_DEPTH
@@ -200,3 +200,29 @@ def test_a_body_with_nan_or_infinity_is_invalid_response(side: Side, word: str) 
         with pytest.raises(lro.InvalidResponse, match="not valid JSON"):
             c.get("operations/n")
     assert peer.requests == 1
+
+
+@parity("client.get_many", "client.mark_seen")
+def test_a_batch_the_server_finds_too_large_is_asked_for_in_halves(
+    side: Side, make_server: Any
+) -> None:
+    # Each operation holds ~40 KB of JSON; the server answers at most 100 KB a batch, so
+    # five names need three requests (the server refuses a batch whole: BATCH_TOO_LARGE).
+    srv = make_server(tokens=TOKENS, max_batch_bytes=100_000)
+    c = side.client(srv.url)
+    big = {"@type": "type.googleapis.com/test.Big", "blob": "x" * 40_000}
+    names = [c.create(big).name for _ in range(5)]
+    for name in names:
+        c.finalize(name, response=big)
+    before = srv.requests
+    got = c.get_many([*names, names[0]])
+    assert [op.name for op in got] == [*names, names[0]]
+    assert srv.requests - before > 2  # refused whole, then asked for in parts
+    seen = c.mark_seen(*names)
+    assert [op.name for op in seen] == names and all(op.seen for op in seen)
+    tiny = make_server(tokens=TOKENS, max_batch_bytes=10_000)  # one operation is too much
+    t = side.client(tiny.url)
+    alone = t.create(big).name
+    with pytest.raises(lro.InvalidArgument) as refused:
+        t.get_many([alone])
+    assert refused.value.reason == "BATCH_TOO_LARGE"  # the server's own answer, not split

@@ -27,7 +27,7 @@ from .names import is_list_path, validate_name
 from .paging import Page
 from .snapshot import Snapshot
 
-__all__ = ["LONG_POLL_ROUTE", "MAX_BATCH", "Recipes", "View", "chunked", "new_request_id"]
+__all__ = ["BATCH_TOO_LARGE", "LONG_POLL_ROUTE", "MAX_BATCH", "Recipes", "View", "chunked", "new_request_id"]
 
 R = TypeVar("R")
 #: The snapshot class a client makes: lro.Operation or lro.AsyncOperation.
@@ -40,6 +40,9 @@ LONG_POLL_ROUTE = "WaitOperation"
 
 #: Most names in one batchGet / batchMarkSeenByCreator request.
 MAX_BATCH = 1000
+#: ``ErrorInfo.reason`` of a batch whose reply would pass the server's size budget (the
+#: reference server's ``--max-batch-bytes``): the clients split it and ask again.
+BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
 
 #: Extra read time for a ``:wait`` request beyond the server's wait window.
 WAIT_MARGIN = 5.0

@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from lro._core.attempts import Call
 from lro._core.deadlines import DEFAULT
-from lro._core.errors import Error
+from lro._core.errors import Error, InvalidArgument
 from lro._core.names import validate_name
-from lro._core.recipes import Recipes, View, chunked
+from lro._core.recipes import BATCH_TOO_LARGE, Recipes, View, chunked
 from lro._core.waits import check_wait_options
 
 from .operation import Operation
@@ -69,10 +69,27 @@ class AuditedView:
     ) -> list[Operation]:
         result: list[Operation] = []
         for chunk in chunked(names):
-            made = call(chunk) if left is None else dataclasses.replace(call(chunk), outer=left)
-            batch: list[Operation] = self._run(made)
-            result.extend(batch)
+            result.extend(self._batch(chunk, call, left))
         return result
+
+    def _batch(
+        self,
+        names: list[str],
+        call: Callable[[list[str]], Call[list[Operation]]],
+        left: float | None,
+    ) -> list[Operation]:
+        made = call(names) if left is None else dataclasses.replace(call(names), outer=left)
+        try:
+            batch: list[Operation] = self._run(made)
+            return batch
+        except InvalidArgument as error:
+            # A server that bounds a batch's reply by size refuses the whole batch (and
+            # marks nothing): ask for each half in turn. One name alone is its answer.
+            if error.reason != BATCH_TOO_LARGE or len(names) == 1:
+                raise
+        half = len(names) // 2
+        first = self._batch(names[:half], call, left)
+        return first + self._batch(names[half:], call, left)
 
     def _poll(self, name: str, window: float | None, left: float | None) -> Operation:
         """One read of a wait with the audited snapshot: after the standard ``:wait``
