@@ -27,7 +27,15 @@ from .names import is_list_path, validate_name
 from .paging import Page
 from .snapshot import Snapshot
 
-__all__ = ["BATCH_TOO_LARGE", "LONG_POLL_ROUTE", "MAX_BATCH", "Recipes", "View", "chunked", "new_request_id"]
+__all__ = [
+    "BATCH_TOO_LARGE",
+    "LONG_POLL_ROUTE",
+    "MAX_BATCH",
+    "Recipes",
+    "View",
+    "chunked",
+    "new_request_id",
+]
 
 R = TypeVar("R")
 #: The snapshot class a client makes: lro.Operation or lro.AsyncOperation.
