@@ -49,11 +49,13 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-## the fast tier, after each edit (under a minute once the venv exists): lint, types and
-## every test that starts no process (not marked slow), on every core, without coverage
+## the fast tier, after each edit (about a minute once the venv exists): lint, types and
+## every test that starts no process (not marked slow), without coverage. Its tests mostly
+## wait on sockets, so it runs three xdist workers a core (CHECK_WORKERS to change it).
+CHECK_WORKERS ?= $(shell $(PYTHON) -c "import os; print(3 * (os.cpu_count() or 1))")
 WORKERS ?= auto
 check: lint
-	$(BIN)/pytest -q -n $(WORKERS) -m "not slow"
+	$(BIN)/pytest -q -n $(CHECK_WORKERS) --dist worksteal -m "not slow"
 
 ## the whole suite: drift check, lint, types, both tiers with branch coverage of wrapper/,
 ## on every core (this is what .ci/run calls). It fails below [tool.coverage.report]
