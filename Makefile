@@ -53,7 +53,6 @@ lint: install
 ## every test that starts no process (not marked slow), without coverage. Its tests mostly
 ## wait on sockets, so it runs three xdist workers a core (CHECK_WORKERS to change it).
 CHECK_WORKERS ?= $(shell $(PYTHON) -c "import os; print(3 * (os.cpu_count() or 1))")
-WORKERS ?= auto
 check: lint
 	$(BIN)/pytest -q -n $(CHECK_WORKERS) --dist worksteal -m "not slow"
 
@@ -62,6 +61,8 @@ check: lint
 ## fail_under overall, or below CLIENT_COVERAGE for the client (lro without its CLI and
 ## demo); docs/testing.md.
 CLIENT_COVERAGE ?= 95
+## two xdist workers a core: half the suite's time is spent waiting on sockets and clocks
+WORKERS ?= $(shell $(PYTHON) -c "import os; print(2 * (os.cpu_count() or 1))")
 test: check-generated lint
 	rm -f .coverage .coverage.*
 	COVERAGE_FILE=$(CURDIR)/.coverage $(BIN)/pytest -q -n $(WORKERS) --dist worksteal \
