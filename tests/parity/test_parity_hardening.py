@@ -13,6 +13,7 @@ import itertools
 import json
 import math
 import pickle
+import time
 from typing import Any
 
 import pydantic
@@ -226,3 +227,18 @@ def test_a_batch_the_server_finds_too_large_is_asked_for_in_halves(
     with pytest.raises(lro.InvalidArgument) as refused:
         t.get_many([alone])
     assert refused.value.reason == "BATCH_TOO_LARGE"  # the server's own answer, not split
+
+
+@parity("client.get")
+def test_both_halves_pause_between_attempts_with_the_policy_s_sleep(side: Side) -> None:
+    # Retry(sleep=) is the pause between attempts in both halves (the async one used to
+    # await asyncio.sleep whatever the policy said): a server's Retry-After reaches it.
+    slept: list[float] = []
+    retry = lro.Retry(initial=0.001, maximum=0.01, deadline=30.0, sleep=slept.append)
+    c = side.client(retry=retry)
+    name = c.create().name
+    side.server.faults.add(kind="rate_limit", retry_after_seconds=5, count=1)
+    started = time.monotonic()
+    assert c.get(name).name == name
+    assert slept == [5.0]  # the server's delay, through the injected sleep
+    assert time.monotonic() - started < 4  # not also slept for real

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
+import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
@@ -83,8 +84,15 @@ async def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None
 
 
 async def pause(retry: Retry | None, seconds: float) -> None:
-    """The retry loop's sleep between two attempts."""
-    await asyncio.sleep(seconds)
+    """The retry loop's sleep between two attempts: the policy's injectable ``sleep`` when
+    one was given, as in the sync half (awaited if it returns an awaitable); otherwise
+    :func:`asyncio.sleep`, which leaves the loop free."""
+    if retry is None or retry.sleep is time.sleep:
+        await asyncio.sleep(seconds)
+        return
+    paused: object = retry.sleep(seconds)
+    if inspect.isawaitable(paused):
+        await paused
 
 
 async def ask_token(auth: Auth) -> str | None:

@@ -111,8 +111,9 @@ class Retry:
         max_attempts: attempts in all, the first included (1 disables retrying).
         jitter: ``"full"`` (sleep uniform in ``[0, cap]``), ``"equal"`` (``cap/2`` plus
             uniform in ``[0, cap/2]``) or ``"none"``.
-        clock, sleep, random: injectable for tests (``sleep`` is used by the sync client;
-            the async client awaits ``asyncio.sleep``).
+        clock, sleep, random: injectable for tests. ``sleep`` is the pause between two
+            attempts in both halves (the async client awaits what it returns when that is
+            awaitable; left at its default, it awaits ``asyncio.sleep``).
     """
 
     initial: float = 0.1
@@ -125,7 +126,7 @@ class Retry:
     clock: Callable[[], float] = dataclasses.field(
         default=time.monotonic, compare=False, repr=False
     )
-    sleep: Callable[[float], None] = dataclasses.field(
+    sleep: Callable[[float], object] = dataclasses.field(
         default=time.sleep, compare=False, repr=False
     )
     random: Callable[[], float] = dataclasses.field(default=_UNIFORM, compare=False, repr=False)
