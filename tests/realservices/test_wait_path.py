@@ -4,7 +4,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -90,6 +92,33 @@ def test_a_held_long_poll_is_followed_by_a_get_and_the_wait_goes_on(
     calls = server.calls()
     # Each window of 0.5 s is cut off after 1.5 s and followed by a GET at once.
     assert calls[:4] == [f"POST /v1/{NAME}:wait", f"GET /v1/{NAME}"] * 2, calls
+
+
+def test_a_held_long_poll_does_not_stretch_a_stop_event(
+    side: Side, gateway: Callable[..., WaitGateway]
+) -> None:
+    server = gateway(hold=8.0)
+    server.add_operation(NAME)
+    policy = lro.WaitPolicy(stop_latency=1.0)
+    client = side.client(server.url, retry=FAST, wait_policy=policy)
+    if side.is_async:
+
+        async def stopped() -> Any:
+            stop = asyncio.Event()
+            asyncio.get_running_loop().call_later(0.3, stop.set)
+            return await client.target.wait(NAME, timeout=30, stop=stop)
+
+        wait: Callable[[], Any] = lambda: side.run(stopped())  # noqa: E731
+    else:
+        event = threading.Event()
+        threading.Timer(0.3, event.set).start()
+        wait = lambda: client.wait(NAME, timeout=30, stop=event)  # noqa: E731
+    started = time.monotonic()
+    with pytest.raises(lro.Cancelled, match="abandoned"):
+        wait()
+    # The sync waiter notices the stop when its 1 s window is cut off (+1 s), the async
+    # one at once; 1.5 s of slack for a busy machine.
+    assert time.monotonic() - started < 3.5
 
 
 # --- a gateway without :wait for some routes --------------------------------------------
