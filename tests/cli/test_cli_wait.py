@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import subprocess
 import time
 
 import pytest
-from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command
+from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command, make_runner
 
 from lro._sync.client import Client
 from lro_server import RunningServer
@@ -165,3 +166,18 @@ def test_wait_audited_shows_the_audit_fields(lro: Runner, srv: RunningServer) ->
     result = lro("wait", op["name"], "--audited", "--json", "--progress", "none")
     assert result.returncode == 0
     assert json.loads(result.stdout)["updater"] == "simulator"
+
+
+def test_wait_on_a_server_nobody_listens_on_exits_7_with_the_connection_error() -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]  # closed again: nobody listens there
+    run = make_runner(f"http://127.0.0.1:{port}")
+    started = time.monotonic()
+    done = run("wait", "operations/1", "--progress", "plain", timeout=60)
+    took = time.monotonic() - started
+    assert done.returncode == 7, (done.stdout, done.stderr)
+    assert "cannot connect" in done.stderr
+    # The transport's retries (about 1.5 s), not the wait's (unlimited) deadline; the
+    # rest is the interpreter starting, with wide slack for a busy machine.
+    assert took < 10, took

@@ -204,7 +204,7 @@ FAULTS: list[Fault] = [
 EXCEPTIONS: dict[tuple[str, str], Outcome] = {
     ("wait_once", "delay"): ok(
         1,
-        "A `:wait` request's read timeout is its wait window plus a 5 s margin, so a stall "
+        "A `:wait` request's read timeout is its wait window plus a 1 s margin, so a stall "
         "shorter than that is simply waited out.",
     ),
 }

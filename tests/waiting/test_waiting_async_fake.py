@@ -102,7 +102,7 @@ def test_async_wait_result_callbacks_and_cache() -> None:
     )
     assert final.done and done.calls == [(final, None)]
     assert [op.metadata["step"] for (op,) in progress.calls] == [0, 1, 2, 3, 4]
-    assert known_long_poll(backend) is False
+    assert known_long_poll(backend, NAME) is False
 
 
 def test_async_timeout_carries_the_snapshot_and_can_cancel() -> None:

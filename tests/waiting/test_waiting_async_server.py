@@ -36,7 +36,7 @@ def test_async_long_poll_notices_completion_at_once(srv: RunningServer) -> None:
 
     async def body(client: AsyncClient) -> tuple[Any, float, bool | None]:
         final = await async_wait(client, name, 10)
-        return final, time.monotonic() - started, known_long_poll(client)
+        return final, time.monotonic() - started, known_long_poll(client, name)
 
     before = srv.requests
     final, elapsed, cached = _run(srv, body)
@@ -69,7 +69,7 @@ def test_async_fallback_and_permanent_errors(srv: RunningServer) -> None:
         assert (await async_wait(client, name, 10)).done
         with pytest.raises(NotFound):
             await async_wait(client, "operations/missing", 10)
-        return known_long_poll(client)
+        return known_long_poll(client, name)
 
     assert _run(srv, body) is False
 

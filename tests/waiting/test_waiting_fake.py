@@ -45,7 +45,7 @@ def test_long_poll_notices_completion_at_once_one_request_per_window() -> None:
     assert clock.elapsed == 10.0  # no lateness at all
     assert server.kinds() == ["wait"] * 4  # windows end at 3, 6, 9, then 10 (done)
     assert clock.sleeps == []
-    assert known_long_poll(backend) is True
+    assert known_long_poll(backend, NAME) is True
 
 
 def test_window_asked_is_the_policy_window() -> None:
@@ -61,7 +61,7 @@ def test_falls_back_to_polling_and_remembers_it(lacking: str) -> None:
     assert final.done
     kinds = server.kinds()
     assert kinds[0] == "wait" and set(kinds[1:]) == {"get"}
-    assert known_long_poll(backend) is False
+    assert known_long_poll(backend, NAME) is False
     # Detected once per client: the next wait goes straight to polling.
     server.add("operations/b", 15.0)
     server.requests.clear()
@@ -74,7 +74,7 @@ def test_404_on_wait_and_on_get_is_not_found() -> None:
     with pytest.raises(NotFound):
         wait(backend, "operations/missing", timeout=60, clock=clock, sleep=clock.sleep)
     assert server.kinds() == ["wait", "get"]
-    assert known_long_poll(backend) is None  # nothing learnt
+    assert known_long_poll(backend, NAME) is None  # nothing learnt
 
 
 def test_forced_long_poll_does_not_fall_back() -> None:

@@ -53,7 +53,7 @@ def test_long_poll_notices_completion_at_once(srv: RunningServer, client: Client
     # The held window had about 1 s left: a waiter that was not woken would return at its
     # end. 0.75 s leaves a wide margin for a busy machine.
     assert outcome["returned"] - finalized < 0.75
-    assert known_long_poll(client) is True
+    assert known_long_poll(client, name) is True
 
 
 def test_result_and_typed_errors(
@@ -93,7 +93,7 @@ def test_fallback_to_polling_when_wait_is_missing(srv: RunningServer, client: Cl
     started = time.monotonic()
     assert client.wait(name, timeout=10).done
     assert time.monotonic() - started < 2.5  # polls at ~0, 0.75 and 1.8 s
-    assert known_long_poll(client) is False
+    assert known_long_poll(client, name) is False
     hits = len(srv.faults.hits)
     assert hits == 1
     assert client.wait(_start(srv, 0.2), timeout=10).done
@@ -103,8 +103,9 @@ def test_fallback_to_polling_when_wait_is_missing(srv: RunningServer, client: Cl
 def test_fallback_on_404_for_the_wait_route(srv: RunningServer, client: Client) -> None:
     # Real time: after the 404 the client polls on its own (real) clock.
     srv.faults.add(kind="error", status=404, code=5, path=r":wait$", count=1000)
-    assert client.wait(_start(srv, 0.5), timeout=10).done
-    assert known_long_poll(client) is False
+    name = _start(srv, 0.5)
+    assert client.wait(name, timeout=10).done
+    assert known_long_poll(client, name) is False
 
 
 def test_timeout_keeps_the_operation_running(srv: RunningServer, client: Client) -> None:

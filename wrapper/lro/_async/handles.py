@@ -29,7 +29,7 @@ from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, trac
 from lro._core.snapshot import Snapshot
 from lro._core.wait_many import Board, Entry, batch_policy
 from lro._core.wait_plan import WaitPlan
-from lro._core.waits import OnProgress, known_long_poll, log_cancel_failure
+from lro._core.waits import OnProgress, has_answered, known_long_poll, log_cancel_failure
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .operation import AsyncOperation
@@ -144,7 +144,7 @@ class AsyncHandle(asyncio.Future[Any]):
         error = None if cancelled else self.exception()
         if self._rounds is not None:
             span.requests = self._rounds.requests - self._rounds_before
-        elif span.mode != "batch" and known_long_poll(self._backend) is False:
+        elif span.mode != "batch" and known_long_poll(self._backend, self.name) is False:
             span.mode = "poll"
         span.end(handle_outcome(cancelled, error, self.latest, self._closed), error)
 
@@ -299,7 +299,8 @@ class AsyncTracker(Settler):
         return WaitPlan(
             tracker_policy(entry.backend),
             Deadline(None, time.monotonic),
-            long_poll=known_long_poll(entry.backend),
+            long_poll=known_long_poll(entry.backend, entry.name),
+            answered=has_answered(entry.backend),
             rng=random.Random(self._rng.random()),
             watching=watching,
         )
@@ -308,9 +309,11 @@ class AsyncTracker(Settler):
         """The batch task: the batch engine's rounds while any audited handle is pending."""
         board = self._registry.boards["batch"]
         while board.pending() and not self._closed:
-            policy = batch_policy(tracker_policy(board.pending()[0].backend))
+            backend = board.pending()[0].backend
+            policy = batch_policy(tracker_policy(backend))
             rng = random.Random(self._rng.random())
-            plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
+            answered = has_answered(backend)
+            plan = WaitPlan(policy, Deadline(None, time.monotonic), answered=answered, rng=rng)
             options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
             try:
                 async for entry in batch_rounds(board, plan, self._batch_progress, options):

@@ -18,7 +18,7 @@ from lro._core.errors import Error, WaitTimeout
 from lro._core.wait_many import Board, Entry, apply_event
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
-from lro._core.waits import OnProgress, known_long_poll
+from lro._core.waits import OnProgress, has_answered, known_long_poll
 
 from .primitives import call_callback
 from .waiting import async_snapshots
@@ -79,7 +79,8 @@ async def pool(
                 WaitPlan(
                     policy,
                     deadline,
-                    long_poll=known_long_poll(entry.backend),
+                    long_poll=known_long_poll(entry.backend, entry.name),
+                    answered=has_answered(entry.backend),
                     rng=random.Random(rng.random()),
                 ),
                 gate,

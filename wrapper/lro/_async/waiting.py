@@ -98,13 +98,13 @@ async def async_snapshots(
             try:
                 plan.on_error(error, action)
             finally:
-                remember_long_poll(backend, plan.long_poll)
+                remember_long_poll(backend, name, plan.long_poll)
             continue
         if isinstance(outcome, Stopped):
             raise abandoned(name)
         outcome = plan.pace.see(outcome)  # carries the time-left estimate
         plan.on_snapshot(outcome.done, action, clock() - started)
-        remember_long_poll(backend, plan.long_poll)
+        remember_long_poll(backend, name, plan.long_poll)
         last = outcome
         yield outcome
         if outcome.done:
@@ -168,6 +168,7 @@ async def async_wait(
     """
     plan = make_plan(
         backend,
+        name,
         timeout,
         policy,
         clock=clock,
@@ -239,7 +240,7 @@ async def async_watch(
     """
     stoppable = STOP_BY_SLICES and stop is not None
     plan = make_plan(
-        backend, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
+        backend, name, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
     )
     tracker = SnapshotTracker()
     last: AsyncOperation | None = None

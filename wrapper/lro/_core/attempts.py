@@ -15,13 +15,20 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from .errors import ConnectionDropped, Error, InvalidResponse, TransportTimeout
+from .errors import (
+    ConnectError,
+    ConnectionDropped,
+    Error,
+    InvalidResponse,
+    TransportError,
+    TransportTimeout,
+)
 from .http import Request, Response
 from .paging import Page
 from .retry import Retry, RetryState
 from .snapshot import Snapshot
 
-__all__ = ["Call", "PageFetch", "Step", "attempts"]
+__all__ = ["Call", "PageFetch", "Step", "attempts", "reached"]
 
 R = TypeVar("R")
 S = TypeVar("S", bound=Snapshot)
@@ -60,6 +67,15 @@ class Call(Generic[R]):
 PageFetch = Callable[[str | None], "Call[Page[S]]"]
 
 Step = Request | float  # what attempts() asks the I/O loop to do: send, or sleep seconds
+
+
+def reached(outcome: Response | Error | None) -> bool:
+    """Whether an attempt's outcome shows that its server is there: an answer (any HTTP
+    status), or a failure after a connection was made (dropped, timed out, TLS); not a
+    :class:`~lro.errors.ConnectError` (nobody listening, no such host)."""
+    if isinstance(outcome, Response):
+        return True
+    return isinstance(outcome, TransportError) and not isinstance(outcome, ConnectError)
 
 
 def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | Error | None, R]:

@@ -52,8 +52,10 @@ MAX_BATCH = 1000
 #: reference server's ``--max-batch-bytes``): the clients split it and ask again.
 BATCH_TOO_LARGE = "BATCH_TOO_LARGE"
 
-#: Extra read time for a ``:wait`` request beyond the server's wait window.
-WAIT_MARGIN = 5.0
+#: Extra read time for a ``:wait`` request beyond the wait window it asks for: a server
+#: that holds the request longer than asked is cut off then (the waiters and
+#: ``wait_once`` then read the operation with a GET), so it never stretches a wait.
+WAIT_MARGIN = 1.0
 #: Wait window used by :meth:`Client.wait_once` when neither it nor the client has a timeout.
 DEFAULT_WAIT_WINDOW = 60.0
 
@@ -157,11 +159,16 @@ class Recipes(Generic[OpT]):
         self._user_agent = {"User-Agent": agent_string(user_agent, routes.API_VERSION)}
         # Credentials are not added here: the I/O halves sign each request as they send it
         # (lro._core.auth), so a token can be asked for afresh per request.
-        #: What this client has learnt about routes its server may lack, per route (the
-        #: operation id): ``{"WaitOperation": False}`` once a ``:wait`` long-poll was
-        #: refused (a Google-style service without it), True once one answered. The
-        #: waiters read and write it (:func:`lro._core.waits.known_long_poll`).
+        #: What this client has learnt about the ``:wait`` long-poll, per route: host and
+        #: path template (:meth:`long_poll_route`, e.g.
+        #: ``http://h:8080/v1/projects/*/operations/*:wait``): False once one was refused
+        #: (a gateway without that binding), True once one answered. The waiters and
+        #: ``wait_once`` read and write it (:func:`lro._core.waits.known_long_poll`).
         self.available: dict[str, bool] = {}
+        #: Whether the server has answered this client once (any HTTP response, or at
+        #: least a connection: :func:`lro._core.attempts.reached`): a wait whose server
+        #: never did fails with the connection error instead of retrying to its deadline.
+        self.answered = False
         self._route_table = routes.ROUTES
         self._root_of = routes.root_of
         self._templates: dict[str, str] = {}
@@ -202,6 +209,14 @@ class Recipes(Generic[OpT]):
             root = self._roots.get(mount) or self._service_root + mount
             found = self._templates[operation_id] = urlsplit(root).path + route.path
         return found
+
+    def long_poll_route(self, name: str) -> str:
+        """The ``:wait`` route ``name`` is sent to, as host and path template: the name's
+        collection ids kept, its ids replaced by ``*`` (a gateway binds ``:wait`` per
+        resource pattern, so one pattern lacking it says nothing of another)."""
+        parts = _check_name(name).split("/")
+        shape = "/".join(part if i % 2 == 0 else "*" for i, part in enumerate(parts))
+        return f"{self.standard_root}/{shape}:wait"
 
     def _call(self, operation_id: str, parse: Callable[[Response], R], **params: Any) -> Call[R]:
         request = self._request(operation_id, **params)

@@ -33,7 +33,15 @@ from typing import Any, Literal
 
 from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
 from .deadlines import Deadline, resolve_timeout
-from .errors import Cancelled, Error, InvalidArgument, NotFound, WaitAllTimeout, WaitTimeout
+from .errors import (
+    Cancelled,
+    ConnectError,
+    Error,
+    InvalidArgument,
+    NotFound,
+    WaitAllTimeout,
+    WaitTimeout,
+)
 from .eta import Estimates
 from .recipes import MAX_BATCH
 from .snapshot import Snapshot
@@ -304,6 +312,8 @@ def apply_event(
         timeouts.append(payload)
         return None, True
     if kind == "failed":
+        if isinstance(payload, ConnectError):
+            raise payload  # its server never answered (WaitPlan): the wait fails with it
         return board.fail(entry, payload), True
     changed, done = board.observe(entry, payload)
     return (payload if changed else None), done

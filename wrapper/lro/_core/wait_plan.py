@@ -7,17 +7,19 @@ fake clock. Also which errors end a wait, and what counts as a changed snapshot.
 from __future__ import annotations
 
 import random
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from .deadlines import Deadline
 from .errors import (
     Code,
+    ConnectError,
     Error,
     InvalidResponse,
     TLSError,
     TransportError,
+    TransportTimeout,
     WaitTimeout,
 )
 from .eta import Pace
@@ -136,6 +138,11 @@ class GiveUp:
 #: What :meth:`WaitPlan.next_action` asks for.
 Action = Fetch | Sleep | GiveUp
 
+
+def _never() -> bool:
+    return False
+
+
 # A long-poll that comes back faster than this share of its window, unchanged, behaved
 # like a GET (a server may return early: operations.proto allows it); pace the next one.
 _EARLY = 0.5
@@ -149,6 +156,10 @@ class WaitPlan:
         deadline: the wait's :class:`Deadline`.
         long_poll: what is known about the server: True (has ``:wait``), False (does not)
             or None (unknown; try it). Ignored when ``policy.long_poll`` is False.
+        answered: asks whether the server has answered the client once (None: no
+            client knows; only this plan's own requests tell). Until it has, a
+            connection error (nobody listening, no such host: after the call's own
+            retries) ends the wait at once instead of being retried until the deadline.
         rng: random source for jitter.
         stoppable: a stop event is watched; caps windows at ``policy.stop_latency``.
         watching: progress is watched; caps windows at ``policy.progress_interval``.
@@ -164,6 +175,7 @@ class WaitPlan:
         deadline: Deadline,
         *,
         long_poll: bool | None = None,
+        answered: Callable[[], bool] | None = None,
         rng: random.Random | None = None,
         stoppable: bool = False,
         watching: bool = False,
@@ -183,6 +195,10 @@ class WaitPlan:
         self._initial_get = watching and self.long_poll is not False
         self._sleep = 0.0
         self._confirming = False  # a :wait got 404: does a GET of the name work?
+        self._answered = False  # by this plan's own requests
+        self._client_answered = answered
+        # A long-poll was cut off (its server held it past its window): a GET, at once.
+        self._cut_off = False
         self._checked_at_deadline = False
         # The time-left estimate (lro._core.eta): drivers pass it each snapshot; it may
         # bring a GET poll forward to the expected finish.
@@ -206,7 +222,7 @@ class WaitPlan:
         return Fetch(self._window())
 
     def _window(self) -> float | None:
-        if self._confirming or self._initial_get or self.long_poll is False:
+        if self._confirming or self._cut_off or self._initial_get or self.long_poll is False:
             return None
         window = self.policy.wait_window
         if self._stoppable:
@@ -222,14 +238,16 @@ class WaitPlan:
         it saw the operation (for a batch, every operation) done."""
         self.requests += 1
         self.last_error = None
+        self._answered = True
         if self._confirming:
             self._confirming = False
             self.long_poll = False  # :wait is 404 but the operation exists: no long-poll
         if done:
             return
         self._mark_deadline_check()
-        if self._initial_get:
-            self._initial_get = False  # straight on to the long-poll, no sleep
+        if self._initial_get or self._cut_off:
+            # Straight on to the long-poll, no sleep (after a cut-off one, it paces itself).
+            self._initial_get = self._cut_off = False
             return
         if fetch.window is None:
             self._sleep = self.pace.sleep(self._backoff.next())
@@ -245,6 +263,15 @@ class WaitPlan:
         """Report a failed request; re-raises ``error`` when it ends the wait."""
         self.requests += 1
         self.last_error = error
+        if not isinstance(error, ConnectError):
+            self._answered = True  # an answer, or at least a connection
+        elif not (self._answered or (self._client_answered or _never)()):
+            raise error  # nobody has ever answered: not an outage to sit out
+        if fetch.window is not None and isinstance(error, TransportTimeout):
+            # Cut off by the client (the server held it past its window + WAIT_MARGIN):
+            # read the operation with a GET at once, the last check if at the deadline.
+            self._cut_off = True
+            return
         if fetch.window is not None and self.policy.long_poll == "auto":
             # Not a check of the operation: the next action is a GET, at once (even at
             # the deadline, where it becomes the last check).

@@ -56,8 +56,9 @@ class WaitPolicy:
 
     Attributes:
         long_poll: ``"auto"`` (default): use the ``:wait`` long-poll, and fall back to GET
-            polling for good (cached per client) when the server answers UNIMPLEMENTED,
-            405, or 404 for ``:wait`` while a GET of the same name works. ``True``: always
+            polling for good (remembered per route: host and name pattern) when the
+            server answers UNIMPLEMENTED, 405, or 404 for ``:wait`` while a GET of the
+            same name works. ``True``: always
             long-poll (a server without ``:wait`` is then an error). ``False``: only poll.
         wait_window: seconds asked of each ``:wait`` request (default 30). The server may
             cap it (the reference server at its ``--max-wait``); the last window before
@@ -80,7 +81,8 @@ class WaitPolicy:
         stop_latency: when a ``stop`` event is given (and inside the thread pool of
             :func:`lro.wait_all`), long-poll windows are capped at this many seconds so
             that a request in flight never delays abandoning the wait by more than this
-            (default 5). Polling sleeps end at once when the event is set.
+            (default 5; plus 1 s when a server holds a long-poll past its window: it is
+            cut off then). Polling sleeps end at once when the event is set.
         progress_interval: when progress is being watched (``on_progress`` given, or
             ``watch()``), long-poll windows are capped at this many seconds (default 1),
             because a ``:wait`` returns only when the operation is done: shorter windows

@@ -39,10 +39,10 @@ from typing import Any, Protocol
 
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
 from .deadlines import DEFAULT, Deadline, resolve_timeout
-from .errors import Cancelled, Error, WaitTimeout
-from .recipes import LONG_POLL_ROUTE, Recipes
+from .errors import Cancelled, Error, TransportTimeout, Unimplemented, WaitTimeout
+from .recipes import Recipes
 from .snapshot import Snapshot
-from .wait_plan import GiveUp, WaitPlan
+from .wait_plan import GiveUp, WaitPlan, is_no_long_poll
 from .wait_policy import DEFAULT_POLICY, WaitPolicy
 
 __all__ = [
@@ -56,11 +56,14 @@ __all__ = [
     "abandoned",
     "check_wait_options",
     "checked_wait_kwargs",
+    "has_answered",
     "known_long_poll",
     "last_of",
     "log_cancel_failure",
     "make_plan",
+    "no_long_poll",
     "policy_for",
+    "read_failed_long_poll",
     "remember_long_poll",
     "timed_out",
 ]
@@ -156,32 +159,75 @@ def policy_for(backend: object, policy: WaitPolicy | None) -> WaitPolicy:
     return own if isinstance(own, WaitPolicy) else DEFAULT_POLICY
 
 
-def _routes(backend: object) -> dict[str, bool] | None:
-    """The per-route knowledge of a client (or its audited view, which shares it)."""
+def _recipes(backend: object) -> Recipes[Any] | None:
+    """The recipes of a client (or of its audited view, which shares them)."""
     calls = getattr(backend, "_calls", None)
-    return calls.available if isinstance(calls, Recipes) else None
+    return calls if isinstance(calls, Recipes) else None
 
 
-def known_long_poll(backend: object) -> bool | None:
-    """Whether the backend's server has the ``:wait`` long-poll route, as far as its
-    client has learnt (None: not known yet)."""
-    routes = _routes(backend)
-    value = getattr(backend, _CACHE_ATTR, None) if routes is None else routes.get(LONG_POLL_ROUTE)
+def known_long_poll(backend: object, name: str) -> bool | None:
+    """Whether the ``:wait`` route of ``name`` on the backend's server has the long-poll,
+    as far as its client has learnt (None: not known yet). Kept per route (host and
+    path template, :meth:`Recipes.long_poll_route`), not per client."""
+    calls = _recipes(backend)
+    if calls is None:
+        value = getattr(backend, _CACHE_ATTR, None)
+    else:
+        value = calls.available.get(calls.long_poll_route(name))
     return value if isinstance(value, bool) else None
 
 
-def remember_long_poll(backend: object, value: bool | None) -> None:
-    """Record whether the backend's server has ``:wait`` (in its client's per-route
-    knowledge), so detection happens once per client. A foreign backend that refuses
-    attributes simply is not remembered."""
-    if value is None or known_long_poll(backend) is value:
+def remember_long_poll(backend: object, name: str, value: bool | None) -> None:
+    """Record whether the ``:wait`` route of ``name`` has the long-poll (in its client's
+    per-route knowledge), so detection happens once per route. A foreign backend that
+    refuses attributes simply is not remembered."""
+    if value is None or known_long_poll(backend, name) is value:
         return
-    routes = _routes(backend)
-    if routes is not None:
-        routes[LONG_POLL_ROUTE] = value
+    calls = _recipes(backend)
+    if calls is not None:
+        calls.available[calls.long_poll_route(name)] = value
         return
     with contextlib.suppress(AttributeError, TypeError):
         setattr(backend, _CACHE_ATTR, value)
+
+
+def no_long_poll(backend: object, name: str, cause: Error | None) -> Unimplemented:
+    """The error of ``wait_once`` on a route without the ``:wait`` long-poll."""
+    calls = _recipes(backend)
+    route = f" ({calls.long_poll_route(name)})" if calls is not None else ""
+    why = "" if cause is None else f": {cause.code.name} {cause.message}"[:300]
+    error = Unimplemented(
+        f"the server has no :wait long-poll for {name}{route}{why}; wait() polls it with "
+        "GET instead",
+        operation_name=name,
+    )
+    error.__cause__ = cause
+    return error
+
+
+def read_failed_long_poll(backend: object, name: str, error: Error) -> bool:
+    """How ``wait_once`` reads its failed long-poll (as the waiters do): True when a GET
+    of the operation is its answer (the long-poll was cut off, its server holding it
+    past its window), False when a GET must tell a missing route from a missing
+    operation (a 404). Raises :class:`lro.Unimplemented` when the server said it has no
+    ``:wait`` (remembered for the route), else ``error`` itself."""
+    if isinstance(error, TransportTimeout):
+        return True
+    if is_no_long_poll(error):
+        remember_long_poll(backend, name, False)
+        raise no_long_poll(backend, name, error)
+    if error.http_status == 404:
+        return False
+    raise error
+
+
+def has_answered(backend: object) -> Callable[[], bool]:
+    """Asks whether the backend's server has answered its client once (a foreign
+    backend, a test double, is taken to have: its waits retry as they always did)."""
+    calls = _recipes(backend)
+    if calls is None:
+        return lambda: True
+    return lambda: calls.answered
 
 
 def check_wait_options(
@@ -237,6 +283,7 @@ def checked_wait_kwargs(
 
 def make_plan(
     backend: object,
+    name: str,
     timeout: Any,
     policy: WaitPolicy | None,
     *,
@@ -251,7 +298,8 @@ def make_plan(
     return WaitPlan(
         chosen,
         deadline,
-        long_poll=known_long_poll(backend),
+        long_poll=known_long_poll(backend, name),
+        answered=has_answered(backend),
         rng=rng,
         stoppable=stoppable,
         watching=watching,

@@ -32,15 +32,22 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from lro._core.attempts import Call, PageFetch, attempts
+from lro._core.attempts import Call, PageFetch, attempts, reached
 from lro._core.config import ClientBase
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
 from lro._core.http import Request, Response, SyncTransport
 from lro._core.names import validate_name
 from lro._core.paging import DEFAULT_MAX_PAGES
+from lro._core.recipes import WAIT_MARGIN
 from lro._core.retry import DEFAULT_RETRY, Retry
-from lro._core.waits import check_wait_options
+from lro._core.waits import (
+    check_wait_options,
+    known_long_poll,
+    no_long_poll,
+    read_failed_long_poll,
+    remember_long_poll,
+)
 from lro._tracing import tracing
 
 from .audit import AuditedView
@@ -169,6 +176,8 @@ class Client(ClientBase[Operation]):
                         outcome = error
                 else:
                     pause(retry, step)
+                if reached(outcome):
+                    self._calls.answered = True  # its server is there (see WaitPlan)
                 step = steps.send(outcome)
         except StopIteration as stop:
             result: R = stop.value
@@ -260,8 +269,32 @@ class Client(ClientBase[Operation]):
     def wait_once(self, name: str, timeout: float | None = None) -> Operation:
         """One ``:wait`` long-poll: the operation when it finishes or after ``timeout``
         seconds (the client's timeout when None; the server may cap it), whichever is
-        first. The result may still be running; see :meth:`wait` for waiting until done."""
-        return self._run(self._calls.wait_once(name, timeout))
+        first. The result may still be running; see :meth:`wait` for waiting until done.
+
+        A server that holds the request past ``timeout`` is cut off 1 s later
+        (:data:`~lro._core.recipes.WAIT_MARGIN`) and the operation read with a GET.
+
+        Raises:
+            Unimplemented: the server has no ``:wait`` for this operation's route: it said
+                so (UNIMPLEMENTED, 405, 501), or answered 404 while a GET found the
+                operation (a missing operation is :class:`lro.NotFound`). Remembered
+                for the route (host and path template): the next call raises at once.
+        """
+        call = self._calls.wait_once(name, timeout)
+        if known_long_poll(self, name) is False:
+            raise no_long_poll(self, name, None)
+        try:
+            found = self._run(call)
+        except Error as error:
+            cut_off = read_failed_long_poll(self, name, error)
+            get = dataclasses.replace(self._calls.get(name), outer=WAIT_MARGIN)
+            found = self._run(get)  # NotFound: it is the operation that is missing
+            if not cut_off:
+                remember_long_poll(self, name, False)
+                raise no_long_poll(self, name, error) from error
+            return found
+        remember_long_poll(self, name, True)
+        return found
 
     # -- audited view (shortcuts to self.audit) -----------------------------------------
 

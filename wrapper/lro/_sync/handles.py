@@ -29,7 +29,7 @@ from lro._core.handles import TRACK_CONCURRENCY, Settler, Watchers, closed, trac
 from lro._core.snapshot import Snapshot
 from lro._core.wait_many import Board, Entry, batch_policy
 from lro._core.wait_plan import WaitPlan
-from lro._core.waits import OnProgress, known_long_poll
+from lro._core.waits import OnProgress, has_answered, known_long_poll
 from lro._tracing import Counter, Parent, handle_outcome, mode_of, tracing
 
 from .operation import Operation
@@ -137,7 +137,7 @@ class Handle(concurrent.futures.Future[Any]):
         error = None if cancelled else self.exception()
         if self._rounds is not None:
             span.requests = self._rounds.requests - self._rounds_before
-        elif span.mode != "batch" and known_long_poll(self._backend) is False:
+        elif span.mode != "batch" and known_long_poll(self._backend, self.name) is False:
             span.mode = "poll"
         span.end(handle_outcome(cancelled, error, self.latest, self._closed), error)
 
@@ -282,7 +282,8 @@ class Tracker(Settler):
         return WaitPlan(
             tracker_policy(entry.backend),
             Deadline(None, time.monotonic),
-            long_poll=known_long_poll(entry.backend),
+            long_poll=known_long_poll(entry.backend, entry.name),
+            answered=has_answered(entry.backend),
             rng=random.Random(self._rng.random()),
             stoppable=True,  # windows of stop_latency: cancel and close never wait long
             watching=watching,
@@ -313,7 +314,8 @@ class Tracker(Settler):
                 backend = pending[0].backend
             policy = batch_policy(tracker_policy(backend))
             rng = random.Random(self._rng.random())
-            plan = WaitPlan(policy, Deadline(None, time.monotonic), rng=rng)
+            answered = has_answered(backend)
+            plan = WaitPlan(policy, Deadline(None, time.monotonic), answered=answered, rng=rng)
             options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
             rounds = batch_rounds(board, plan, self._batch_progress, options)
             try:

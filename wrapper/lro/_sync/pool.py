@@ -20,7 +20,7 @@ from lro._core.errors import Error, WaitTimeout
 from lro._core.wait_many import Board, Entry, apply_event
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
-from lro._core.waits import SLICE, OnProgress, known_long_poll
+from lro._core.waits import SLICE, OnProgress, has_answered, known_long_poll
 
 from .waiting import snapshots
 
@@ -114,7 +114,8 @@ def pool(
         return WaitPlan(
             policy,
             deadline,
-            long_poll=known_long_poll(entry.backend),
+            long_poll=known_long_poll(entry.backend, entry.name),
+            answered=has_answered(entry.backend),
             rng=random.Random(rng.random()),
             stoppable=True,  # caps windows so that halting never waits for a long-poll
         )

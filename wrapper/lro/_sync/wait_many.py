@@ -33,7 +33,7 @@ from lro._core.wait_many import (
 )
 from lro._core.wait_plan import Fetch, GiveUp, WaitPlan
 from lro._core.wait_policy import WaitPolicy
-from lro._core.waits import OnProgress
+from lro._core.waits import OnProgress, has_answered
 from lro._tracing import mode_of, tracing
 
 from .operation import Operation
@@ -107,7 +107,12 @@ def _completions(
     options: dict[str, Any],
 ) -> Iterator[Entry]:
     if engine == "batch":
-        plan = WaitPlan(batch_policy(policy), deadline, rng=options["rng"])
+        asks = [has_answered(entry.backend) for entry in board.entries]
+
+        def answered() -> bool:
+            return all(ask() for ask in asks)
+
+        plan = WaitPlan(batch_policy(policy), deadline, answered=answered, rng=options["rng"])
         return batch_rounds(board, plan, on_progress, options)
     return pool(board, pool_policy(via, policy), deadline, max_concurrency, on_progress, options)
 

@@ -96,13 +96,13 @@ def snapshots(
             try:
                 plan.on_error(error, action)
             finally:
-                remember_long_poll(backend, plan.long_poll)
+                remember_long_poll(backend, name, plan.long_poll)
             continue
         if isinstance(outcome, Stopped):
             raise abandoned(name)
         outcome = plan.pace.see(outcome)  # carries the time-left estimate
         plan.on_snapshot(outcome.done, action, clock() - started)
-        remember_long_poll(backend, plan.long_poll)
+        remember_long_poll(backend, name, plan.long_poll)
         last = outcome
         yield outcome
         if outcome.done:
@@ -164,6 +164,7 @@ def wait(
     """
     plan = make_plan(
         backend,
+        name,
         timeout,
         policy,
         clock=clock,
@@ -235,7 +236,7 @@ def watch(
     """
     stoppable = STOP_BY_SLICES and stop is not None
     plan = make_plan(
-        backend, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
+        backend, name, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
     )
     tracker = SnapshotTracker()
     last: Operation | None = None
