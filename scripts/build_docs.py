@@ -19,10 +19,12 @@ and mkdocs runs in strict mode, so a broken internal link fails the build.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +54,24 @@ NAV = [
     {"Wrapper reference": "docs/reference.md"},
     {"Generated layer": "generated/README.md"},
 ]
+
+
+@contextlib.contextmanager
+def locked() -> Iterator[None]:
+    """Hold the build directory alone: two builds at once (a test run's xdist workers each
+    build the site) would assemble into the same ``build/docs-src``."""
+    SOURCE.parent.mkdir(exist_ok=True)
+    with open(SOURCE.parent / "docs.lock", "w") as lock:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: builds are not run concurrently there
+            yield
+            return
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 def assemble() -> None:
@@ -147,15 +167,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Build the documentation site offline.")
     parser.add_argument("--site-dir", type=Path, default=SITE, help="default: site/")
     site = parser.parse_args().site_dir.resolve()
-    assemble()
-    config_file = ROOT / "build" / "mkdocs.yml"
-    config_file.write_text(config(site), encoding="utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file)],
-        cwd=ROOT,
-        # Material's banner about MkDocs 2 (printed on every build) says nothing about ours.
-        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-    )
+    with locked():
+        assemble()
+        config_file = ROOT / "build" / "mkdocs.yml"
+        config_file.write_text(config(site), encoding="utf-8")
+        result = subprocess.run(
+            [sys.executable, "-m", "mkdocs", "build", "--strict", "-f", str(config_file)],
+            cwd=ROOT,
+            # Material's banner about MkDocs 2 (printed on every build) says nothing about ours.
+            env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        )
     if result.returncode != 0:
         sys.exit("docs build failed (strict mode: a broken link or a warning fails it)")
     shown = site.relative_to(ROOT) if site.is_relative_to(ROOT) else site

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -24,12 +25,17 @@ def test_docs_site_builds_in_strict_mode(site: Path) -> None:
     assert "guide.html" in model  # the generated pages lead to the wrapper's guide
 
 
-def _build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
+def _build_docs() -> Any:
     sys.path.insert(0, str(ROOT / "scripts"))
     try:
         import build_docs
     finally:
         sys.path.pop(0)
+    return build_docs
+
+
+def _build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
+    build_docs = _build_docs()
     text = build_docs.config(out).replace(f"docs_dir: {build_docs.SOURCE}", f"docs_dir: {source}")
     config = source.parent / "mkdocs.yml"
     config.write_text(text, encoding="utf-8")
@@ -47,7 +53,8 @@ def _build(source: Path, out: Path) -> subprocess.CompletedProcess[str]:
 )
 def test_a_broken_link_or_anchor_fails_the_build(site: Path, tmp_path: Path, link: str) -> None:
     source = tmp_path / "docs-src"
-    shutil.copytree(ROOT / "build" / "docs-src", source)  # what the site fixture assembled
+    with _build_docs().locked():  # another xdist worker may be building the site now
+        shutil.copytree(ROOT / "build" / "docs-src", source)  # what a build assembled
     with (source / "docs" / "cli.md").open("a", encoding="utf-8") as page:
         page.write(f"\n\nSee {link}.\n")
     result = _build(source, tmp_path / "site")
