@@ -25,6 +25,7 @@ from fault_table import (
     splice,
 )
 from reliability_support import META, RESPONSE, TOKEN, Raw
+from suite_support import FakeClock
 
 from lro import errors
 from lro._async.transport import AsyncTransport
@@ -38,29 +39,17 @@ from lro_server import RunningServer
 NEW_META = {"@type": "type.googleapis.com/lro.example.Progress", "step": 7}
 
 
-class VirtualTime:
-    """The clock the matrix's retries wait on: a server's ``Retry-After: 1`` is honoured
-    (the retry comes after it, on this clock) without a second of real time per case.
-    Requests and the ``delay`` fault's stall stay on real time (real sockets)."""
-
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def clock(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.now += seconds
-
-
 #: Its own policy, not the suite's FAST_RETRY: the table's attempt counts are this budget.
-MATRIX_TIME = VirtualTime()
+#: Its retries wait on a fake clock: a server's ``Retry-After: 1`` is honoured (the retry
+#: comes after it, on that clock) without a second of real time per case. Requests and
+#: the ``delay`` fault's stall stay on real time (real sockets).
+MATRIX_TIME = FakeClock()
 MATRIX_RETRY = Retry(
     initial=0.01,
     maximum=0.05,
     deadline=10.0,
     max_attempts=MAX_ATTEMPTS,
-    clock=MATRIX_TIME.clock,
+    clock=MATRIX_TIME,
     sleep=MATRIX_TIME.sleep,
 )
 

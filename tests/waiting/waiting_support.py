@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from suite_support import FakeClock
+
 from lro import Operation
 from lro.errors import Error, ErrorInfo, NotFound, Unimplemented
 from lro_server import ManualClock
@@ -33,30 +35,6 @@ def advance_while(clock: ManualClock, seconds: float, call: Callable[[], T], hel
         clock.wait_for_sleepers(held)
         clock.advance(seconds)
         return waiting.result(timeout=30)
-
-
-class FakeClock:
-    """A monotonic clock that only moves when told (or when a fake sleep sleeps)."""
-
-    def __init__(self, start: float = 1000.0) -> None:
-        self.start = start
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    @property
-    def elapsed(self) -> float:
-        return self.now - self.start
-
-    def sleep(self, seconds: float) -> None:
-        assert seconds >= 0
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-    async def async_sleep(self, seconds: float) -> None:
-        self.sleep(seconds)
 
 
 @dataclass
