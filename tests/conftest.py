@@ -84,8 +84,20 @@ def make_server() -> Iterator[Callable[..., RunningServer]]:
 @pytest.fixture
 def manual_clock() -> ManualClock:
     """Server time that moves only when the test says (``advance``); a test that asks for
-    it gets ``srv`` on it. The client's own waiting stays on real time."""
+    it gets ``srv`` on it. Clients wait on real time unless given it too (``clock=``)."""
     return ManualClock()
+
+
+#: Real seconds of quiet after which ``virtual_clock`` moves itself to its next sleeper.
+AUTOJUMP = 0.005
+
+
+@pytest.fixture
+def virtual_clock() -> ManualClock:
+    """Time shared by ``srv`` and the test's clients (``Client(srv.url, clock=...)``) that
+    moves itself to the next sleeper's deadline whenever everyone waits on it
+    (``autojump``): an hour-long simulated wait takes milliseconds of real time."""
+    return ManualClock(autojump=AUTOJUMP)
 
 
 @pytest.fixture
@@ -95,10 +107,11 @@ def srv(
     request: pytest.FixtureRequest,
 ) -> RunningServer:
     """A fresh in-memory reference server for this test, started with ``server_options``
-    (on the test's ``manual_clock`` when it asks for one)."""
+    (on the test's ``manual_clock`` or ``virtual_clock`` when it asks for one)."""
     options = dict(server_options)
-    if "manual_clock" in request.fixturenames:
-        options["clock"] = request.getfixturevalue("manual_clock")
+    for clock in ("manual_clock", "virtual_clock"):
+        if clock in request.fixturenames:
+            options["clock"] = request.getfixturevalue(clock)
     return make_server(**options)
 
 

@@ -41,6 +41,9 @@ class FakeClock:
     def __call__(self) -> float:
         return self.now
 
+    def monotonic(self) -> float:
+        return self.now
+
     @property
     def elapsed(self) -> float:
         return self.now - self.start

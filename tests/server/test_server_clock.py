@@ -21,7 +21,7 @@ def test_a_sleeper_wakes_when_its_time_has_been_advanced_past() -> None:
         woke: list[str] = []
 
         async def sleep(label: str, seconds: float) -> None:
-            await clock.sleep(seconds)
+            await clock.async_sleep(seconds)
             woke.append(label)
 
         tasks = [asyncio.ensure_future(sleep("one", 1.0)), asyncio.ensure_future(sleep("two", 2))]
@@ -45,7 +45,7 @@ def test_a_cancelled_sleeper_leaves_the_clock_and_an_event_cuts_a_wait_short() -
     clock = ManualClock(start_ns=5)
 
     async def run() -> bool:
-        sleeper = asyncio.ensure_future(clock.sleep(10))
+        sleeper = asyncio.ensure_future(clock.async_sleep(10))
         await asyncio.sleep(0)
         sleeper.cancel()
         await asyncio.gather(sleeper, return_exceptions=True)

@@ -66,7 +66,6 @@ def poll(
         timeout=600,
         policy=policy,
         clock=clock,
-        sleep=clock.sleep,
         rng=random.Random(seed),
         **kw,
     )
@@ -299,7 +298,7 @@ def test_watch_yields_estimates() -> None:
     clock = FakeClock()
     server = FakeServer(clock, max_wait=1.0)
     server.add(NAME, 5.0, progress=percent_of(5.0))
-    stream = watch(SyncBackend(server), NAME, timeout=60, clock=clock, sleep=clock.sleep)
+    stream = watch(SyncBackend(server), NAME, timeout=60, clock=clock)
     lefts = [op.eta.seconds for op in stream if op.eta is not None]
     assert lefts and lefts == sorted(lefts, reverse=True)
     assert lefts[0] == pytest.approx(5.0 - 1.0, abs=0.1)  # samples at 0 s and 1 s
@@ -322,7 +321,6 @@ def test_async_wait_polls_at_the_expected_finish() -> None:
             policy=POLL,
             on_progress=seen.append,
             clock=clock,
-            sleep=clock.async_sleep,
             rng=random.Random(1),
         )
     )
@@ -339,11 +337,9 @@ def test_wait_all_polling_uses_the_estimate(asynchronous: bool) -> None:
     kw["rng"] = random.Random(1)
     if asynchronous:
         backend: Any = AsyncBackend(server)
-        (final,) = asyncio.run(
-            async_wait_all([NAME], client=backend, sleep=clock.async_sleep, **kw)
-        )
+        (final,) = asyncio.run(async_wait_all([NAME], client=backend, **kw))
     else:
-        (final,) = wait_all([NAME], client=SyncBackend(server), sleep=clock.sleep, **kw)
+        (final,) = wait_all([NAME], client=SyncBackend(server), **kw)
     assert final.done
     assert 0 <= server.requests[-1].at - 10.0 < 0.5  # the poll that saw it done
 
@@ -360,7 +356,6 @@ def test_batch_rounds_carry_estimates() -> None:
         timeout=60,
         on_progress=seen.append,
         clock=clock,
-        sleep=clock.sleep,
         rng=random.Random(1),
     )
     assert final.done and final.eta is None

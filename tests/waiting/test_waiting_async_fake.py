@@ -48,7 +48,6 @@ def _sync_trace(spec: dict[str, Any]) -> list[tuple[str, float, float | None]]:
             NAME,
             spec["timeout"],
             clock=clock,
-            sleep=clock.sleep,
             rng=random.Random(7),
         )
     return [(r.kind, r.at, r.window) for r in server.requests]
@@ -64,7 +63,6 @@ def _async_trace(spec: dict[str, Any]) -> list[tuple[str, float, float | None]]:
                 NAME,
                 spec["timeout"],
                 clock=clock,
-                sleep=clock.async_sleep,
                 rng=random.Random(7),
             )
 
@@ -94,7 +92,6 @@ def test_async_wait_result_callbacks_and_cache() -> None:
             NAME,
             60,
             clock=clock,
-            sleep=clock.async_sleep,
             on_progress=on_progress,
             on_done=done,
             policy=WaitPolicy(initial_delay=0.5, max_delay=0.5),  # sees every 1.5 s step
@@ -116,7 +113,6 @@ def test_async_timeout_carries_the_snapshot_and_can_cancel() -> None:
             NAME,
             5,
             clock=clock,
-            sleep=clock.async_sleep,
             cancel_on_timeout=True,
         )
 
@@ -139,7 +135,7 @@ def test_async_watch_yields_changes() -> None:
     server.add(NAME, 8.0)
 
     async def main() -> list[Any]:
-        stream = async_watch(AsyncBackend(server), NAME, 60, clock=clock, sleep=clock.async_sleep)
+        stream = async_watch(AsyncBackend(server), NAME, 60, clock=clock)
         return [snap async for snap in stream]
 
     snaps = asyncio.run(main())

@@ -74,17 +74,14 @@ def test_async_fallback_and_permanent_errors(srv: RunningServer) -> None:
     assert _run(srv, body) is False
 
 
-def test_async_watch(srv: RunningServer, manual_clock: ManualClock) -> None:
+def test_async_watch(srv: RunningServer, virtual_clock: ManualClock) -> None:
     name = srv.simulate(1, 1.2, steps=4)[0]["name"]
     policy = WaitPolicy(long_poll=False, initial_delay=0.1, max_delay=0.1)
 
-    async def sleep(seconds: float) -> None:  # a sleep between polls moves the server's clock
-        manual_clock.advance(seconds)
-        await asyncio.sleep(0)
-
     async def body(client: AsyncClient) -> list[Any]:
-        seams = {"clock": manual_clock.monotonic, "sleep": sleep}  # async_watch's test seams
-        return [snap async for snap in async_watch(client, name, 10, policy=policy, **seams)]
+        # The polls sleep on the server's clock, which moves to their end by itself.
+        stream = async_watch(client, name, 10, policy=policy, clock=virtual_clock)
+        return [snap async for snap in stream]
 
     snaps = _run(srv, body)
     assert snaps[-1].done and len(snaps) >= 3

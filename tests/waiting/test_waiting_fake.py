@@ -32,7 +32,7 @@ NAME = "operations/a"
 
 def run(backend: SyncBackend, clock: FakeClock, **kw: object):  # type: ignore[no-untyped-def]
     kw.setdefault("rng", random.Random(1))
-    return wait(backend, NAME, clock=clock, sleep=clock.sleep, **kw)  # type: ignore[arg-type]
+    return wait(backend, NAME, clock=clock, **kw)  # type: ignore[arg-type]
 
 
 # -- strategy ----------------------------------------------------------------------------
@@ -65,14 +65,14 @@ def test_falls_back_to_polling_and_remembers_it(lacking: str) -> None:
     # Detected once per client: the next wait goes straight to polling.
     server.add("operations/b", 15.0)
     server.requests.clear()
-    wait(backend, "operations/b", timeout=60, clock=clock, sleep=clock.sleep)
+    wait(backend, "operations/b", timeout=60, clock=clock)
     assert set(server.kinds()) == {"get"}
 
 
 def test_404_on_wait_and_on_get_is_not_found() -> None:
     clock, server, backend = fake(10.0)
     with pytest.raises(NotFound):
-        wait(backend, "operations/missing", timeout=60, clock=clock, sleep=clock.sleep)
+        wait(backend, "operations/missing", timeout=60, clock=clock)
     assert server.kinds() == ["wait", "get"]
     assert known_long_poll(backend, NAME) is None  # nothing learnt
 
@@ -287,7 +287,7 @@ def test_on_done_fires_on_success_failure_and_timeout() -> None:
 
 def test_watch_yields_each_change_until_done() -> None:
     clock, _server, backend = fake(8.0, max_wait=0.5)
-    snaps = list(watch(backend, NAME, timeout=60, clock=clock, sleep=clock.sleep))
+    snaps = list(watch(backend, NAME, timeout=60, clock=clock))
     assert [s.metadata["step"] for s in snaps] == [0, 1, 2, 3, 4]
     assert snaps[-1].done and not any(s.done for s in snaps[:-1])
 
@@ -297,7 +297,7 @@ def test_watch_raises_timeout_after_yielding() -> None:
     got = []
 
     def consume() -> None:
-        for snap in watch(backend, NAME, timeout=3, clock=clock, sleep=clock.sleep):
+        for snap in watch(backend, NAME, timeout=3, clock=clock):
             got.append(snap)
 
     with pytest.raises(WaitTimeout):
@@ -328,17 +328,18 @@ def test_stop_event_set_before_abandons_without_a_request() -> None:
 
 
 def test_stop_event_set_while_sleeping_abandons() -> None:
-    clock, server, backend = fake(long_poll="405")
+    _, server, backend = fake(long_poll="405")
     stop = threading.Event()
 
-    def sleep(seconds: float) -> None:
-        clock.sleep(seconds)
-        if len(clock.sleeps) == 3:
-            stop.set()
+    class StoppingClock(FakeClock):
+        def sleep(self, seconds: float) -> None:
+            super().sleep(seconds)
+            if len(self.sleeps) == 3:
+                stop.set()
 
     done = Calls()
     with pytest.raises(Cancelled):
-        wait(backend, NAME, timeout=60, stop=stop, clock=clock, sleep=sleep, on_done=done)
+        wait(backend, NAME, timeout=60, stop=stop, clock=StoppingClock(), on_done=done)
     assert len(server.requests) == 4 and isinstance(done.calls[0][1], Cancelled)
 
 

@@ -39,7 +39,6 @@ def test_batch_rounds_ask_only_for_what_is_not_done() -> None:
         client=backend,
         timeout=60,
         clock=clock,
-        sleep=clock.sleep,
         rng=random.Random(3),
     )
     assert [op.name for op in results] == _names(2500)  # input order
@@ -72,7 +71,6 @@ def test_batch_timeout_lists_what_is_not_done_with_partial_results() -> None:
             client=backend,
             timeout=5,
             clock=clock,
-            sleep=clock.sleep,
         )
     error = info.value
     assert isinstance(error, WaitTimeout)
@@ -85,7 +83,7 @@ def test_batch_timeout_lists_what_is_not_done_with_partial_results() -> None:
 def test_batch_not_found_names_one_operation_and_the_others_continue() -> None:
     clock, _server, backend = _setup(3)
     names = ["operations/0", "operations/gone", "operations/1", "operations/2"]
-    results = wait_all(names, client=backend, timeout=60, clock=clock, sleep=clock.sleep)
+    results = wait_all(names, client=backend, timeout=60, clock=clock)
     assert [op.name for op in results] == names
     gone = results[1]
     assert gone.done and gone.error is not None and gone.error.code.name == "NOT_FOUND"
@@ -94,11 +92,11 @@ def test_batch_not_found_names_one_operation_and_the_others_continue() -> None:
 
 def test_batch_transient_errors_are_retried_permanent_ones_raise() -> None:
     clock, server, backend = _setup(10, failures={0: Unavailable("x", http_status=503)})
-    results = wait_all(_names(10), client=backend, timeout=60, clock=clock, sleep=clock.sleep)
+    results = wait_all(_names(10), client=backend, timeout=60, clock=clock)
     assert len(results) == 10 and len(server.requests) > 1
     clock, _server, backend = _setup(10, failures={1: PermissionDenied("no", http_status=403)})
     with pytest.raises(PermissionDenied):
-        wait_all(_names(10), client=backend, timeout=60, clock=clock, sleep=clock.sleep)
+        wait_all(_names(10), client=backend, timeout=60, clock=clock)
 
 
 def test_as_completed_yields_in_completion_order_and_progress_is_reported() -> None:
@@ -113,7 +111,6 @@ def test_as_completed_yields_in_completion_order_and_progress_is_reported() -> N
         client=backend,
         timeout=60,
         clock=clock,
-        sleep=clock.sleep,
         on_progress=progress,
     )
     assert [op.name for op in stream] == ["operations/a", "operations/b", "operations/c"]
@@ -128,7 +125,6 @@ def test_done_inputs_cost_nothing_and_duplicates_are_waited_once() -> None:
         client=backend,
         timeout=60,
         clock=clock,
-        sleep=clock.sleep,
     )
     assert [op.name for op in results] == ["operations/x", "operations/0", "operations/0"]
     assert all(r.names == ("operations/0",) for r in server.requests)
@@ -138,7 +134,7 @@ def test_done_inputs_cost_nothing_and_duplicates_are_waited_once() -> None:
 def test_bound_operations_carry_their_client() -> None:
     clock, server, _backend = _setup(2)
     ops = [server.snapshot("operations/0"), server.snapshot("operations/1")]
-    results = wait_all(ops, timeout=60, clock=clock, sleep=clock.sleep)
+    results = wait_all(ops, timeout=60, clock=clock)
     assert [op.done for op in results] == [True, True]
 
 
@@ -179,7 +175,6 @@ def test_async_batch_matches_sync() -> None:
                     client=backend,
                     timeout=60,
                     clock=clock,
-                    sleep=clock.async_sleep,
                     rng=random.Random(2),
                 )
             )
@@ -189,7 +184,6 @@ def test_async_batch_matches_sync() -> None:
                 client=SyncBackend(server, view="audited"),
                 timeout=60,
                 clock=clock,
-                sleep=clock.sleep,
                 rng=random.Random(2),
             )
         return [(r.at, len(r.names)) for r in server.requests]
@@ -211,7 +205,6 @@ def test_async_as_completed_and_timeout() -> None:
             client=backend,
             timeout=4,
             clock=clock,
-            sleep=clock.async_sleep,
         )
 
         async def consume() -> None:

@@ -167,7 +167,9 @@ class Server:
             return await self._router.dispatch(request)
         logger.info("fault %s (%s) on %s %.200s", rule.id, rule.kind, request.method, request.path)
         if rule.kind == "delay":
-            await self.config.clock.sleep(1.0 if rule.delay_seconds is None else rule.delay_seconds)
+            await self.config.clock.async_sleep(
+                1.0 if rule.delay_seconds is None else rule.delay_seconds
+            )
             return await self._router.dispatch(request)
         if rule.kind == "drop_before":
             return Drop.CLOSE

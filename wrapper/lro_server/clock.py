@@ -6,7 +6,13 @@ writes all read this clock, so a test can run them on a `ManualClock` and move t
 bodies, writes) are defences against real peers and stay on real time.
 
 The server shares no code with the `lro` client (see `lro_server`), so it has its own
-clock rather than the client's.
+clock rather than the client's; but it has the three methods of `lro.Clock`
+(`monotonic`, `sleep`, `async_sleep`), so one `ManualClock` can drive a server and the
+clients of a test together: `lro.Client(url, clock=clock)` measures its deadlines and
+sleeps its polls and retry pauses on it. With `autojump`, the clock moves itself to
+the next sleeper's time whenever nothing else moved it for a moment of real time
+(trio's `MockClock(autojump_threshold=...)`), so a test of hours-long waits runs in
+milliseconds with nobody calling `advance`.
 
 Every timed wait is one primitive, `_timer(ns)`: a future the clock resolves when that
 much of its time has passed. The real clock uses the event loop's timers; the
@@ -19,7 +25,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -50,6 +56,10 @@ class Clock:
         """`monotonic_ns()` in seconds."""
         return self.monotonic_ns() / NANOS_PER_SECOND
 
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread for `seconds` (a client's sleep: `lro.Clock`)."""
+        time.sleep(max(0.0, seconds))
+
     def _timer(self, ns: int) -> asyncio.Future[None]:
         """A future resolved once `ns` nanoseconds of this clock's time have passed."""
         loop = asyncio.get_running_loop()
@@ -58,7 +68,9 @@ class Clock:
         future.add_done_callback(lambda _: handle.cancel())
         return future
 
-    async def sleep(self, seconds: float) -> None:
+    async def async_sleep(self, seconds: float) -> None:
+        """Sleep `seconds` of this clock's time on the running loop (the server's fault
+        delays; an async client's sleeps)."""
         if seconds <= 0:
             await asyncio.sleep(0)
             return
@@ -91,12 +103,21 @@ class Clock:
 @dataclass(frozen=True, eq=False)  # each sleeper is itself: compared by identity
 class _Sleeper:
     deadline_ns: int
-    loop: asyncio.AbstractEventLoop
-    future: asyncio.Future[None]
+    wake: Callable[[], None]  # called once its time has come, on the advancing thread
+
+
+def _waker(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> Callable[[], None]:
+    def wake() -> None:
+        # A stopped server's loop is closed (RuntimeError): its sleepers went with it.
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(_resolve, future)
+
+    return wake
 
 
 class ManualClock(Clock):
-    """Time that moves only when a test calls `advance(seconds)`.
+    """Time that moves only when a test calls `advance(seconds)`, or, with `autojump`,
+    by itself whenever every party is waiting on it.
 
         clock = ManualClock()
         with lro_server.serve(port=0, clock=clock) as srv:
@@ -109,14 +130,27 @@ class ManualClock(Clock):
     get). A wait measured from "now" (a `:wait` window, a fault's delay) starts when
     the server reaches it; `wait_for_sleepers()` tells when it has, before advancing.
 
+    It is also an `lro.Clock`: pass it to the clients of the test too
+    (`lro.Client(url, clock=clock)`), and their deadlines, poll sleeps and retry pauses
+    are on this time. A client's sleep waits for the clock to reach its end: give the
+    clock `autojump=seconds` (e.g. 0.005), and whenever no sleeper was added or woken
+    and time did not move for that long in real time, it moves itself to the earliest
+    sleeper's deadline, as trio's `MockClock(autojump_threshold=...)` does. Without
+    `autojump`, only `advance` moves it, and a client's sleep blocks until it does.
+
     Wall time starts at the real time of creation (or `start_ns`), monotonic time at 0.
     """
 
-    def __init__(self, start_ns: int | None = None) -> None:
+    def __init__(self, start_ns: int | None = None, *, autojump: float | None = None) -> None:
+        if autojump is not None and not autojump >= 0:
+            raise ValueError(f"autojump must be a number of seconds >= 0, got {autojump!r}")
         self._start_ns = time.time_ns() if start_ns is None else start_ns
         self._elapsed_ns = 0
         self._sleepers: list[_Sleeper] = []
         self._changed = threading.Condition()
+        self._autojump = autojump
+        self._moves = 0  # sleepers added or woken, advances: what keeps autojump still
+        self._jumper: threading.Thread | None = None
 
     def time_ns(self) -> int:
         with self._changed:
@@ -134,17 +168,24 @@ class ManualClock(Clock):
 
     def advance(self, seconds: float) -> None:
         """Move time forward and wake every sleeper whose time has come."""
-        if seconds < 0:
+        if not seconds >= 0:
             raise ValueError("time does not go back")
         with self._changed:
-            self._elapsed_ns += round(seconds * NANOS_PER_SECOND)
-            due = [s for s in self._sleepers if s.deadline_ns <= self._elapsed_ns]
-            self._sleepers = [s for s in self._sleepers if s.deadline_ns > self._elapsed_ns]
-            self._changed.notify_all()
+            due = self._move_to(self._elapsed_ns + round(seconds * NANOS_PER_SECOND))
         for sleeper in due:
-            # A stopped server's loop is closed (RuntimeError): its sleepers went with it.
-            with contextlib.suppress(RuntimeError):
-                sleeper.loop.call_soon_threadsafe(_resolve, sleeper.future)
+            sleeper.wake()
+
+    def sleep(self, seconds: float) -> None:
+        """Block the calling thread until this clock has moved `seconds` on (a sync
+        client's sleep): by `advance`, or by itself with `autojump`."""
+        woken = threading.Event()
+        sleeper = self._add(round(seconds * NANOS_PER_SECOND), woken.set)
+        if sleeper is None:
+            return
+        try:
+            woken.wait()
+        finally:
+            self._forget(sleeper)
 
     def wait_for_sleepers(self, count: int = 1, timeout: float = 10.0) -> None:
         """Block (real time, at most `timeout` s) until at least `count` timed waits are
@@ -156,22 +197,59 @@ class ManualClock(Clock):
                     f" expected {count}"
                 )
 
+    def _move_to(self, elapsed_ns: int) -> list[_Sleeper]:
+        """Set the time (the lock held); the sleepers now due, to wake once it is released."""
+        self._elapsed_ns = elapsed_ns
+        due = [s for s in self._sleepers if s.deadline_ns <= elapsed_ns]
+        self._sleepers = [s for s in self._sleepers if s.deadline_ns > elapsed_ns]
+        self._moves += 1
+        self._changed.notify_all()
+        return due
+
     def _timer(self, ns: int) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        with self._changed:
-            deadline_ns = self._elapsed_ns + ns
-            if ns <= 0:
-                future.set_result(None)
-                return future
-            sleeper = _Sleeper(deadline_ns, loop, future)
-            self._sleepers.append(sleeper)
-            self._changed.notify_all()
+        sleeper = self._add(ns, _waker(loop, future))
+        if sleeper is None:
+            future.set_result(None)
+            return future
         future.add_done_callback(lambda _: self._forget(sleeper))
         return future
+
+    def _add(self, ns: int, wake: Callable[[], None]) -> _Sleeper | None:
+        """A sleeper until `ns` from now (None: that time has come already)."""
+        if ns <= 0:
+            return None
+        with self._changed:
+            sleeper = _Sleeper(self._elapsed_ns + ns, wake)
+            self._sleepers.append(sleeper)
+            self._moves += 1
+            self._changed.notify_all()
+            if self._autojump is not None and self._jumper is None:
+                self._jumper = threading.Thread(target=self._jump, name="lro-clock", daemon=True)
+                self._jumper.start()
+        return sleeper
 
     def _forget(self, sleeper: _Sleeper) -> None:
         with self._changed:
             if sleeper in self._sleepers:
                 self._sleepers.remove(sleeper)
+                self._moves += 1
                 self._changed.notify_all()
+
+    def _jump(self) -> None:
+        """The autojump thread: while anyone sleeps, move time to the earliest deadline
+        each time nothing happened for `autojump` seconds of real time."""
+        assert self._autojump is not None
+        while True:
+            with self._changed:
+                if not self._sleepers:
+                    self._jumper = None  # (restarted by the next sleeper)
+                    return
+                seen = self._moves
+                self._changed.wait(self._autojump)
+                due: list[_Sleeper] = []
+                if self._moves == seen and self._sleepers:
+                    due = self._move_to(min(s.deadline_ns for s in self._sleepers))
+            for sleeper in due:
+                sleeper.wake()

@@ -31,6 +31,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mappin
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts, reached
+from lro._core.clock import Clock
 from lro._core.config import ClientBase
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
@@ -104,6 +105,11 @@ class AsyncClient(ClientBase[AsyncOperation]):
             sent (default 10,000).
         transport: a custom transport (tests, another HTTP stack); by default a
             :class:`lro._async.transport.AsyncTransport`.
+        clock: the :class:`lro.Clock` every wait, retry pause, long-poll window and
+            deadline of this client is measured and slept on (default: the machine's).
+            Tests pass one they move themselves, e.g. ``lro_server.ManualClock``, shared
+            with the reference server. Each HTTP request still spends its budget on real
+            time: sockets block on real time.
 
     Use it as a context manager (``async with client``, or ``await client.close()``) to release
     connections. Operations it returns are :class:`lro.AsyncOperation` snapshots bound to
@@ -132,11 +138,13 @@ class AsyncClient(ClientBase[AsyncOperation]):
         wait_policy: WaitPolicy | None = None,
         max_pages: int = DEFAULT_MAX_PAGES,
         transport: AsyncTransportLike | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.audit = AsyncAuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
             api_key=api_key, headers=headers, asynchronous=ASYNCHRONOUS, max_pages=max_pages,
+            clock=clock,
         )  # fmt: skip
         self._transport: AsyncTransportLike = transport or AsyncTransport(
             timeout=timeout,
@@ -157,7 +165,7 @@ class AsyncClient(ClientBase[AsyncOperation]):
     async def _run(self, call: Call[R]) -> R:
         """Drive one call's attempts: send, sleep, retry (see :func:`attempts`)."""
         retry, traced = self.retry, self._tracing
-        steps = attempts(call, retry)
+        steps = attempts(call, retry, self.clock)
         sent = 0
         try:
             step = next(steps)
@@ -174,7 +182,7 @@ class AsyncClient(ClientBase[AsyncOperation]):
                     except Error as error:
                         outcome = error
                 else:
-                    await pause(retry, step)
+                    await pause(retry, step, self.clock)
                 if reached(outcome):
                     self._calls.answered = True  # its server is there (see WaitPlan)
                 step = steps.send(outcome)
@@ -229,7 +237,7 @@ class AsyncClient(ClientBase[AsyncOperation]):
             if self._tracker is None:
                 from .handles import AsyncTracker
 
-                self._tracker = AsyncTracker()
+                self._tracker = AsyncTracker(self.clock)
             return self._tracker
 
     async def __aenter__(self) -> AsyncClient:

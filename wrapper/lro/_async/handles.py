@@ -18,10 +18,10 @@ import contextvars
 import inspect
 import logging
 import random
-import time
 from collections.abc import Awaitable, Coroutine
 from typing import Any, cast
 
+from lro._core.clock import Clock
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.eta import Eta
@@ -175,8 +175,9 @@ def _task(
 class AsyncTracker(Settler):
     """The handles of one :class:`lro.AsyncClient`, and the tasks that watch for them."""
 
-    def __init__(self) -> None:
-        self._registry = Watchers(Board((), None), Board((), None))
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock  # the client's
+        self._registry = Watchers(Board((), None, clock), Board((), None, clock))
         self._waiters: dict[Entry, asyncio.Task[None]] = {}
         self._background: set[asyncio.Task[Any]] = set()
         self._batcher: asyncio.Task[None] | None = None
@@ -226,7 +227,7 @@ class AsyncTracker(Settler):
                 self._batcher = _task(loop, self._batches(), "lro-track-batch", context)
         else:
             plan = self._plan(entry, watching=on_progress is not None)
-            options = {"clock": time.monotonic, "sleep": None}
+            options = {"clock": self._clock}
             waiter = wait_one(entry, plan, self._gate, self, options)
             self._waiters[entry] = _task(loop, waiter, f"lro-track {name}", context)
         return handle
@@ -298,7 +299,7 @@ class AsyncTracker(Settler):
     def _plan(self, entry: Entry, *, watching: bool) -> WaitPlan:
         return WaitPlan(
             tracker_policy(entry.backend),
-            Deadline(None, time.monotonic),
+            Deadline(None, self._clock.monotonic),
             long_poll=known_long_poll(entry.backend, entry.name),
             answered=has_answered(entry.backend),
             rng=random.Random(self._rng.random()),
@@ -313,8 +314,10 @@ class AsyncTracker(Settler):
             policy = batch_policy(tracker_policy(backend))
             rng = random.Random(self._rng.random())
             answered = has_answered(backend)
-            plan = WaitPlan(policy, Deadline(None, time.monotonic), answered=answered, rng=rng)
-            options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
+            plan = WaitPlan(
+                policy, Deadline(None, self._clock.monotonic), answered=answered, rng=rng
+            )
+            options = {"stop": self._halt}
             try:
                 async for entry in batch_rounds(board, plan, self._batch_progress, options):
                     self._finish(entry, entry.final, None)

@@ -46,9 +46,7 @@ async def wait_one(
     and how the wait ended."""
     async with gate:
         try:
-            stream = async_snapshots(
-                entry.backend, entry.name, plan, clock=options["clock"], sleep=options["sleep"]
-            )
+            stream = async_snapshots(entry.backend, entry.name, plan, clock=options["clock"])
             async for snapshot in stream:
                 events.put_nowait(("snapshot", entry, snapshot))
         except WaitTimeout as error:

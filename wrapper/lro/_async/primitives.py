@@ -11,11 +11,11 @@ from __future__ import annotations
 import asyncio
 import inspect
 import threading
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 from lro._core.auth import Auth
+from lro._core.clock import Clock
 from lro._core.errors import Error
 from lro._core.retry import Retry
 
@@ -69,9 +69,9 @@ async def race_stop(work: Awaitable[T], stop: asyncio.Event | None) -> T | Stopp
     return STOPPED if task.cancelled() else task.result()
 
 
-def default_sleep(stop: asyncio.Event | None) -> Callable[[float], Awaitable[None]]:
-    """A wait's sleep when none is injected: :func:`asyncio.sleep` (``stop`` is raced)."""
-    return asyncio.sleep
+def default_sleep(stop: asyncio.Event | None, clock: Clock) -> Callable[[float], Awaitable[None]]:
+    """A wait's sleep: the clock's ``async_sleep`` (``stop`` is raced against it)."""
+    return clock.async_sleep
 
 
 async def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None:
@@ -83,14 +83,15 @@ async def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None
         await result
 
 
-async def pause(retry: Retry | None, seconds: float) -> None:
-    """The retry loop's sleep between two attempts: the policy's injectable ``sleep`` when
-    one was given, as in the sync half (awaited if it returns an awaitable); otherwise
-    :func:`asyncio.sleep`, which leaves the loop free."""
-    if retry is None or retry.sleep is time.sleep:
-        await asyncio.sleep(seconds)
+async def pause(retry: Retry | None, seconds: float, clock: Clock) -> None:
+    """The retry loop's sleep between two attempts: the policy's own ``sleep`` when it has
+    one, as in the sync half (awaited if it returns an awaitable); otherwise the client's
+    clock's ``async_sleep``, which leaves the loop free."""
+    own = None if retry is None else retry.sleep
+    if own is None:
+        await clock.async_sleep(seconds)
         return
-    paused: object = retry.sleep(seconds)
+    paused: object = own(seconds)
     if inspect.isawaitable(paused):
         await paused
 

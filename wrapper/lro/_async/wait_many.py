@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
+from collections.abc import AsyncIterator, Iterable
 from typing import Any, cast
 
+from lro._core.clock import Clock
 from lro._core.deadlines import DEFAULT, Deadline
 from lro._core.errors import Error
 from lro._core.wait_many import (
@@ -74,8 +74,8 @@ async def batch_rounds(
     options: dict[str, Any],
 ) -> AsyncIterator[Entry]:
     """Batch rounds until every entry is done; yields entries as they finish."""
-    clock, stop = options["clock"], options["stop"]
-    sleep = options["sleep"] or default_sleep(stop)
+    clock, stop = board.clock, options["stop"]
+    sleep = default_sleep(stop, clock)
     while board.pending():
         if stop is not None and stop.is_set():
             raise board.abandoned()
@@ -85,7 +85,7 @@ async def batch_rounds(
         if not isinstance(action, Fetch):
             await sleep(action.seconds)
             continue
-        started = clock()
+        started = clock.monotonic()
         seen = await _round(board, plan.deadline.remaining())
         for snapshot in seen.changed:
             await call_callback(on_progress, snapshot)
@@ -95,7 +95,7 @@ async def batch_rounds(
         if seen.error is not None:
             plan.on_error(seen.error, action)
         else:
-            plan.on_snapshot(not board.pending(), action, clock() - started)
+            plan.on_snapshot(not board.pending(), action, clock.monotonic() - started)
 
 
 def _completions(
@@ -129,8 +129,7 @@ async def async_wait_all(
     policy: WaitPolicy | None = None,
     on_progress: OnProgress | None = None,
     stop: asyncio.Event | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> list[AsyncOperation]:
     """Wait until every operation is done; return their final snapshots in input order.
@@ -153,9 +152,9 @@ async def async_wait_all(
         on_progress: called (or awaited) with each changed snapshot (by the sync
             function in the caller's thread).
         stop: an :class:`asyncio.Event` that abandons the wait (:class:`lro.Cancelled`).
-        clock: test seam: the monotonic clock the deadline is measured on.
-        sleep: test seam: the sleep between rounds (the sync default is interruptible by
-            Ctrl-C and by ``stop``).
+        clock: the :class:`lro.Clock` the deadline is measured and the rounds slept on;
+            default: the client's (``Client(clock=...)``). The sync function's sleeps
+            are interruptible by ``stop`` (and, on the system clock, by Ctrl-C).
         rng: test seam: the random source of the jitter.
 
     Raises:
@@ -174,11 +173,10 @@ async def async_wait_all(
         clock,
         on_progress=on_progress,
         stop=stop,
-        sleep=sleep,
         rng=rng,
         asynchronous=ASYNCHRONOUS,
     )
-    options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
+    options = {"clock": board.clock, "rng": rng, "stop": stop}
     completions = (board, engine, via, chosen, deadline, max_concurrency, on_progress, options)
     traced = tracing()
     if traced is None:
@@ -204,8 +202,7 @@ def async_as_completed(
     policy: WaitPolicy | None = None,
     on_progress: OnProgress | None = None,
     stop: asyncio.Event | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], Awaitable[None]] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> AsyncIterator[AsyncOperation]:
     """Yield each operation's final snapshot as soon as it is done (done inputs first):
@@ -227,11 +224,10 @@ def async_as_completed(
         clock,
         on_progress=on_progress,
         stop=stop,
-        sleep=sleep,
         rng=rng,
         asynchronous=ASYNCHRONOUS,
     )
-    options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
+    options = {"clock": board.clock, "rng": rng, "stop": stop}
     already = [entry for entry in board.entries if entry.final is not None]
     stream = _completions(
         board, engine, via, chosen, deadline, max_concurrency, on_progress, options

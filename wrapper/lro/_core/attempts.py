@@ -15,6 +15,7 @@ from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     ConnectError,
     ConnectionDropped,
@@ -78,7 +79,9 @@ def reached(outcome: Response | Error | None) -> bool:
     return isinstance(outcome, TransportError) and not isinstance(outcome, ConnectError)
 
 
-def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | Error | None, R]:
+def attempts(
+    call: Call[R], policy: Retry | None, clock: Clock = SYSTEM_CLOCK
+) -> Generator[Step, Response | Error | None, R]:
     """The retry loop of one call, without I/O (shared by the sync and async clients).
 
     Yields a :class:`Request` to send (the loop sends back the :class:`Response`, or the
@@ -87,7 +90,7 @@ def attempts(call: Call[R], policy: Retry | None) -> Generator[Step, Response | 
     """
     state = RetryState(
         policy, idempotent=call.idempotent, method=call.method, path=call.path,
-        budget=call.budget, outer=call.outer,
+        budget=call.budget, outer=call.outer, clock=clock,
     )  # fmt: skip
     unknown_fate = False  # an earlier attempt may have been processed
     while True:

@@ -7,6 +7,7 @@ from typing import Any, Generic, TypeVar
 
 from .auth import Auth, TokenArgument
 from .checks import check_instance, check_positive_int
+from .clock import Clock, check_clock
 from .endpoints import normalise_base_url, normalise_prefix
 from .errors import InvalidArgument
 from .paging import DEFAULT_MAX_PAGES
@@ -31,6 +32,7 @@ class ClientBase(Generic[OpT]):
     wait_policy: WaitPolicy | None
     audit_prefix: str
     max_pages: int
+    clock: Clock
     _calls: Recipes[OpT]
     _auth: Auth
 
@@ -49,6 +51,7 @@ class ClientBase(Generic[OpT]):
         headers: Mapping[str, str] | None = None,
         asynchronous: bool = False,
         max_pages: int = DEFAULT_MAX_PAGES,
+        clock: object = None,
     ) -> None:
         if isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0:
             # Every request has a timeout: a dead connection must never hang the caller.
@@ -65,6 +68,7 @@ class ClientBase(Generic[OpT]):
         self.retry = retry
         self.wait_policy = wait_policy
         self.audit_prefix = normalise_prefix(audit_prefix)
+        self.clock = check_clock(clock)
         self._auth = Auth(token, api_key, headers, asynchronous=asynchronous)
         self._calls = Recipes(
             self.base_url,
@@ -74,6 +78,7 @@ class ClientBase(Generic[OpT]):
             standard=self,
             audited=audited,
             operation_class=self._operation_class,
+            clock=self.clock,
         )
 
     def __repr__(self) -> str:

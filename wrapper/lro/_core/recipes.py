@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from .attempts import Call, PageFetch
 from .auth import check_header_value
 from .checks import check_bool, check_positive_int, check_str, check_timeout
+from .clock import SYSTEM_CLOCK, Clock
 from .decode import json_object_of, load, total_size, wrong_shape
 from .endpoints import AUDIT_ROOT, agent_string, split_version
 from .errors import Error, InvalidArgument, InvalidName, NotFound
@@ -133,6 +134,7 @@ class Recipes(Generic[OpT]):
         standard: Any,
         audited: Any,
         operation_class: type[OpT],
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         from . import routes  # lazy: `import lro` loads no part of the generated layer
 
@@ -140,6 +142,7 @@ class Recipes(Generic[OpT]):
             check_header_value(user_agent, "user_agent")
         self.base_url = base_url
         self.timeout = timeout
+        self.clock = clock  # the client's: a :wait window is measured on it
         self._standard = standard
         self._audited = audited
         self._operation_class = operation_class  # AsyncOperation for the async client
@@ -343,17 +346,15 @@ class Recipes(Generic[OpT]):
         the query, one bound with ``body: "*"`` the body. A strict server that refuses the
         query parameter (400 naming ``timeout``) is asked again at once with the body
         alone, and so is every later ``:wait`` of the route."""
-        import time
-
         _check_name(name)
         window = check_timeout(timeout, finite=True)
         if window is None:
             window = self.timeout if self.timeout is not None else DEFAULT_WAIT_WINDOW
-        end = time.monotonic() + window
+        end = self.clock.monotonic() + window
         template = self.template(LONG_POLL_ROUTE)
 
         def build() -> Request:
-            left = max(0.0, end - time.monotonic())
+            left = max(0.0, end - self.clock.monotonic())
             window = _duration(left)
             return self._request(
                 LONG_POLL_ROUTE,

@@ -38,12 +38,12 @@ from __future__ import annotations
 import dataclasses
 import logging
 import random
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
 from .checks import check_numbers
+from .clock import SYSTEM_CLOCK, Clock
 from .errors import (
     Code,
     ConnectError,
@@ -111,9 +111,11 @@ class Retry:
         max_attempts: attempts in all, the first included (1 disables retrying).
         jitter: ``"full"`` (sleep uniform in ``[0, cap]``), ``"equal"`` (``cap/2`` plus
             uniform in ``[0, cap/2]``) or ``"none"``.
-        clock, sleep, random: injectable for tests. ``sleep`` is the pause between two
-            attempts in both halves (the async client awaits what it returns when that is
-            awaitable; left at its default, it awaits ``asyncio.sleep``).
+        clock, sleep, random: injectable for tests. ``clock`` (a monotonic reading)
+            and ``sleep`` (the pause between two attempts; the async client awaits what
+            it returns when that is awaitable) default to the client's clock
+            (``Client(clock=...)``, :class:`lro.Clock`); set them to time one policy
+            apart from the rest of the client.
     """
 
     initial: float = 0.1
@@ -123,11 +125,9 @@ class Retry:
     max_attempts: int = 5
     jitter: Jitter = "full"
     # Injectables: left out of repr (and so of help(lro.Client)), which shows the policy.
-    clock: Callable[[], float] = dataclasses.field(
-        default=time.monotonic, compare=False, repr=False
-    )
-    sleep: Callable[[float], object] = dataclasses.field(
-        default=time.sleep, compare=False, repr=False
+    clock: Callable[[], float] | None = dataclasses.field(default=None, compare=False, repr=False)
+    sleep: Callable[[float], object] | None = dataclasses.field(
+        default=None, compare=False, repr=False
     )
     random: Callable[[], float] = dataclasses.field(default=_UNIFORM, compare=False, repr=False)
 
@@ -225,6 +225,7 @@ class RetryState:
             wins) with ``policy.deadline`` and ``outer``.
         outer: seconds left of the wait the call is part of (None: not part of one):
             no retry starts after it, and every request must be answered by then.
+        clock: the client's clock (the policy's own ``clock``, when set, wins).
     """
 
     def __init__(
@@ -236,13 +237,15 @@ class RetryState:
         path: str,
         budget: float | None = None,
         outer: float | None = None,
+        clock: Clock = SYSTEM_CLOCK,
     ) -> None:
         self.policy = policy
         self.idempotent = idempotent
         self.method = method
         self.path = path
         self.attempt = 0
-        self._clock = policy.clock if policy is not None else time.monotonic
+        own = policy.clock if policy is not None else None
+        self._clock = own or clock.monotonic  # the policy's own, else the client's
         start = self._clock()
         self.start = start
         given = (budget, policy.deadline if policy else None, outer)

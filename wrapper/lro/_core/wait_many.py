@@ -26,12 +26,12 @@ done and carries the latest snapshot of each.
 from __future__ import annotations
 
 import random
-import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from .checks import check_callable, check_instance, check_positive_int, check_stop, shown
+from .clock import SYSTEM_CLOCK, Clock, check_clock
 from .deadlines import Deadline, resolve_timeout
 from .errors import (
     Cancelled,
@@ -47,7 +47,7 @@ from .recipes import MAX_BATCH
 from .snapshot import Snapshot
 from .wait_plan import SnapshotTracker
 from .wait_policy import WaitPolicy
-from .waits import policy_for
+from .waits import clock_of, policy_for
 
 __all__ = [
     "Board",
@@ -89,10 +89,8 @@ class Entry:
 class Board:
     """The state of a multi-wait: entries, input order, what is done."""
 
-    def __init__(
-        self, items: Iterable[Item], client: Any, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self.clock = clock
+    def __init__(self, items: Iterable[Item], client: Any, clock: Clock = SYSTEM_CLOCK) -> None:
+        self.clock = clock  # what the time-left estimates of batch rounds are read on
         self.entries: list[Entry] = []
         self.order: list[Entry] = []
         self._index: dict[tuple[int, str], Entry] = {}
@@ -124,7 +122,7 @@ class Board:
         """``snapshot`` of a batch round, carrying ``entry``'s time-left estimate (a single
         waiter's snapshots carry its own: lro._core.eta.Pace)."""
         if entry.estimates is None:
-            entry.estimates = Estimates(self.clock)
+            entry.estimates = Estimates(self.clock.monotonic)
         return entry.estimates.see(snapshot)
 
     def pending(self) -> list[Entry]:
@@ -267,11 +265,10 @@ def start(
     policy: WaitPolicy | None,
     via: str,
     max_concurrency: int,
-    clock: Callable[[], float],
+    clock: Clock | None,
     *,
     on_progress: object = None,
     stop: object = None,
-    sleep: object = None,
     rng: object = None,
     asynchronous: bool = False,
 ) -> tuple[Board, str, WaitPolicy, Deadline]:
@@ -288,14 +285,13 @@ def start(
     check_instance(policy, WaitPolicy, "policy", "an lro.WaitPolicy")
     check_callable(on_progress, "on_progress")
     check_stop(stop, asynchronous=asynchronous)
-    if not callable(clock):
-        raise InvalidArgument(f"clock must be callable, got {shown(clock)}")
-    check_callable(sleep, "sleep")
+    given = None if clock is None else check_clock(clock)
     check_instance(rng, random.Random, "rng", "a random.Random")
-    board = Board(items, client, clock)
+    board = Board(items, client)
     first = board.entries[0].backend if board.entries else client
+    board.clock = clock_of(first, given)
     chosen = policy_for(first, policy)
-    deadline = Deadline(resolve_timeout(timeout, chosen), clock)
+    deadline = Deadline(resolve_timeout(timeout, chosen), board.clock.monotonic)
     return board, choose(via, board), chosen, deadline
 
 

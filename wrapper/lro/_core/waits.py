@@ -38,6 +38,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from .checks import check_bool, check_callable, check_instance, check_stop, check_timeout
+from .clock import SYSTEM_CLOCK, Clock, check_clock
 from .deadlines import DEFAULT, Deadline, resolve_timeout
 from .errors import Cancelled, Error, TransportTimeout, Unimplemented, WaitTimeout
 from .recipes import Recipes
@@ -56,6 +57,7 @@ __all__ = [
     "abandoned",
     "check_wait_options",
     "checked_wait_kwargs",
+    "clock_of",
     "has_answered",
     "known_long_poll",
     "last_of",
@@ -221,6 +223,15 @@ def read_failed_long_poll(backend: object, name: str, error: Error) -> bool:
     raise error
 
 
+def clock_of(backend: object, given: Clock | None = None) -> Clock:
+    """The clock a wait on ``backend`` runs on: ``given``, else its client's
+    (``Client(clock=...)``), else :data:`~lro._core.clock.SYSTEM_CLOCK` (a test double)."""
+    if given is not None:
+        return check_clock(given)
+    calls = _recipes(backend)
+    return SYSTEM_CLOCK if calls is None else calls.clock
+
+
 def has_answered(backend: object) -> Callable[[], bool]:
     """Asks whether the backend's server has answered its client once (a foreign
     backend, a test double, is taken to have: its waits retry as they always did)."""
@@ -287,14 +298,15 @@ def make_plan(
     timeout: Any,
     policy: WaitPolicy | None,
     *,
-    clock: Callable[[], float],
+    clock: Clock,
     rng: random.Random | None,
     stoppable: bool,
     watching: bool = False,
 ) -> WaitPlan:
-    """A :class:`~lro._core.wait_plan.WaitPlan` for one wait on ``backend``."""
+    """A :class:`~lro._core.wait_plan.WaitPlan` for one wait on ``backend``, its
+    deadline on ``clock``."""
     chosen = policy_for(backend, policy)
-    deadline = Deadline(resolve_timeout(timeout, chosen), clock)
+    deadline = Deadline(resolve_timeout(timeout, chosen), clock.monotonic)
     return WaitPlan(
         chosen,
         deadline,

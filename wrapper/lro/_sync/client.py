@@ -33,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from lro._core.attempts import Call, PageFetch, attempts, reached
+from lro._core.clock import Clock
 from lro._core.config import ClientBase
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, FailedPrecondition, InvalidArgument
@@ -106,6 +107,11 @@ class Client(ClientBase[Operation]):
             sent (default 10,000).
         transport: a custom transport (tests, another HTTP stack); by default a
             :class:`lro._sync.transport.Transport`.
+        clock: the :class:`lro.Clock` every wait, retry pause, long-poll window and
+            deadline of this client is measured and slept on (default: the machine's).
+            Tests pass one they move themselves, e.g. ``lro_server.ManualClock``, shared
+            with the reference server. Each HTTP request still spends its budget on real
+            time: sockets block on real time.
 
     Use it as a context manager (``with client``, or ``client.close()``) to release
     connections. Operations it returns are :class:`lro.Operation` snapshots bound to
@@ -133,11 +139,13 @@ class Client(ClientBase[Operation]):
         wait_policy: WaitPolicy | None = None,
         max_pages: int = DEFAULT_MAX_PAGES,
         transport: SyncTransport | None = None,
+        clock: Clock | None = None,
     ) -> None:
         self.audit = AuditedView(self)
         self._setup(
             base_url, token, timeout, retry, user_agent, audit_prefix, wait_policy, self.audit,
             api_key=api_key, headers=headers, asynchronous=ASYNCHRONOUS, max_pages=max_pages,
+            clock=clock,
         )  # fmt: skip
         self._transport: SyncTransport = transport or Transport(
             timeout=timeout,
@@ -158,7 +166,7 @@ class Client(ClientBase[Operation]):
     def _run(self, call: Call[R]) -> R:
         """Drive one call's attempts: send, sleep, retry (see :func:`attempts`)."""
         retry, traced = self.retry, self._tracing
-        steps = attempts(call, retry)
+        steps = attempts(call, retry, self.clock)
         sent = 0
         try:
             step = next(steps)
@@ -175,7 +183,7 @@ class Client(ClientBase[Operation]):
                     except Error as error:
                         outcome = error
                 else:
-                    pause(retry, step)
+                    pause(retry, step, self.clock)
                 if reached(outcome):
                     self._calls.answered = True  # its server is there (see WaitPlan)
                 step = steps.send(outcome)
@@ -230,7 +238,7 @@ class Client(ClientBase[Operation]):
             if self._tracker is None:
                 from .handles import Tracker
 
-                self._tracker = Tracker()
+                self._tracker = Tracker(self.clock)
             return self._tracker
 
     def __enter__(self) -> Client:

@@ -19,9 +19,9 @@ import logging
 import queue
 import random
 import threading
-import time
 from typing import Any, cast
 
+from lro._core.clock import Clock
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, FailedPrecondition
 from lro._core.eta import Eta
@@ -154,8 +154,8 @@ class Handle(concurrent.futures.Future[Any]):
 class _LockedBoard(Board):
     """The batch board, read by the batch thread while callers add to it."""
 
-    def __init__(self, lock: threading.RLock) -> None:
-        super().__init__((), None)
+    def __init__(self, lock: threading.RLock, clock: Clock) -> None:
+        super().__init__((), None, clock)
         self._lock = lock
 
     def pending(self) -> list[Entry]:
@@ -166,9 +166,10 @@ class _LockedBoard(Board):
 class Tracker(Settler):
     """The handles of one :class:`lro.Client`: what they watch, and the threads that do."""
 
-    def __init__(self) -> None:
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock  # the client's
         self._lock = threading.RLock()
-        self._registry = Watchers(_LockedBoard(self._lock), Board((), None))
+        self._registry = Watchers(_LockedBoard(self._lock, clock), Board((), None, clock))
         self._halt = threading.Event()
         self._stops: dict[Entry, threading.Event] = {}
         self._jobs: queue.SimpleQueue[Entry] = queue.SimpleQueue()
@@ -281,7 +282,7 @@ class Tracker(Settler):
         watching = any(handle._on_progress is not None for handle in self._watching(entry))
         return WaitPlan(
             tracker_policy(entry.backend),
-            Deadline(None, time.monotonic),
+            Deadline(None, self._clock.monotonic),
             long_poll=known_long_poll(entry.backend, entry.name),
             answered=has_answered(entry.backend),
             rng=random.Random(self._rng.random()),
@@ -294,7 +295,7 @@ class Tracker(Settler):
         me = threading.current_thread()
         while True:
             worker(
-                self._jobs, self, self._plan, self._halt, time.monotonic, None,
+                self._jobs, self, self._plan, self._halt, None,
                 self._stop_of, self._context_of,
             )  # fmt: skip
             with self._lock:
@@ -315,8 +316,10 @@ class Tracker(Settler):
             policy = batch_policy(tracker_policy(backend))
             rng = random.Random(self._rng.random())
             answered = has_answered(backend)
-            plan = WaitPlan(policy, Deadline(None, time.monotonic), answered=answered, rng=rng)
-            options = {"clock": time.monotonic, "stop": self._halt, "sleep": None}
+            plan = WaitPlan(
+                policy, Deadline(None, self._clock.monotonic), answered=answered, rng=rng
+            )
+            options = {"stop": self._halt}
             rounds = batch_rounds(board, plan, self._batch_progress, options)
             try:
                 for entry in rounds:

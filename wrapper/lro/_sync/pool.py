@@ -15,6 +15,7 @@ import threading
 from collections.abc import Callable, Iterator
 from typing import Any, Protocol
 
+from lro._core.clock import Clock
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, WaitTimeout
 from lro._core.wait_many import Board, Entry, apply_event
@@ -41,8 +42,7 @@ def worker(
     events: Sink,
     make_plan: Callable[[Entry], WaitPlan],
     halt: threading.Event,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None] | None,
+    clock: Clock | None,
     stop_of: Callable[[Entry], threading.Event] | None = None,
     context_of: Callable[[Entry], contextvars.Context | None] | None = None,
 ) -> None:
@@ -58,7 +58,7 @@ def worker(
             return
         stop = halt if stop_of is None else stop_of(entry)
         context = None if context_of is None else context_of(entry)
-        args = (entry, events, make_plan, halt, stop, clock, sleep)
+        args = (entry, events, make_plan, halt, stop, clock)
         going_on = _follow(*args) if context is None else context.run(_follow, *args)
         if not going_on:
             return
@@ -70,14 +70,11 @@ def _follow(
     make_plan: Callable[[Entry], WaitPlan],
     halt: threading.Event,
     stop: threading.Event,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None] | None,
+    clock: Clock | None,
 ) -> bool:
     """Wait for one entry of a pool thread, reporting; False when the thread must end."""
     try:
-        stream = snapshots(
-            entry.backend, entry.name, make_plan(entry), clock=clock, sleep=sleep, stop=stop
-        )
+        stream = snapshots(entry.backend, entry.name, make_plan(entry), clock=clock, stop=stop)
         for snapshot in stream:
             events.put(("snapshot", entry, snapshot))
     except WaitTimeout as error:
@@ -120,7 +117,7 @@ def pool(
             stoppable=True,  # caps windows so that halting never waits for a long-poll
         )
 
-    args = (jobs, events, make_plan, halt, options["clock"], options["sleep"])
+    args = (jobs, events, make_plan, halt, options["clock"])
     threads = [  # each in a copy of the caller's context: its span parents their requests
         threading.Thread(
             target=contextvars.copy_context().run,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lro._core.auth import Auth
+from lro._core.clock import SYSTEM_CLOCK, Clock
 from lro._core.retry import Retry
 from lro._core.waits import SLICE
 
@@ -75,9 +76,10 @@ def interruptible_sleep(stop: threading.Event | None) -> Callable[[float], None]
     return sleep
 
 
-def default_sleep(stop: threading.Event | None) -> Callable[[float], None]:
-    """A wait's sleep when none is injected: interruptible by Ctrl-C and by ``stop``."""
-    return interruptible_sleep(stop)
+def default_sleep(stop: threading.Event | None, clock: Clock) -> Callable[[float], None]:
+    """A wait's sleep on ``clock``: on the system clock, interruptible by Ctrl-C and by
+    ``stop``; another clock's time is its own (``stop`` is checked after each sleep)."""
+    return interruptible_sleep(stop) if clock is SYSTEM_CLOCK else clock.sleep
 
 
 def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None:
@@ -86,10 +88,11 @@ def call_callback(callback: Callable[..., Any] | None, *args: Any) -> None:
         callback(*args)
 
 
-def pause(retry: Retry | None, seconds: float) -> None:
-    """The retry loop's sleep between two attempts (the policy's injectable ``sleep``)."""
-    if retry is not None:
-        retry.sleep(seconds)
+def pause(retry: Retry | None, seconds: float, clock: Clock) -> None:
+    """The retry loop's sleep between two attempts: the policy's own ``sleep`` when it has
+    one, otherwise the client's clock's."""
+    own = None if retry is None else retry.sleep
+    (own or clock.sleep)(seconds)
 
 
 def ask_token(auth: Auth) -> str | None:

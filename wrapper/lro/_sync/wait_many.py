@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, cast
 
+from lro._core.clock import Clock
 from lro._core.deadlines import DEFAULT, Deadline
 from lro._core.errors import Error
 from lro._core.wait_many import (
@@ -74,8 +74,8 @@ def batch_rounds(
     options: dict[str, Any],
 ) -> Iterator[Entry]:
     """Batch rounds until every entry is done; yields entries as they finish."""
-    clock, stop = options["clock"], options["stop"]
-    sleep = options["sleep"] or default_sleep(stop)
+    clock, stop = board.clock, options["stop"]
+    sleep = default_sleep(stop, clock)
     while board.pending():
         if stop is not None and stop.is_set():
             raise board.abandoned()
@@ -85,7 +85,7 @@ def batch_rounds(
         if not isinstance(action, Fetch):
             sleep(action.seconds)
             continue
-        started = clock()
+        started = clock.monotonic()
         seen = _round(board, plan.deadline.remaining())
         for snapshot in seen.changed:
             call_callback(on_progress, snapshot)
@@ -93,7 +93,7 @@ def batch_rounds(
         if seen.error is not None:
             plan.on_error(seen.error, action)
         else:
-            plan.on_snapshot(not board.pending(), action, clock() - started)
+            plan.on_snapshot(not board.pending(), action, clock.monotonic() - started)
 
 
 def _completions(
@@ -127,8 +127,7 @@ def wait_all(
     policy: WaitPolicy | None = None,
     on_progress: OnProgress | None = None,
     stop: threading.Event | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> list[Operation]:
     """Wait until every operation is done; return their final snapshots in input order.
@@ -151,9 +150,9 @@ def wait_all(
         on_progress: called with each changed snapshot (by the sync
             function in the caller's thread).
         stop: a :class:`threading.Event` that abandons the wait (:class:`lro.Cancelled`).
-        clock: test seam: the monotonic clock the deadline is measured on.
-        sleep: test seam: the sleep between rounds (the sync default is interruptible by
-            Ctrl-C and by ``stop``).
+        clock: the :class:`lro.Clock` the deadline is measured and the rounds slept on;
+            default: the client's (``Client(clock=...)``). The sync function's sleeps
+            are interruptible by ``stop`` (and, on the system clock, by Ctrl-C).
         rng: test seam: the random source of the jitter.
 
     Raises:
@@ -172,11 +171,10 @@ def wait_all(
         clock,
         on_progress=on_progress,
         stop=stop,
-        sleep=sleep,
         rng=rng,
         asynchronous=ASYNCHRONOUS,
     )
-    options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
+    options = {"clock": board.clock, "rng": rng, "stop": stop}
     completions = (board, engine, via, chosen, deadline, max_concurrency, on_progress, options)
     traced = tracing()
     if traced is None:
@@ -202,8 +200,7 @@ def as_completed(
     policy: WaitPolicy | None = None,
     on_progress: OnProgress | None = None,
     stop: threading.Event | None = None,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> Iterator[Operation]:
     """Yield each operation's final snapshot as soon as it is done (done inputs first):
@@ -225,11 +222,10 @@ def as_completed(
         clock,
         on_progress=on_progress,
         stop=stop,
-        sleep=sleep,
         rng=rng,
         asynchronous=ASYNCHRONOUS,
     )
-    options = {"clock": clock, "sleep": sleep, "rng": rng, "stop": stop}
+    options = {"clock": board.clock, "rng": rng, "stop": stop}
     already = [entry for entry in board.entries if entry.final is not None]
     stream = _completions(
         board, engine, via, chosen, deadline, max_concurrency, on_progress, options

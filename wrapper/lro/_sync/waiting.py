@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import random
 import threading
-import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Generator, Iterator
 from typing import cast
 
+from lro._core.clock import Clock
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, WaitTimeout
 from lro._core.wait_plan import Fetch, GiveUp, SnapshotTracker, WaitPlan
@@ -26,6 +26,7 @@ from lro._core.waits import (
     OnProgress,
     WaitBackend,
     abandoned,
+    clock_of,
     last_of,
     log_cancel_failure,
     make_plan,
@@ -68,18 +69,19 @@ def snapshots(
     name: str,
     plan: WaitPlan,
     *,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
     stop: threading.Event | None = None,
 ) -> Generator[Operation, None]:
-    """Every snapshot the plan fetches, until a done one (yielded last).
+    """Every snapshot the plan fetches, until a done one (yielded last), sleeping on
+    ``clock`` (default: the backend's).
 
     Raises:
         WaitTimeout: at the deadline (after a last check) or after ``max_polls``.
         Cancelled: when ``stop`` is set.
         Error: a permanent error of a request (NotFound, PermissionDenied, ...).
     """
-    do_sleep = sleep or default_sleep(stop)
+    clock = clock_of(backend, clock)
+    sleep = default_sleep(stop, clock)
     last: Operation | None = None
     while True:
         _check_stop(stop, name)
@@ -87,9 +89,9 @@ def snapshots(
         if isinstance(action, GiveUp):
             raise timed_out(name, plan, last, action)
         if not isinstance(action, Fetch):
-            race_stop(do_sleep(action.seconds), stop)
+            race_stop(sleep(action.seconds), stop)
             continue
-        started = clock()
+        started = clock.monotonic()
         try:
             outcome = race_stop(_fetch(backend, name, action, plan.deadline.remaining()), stop)
         except Error as error:
@@ -101,7 +103,7 @@ def snapshots(
         if isinstance(outcome, Stopped):
             raise abandoned(name)
         outcome = plan.pace.see(outcome)  # carries the time-left estimate
-        plan.on_snapshot(outcome.done, action, clock() - started)
+        plan.on_snapshot(outcome.done, action, clock.monotonic() - started)
         remember_long_poll(backend, name, plan.long_poll)
         last = outcome
         yield outcome
@@ -128,8 +130,7 @@ def wait(
     on_done: OnDone | None = None,
     stop: threading.Event | None = None,
     cancel_on_timeout: bool = False,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> Operation:
     """Wait until operation ``name`` is done; return its final snapshot.
@@ -153,15 +154,18 @@ def wait(
             flight; the sync one, set from any thread, within ``policy.stop_latency``).
         cancel_on_timeout: on :class:`lro.WaitTimeout`, also ask the server to cancel
             the operation (best effort; a failure to cancel is logged, not raised).
-        clock, sleep, rng: injectable monotonic clock, sleep and random source (tests).
-            The sync waiter's default sleep is interruptible by Ctrl-C and by ``stop``;
-            cancelling the async waiter's task stops it at once.
+        clock: the :class:`lro.Clock` the deadline is measured and the sleeps are slept
+            on; default: the client's (``Client(clock=...)``). The sync waiter's sleep is
+            interruptible by ``stop`` (and, on the system clock, by Ctrl-C); cancelling
+            the async waiter's task stops it at once.
+        rng: the random source of the jitter (tests).
 
     Raises:
         WaitTimeout: the deadline passed; ``.operation`` is the last snapshot.
         Cancelled: ``stop`` was set.
         Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
     """
+    clock = clock_of(backend, clock)
     plan = make_plan(
         backend,
         name,
@@ -172,7 +176,7 @@ def wait(
         stoppable=STOP_BY_SLICES and stop is not None,
         watching=on_progress is not None,
     )
-    args = (on_progress, on_done, stop, cancel_on_timeout, clock, sleep)
+    args = (on_progress, on_done, stop, cancel_on_timeout, clock)
     traced = tracing()
     if traced is None:
         return _wait(backend, name, plan, *args)
@@ -191,12 +195,11 @@ def _wait(
     on_done: OnDone | None,
     stop: threading.Event | None,
     cancel_on_timeout: bool,
-    clock: Callable[[], float],
-    sleep: Callable[[float], None] | None,
+    clock: Clock,
 ) -> Operation:
     tracker = SnapshotTracker()
     last: Operation | None = None
-    stream = snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
+    stream = snapshots(backend, name, plan, clock=clock, stop=stop)
     try:
         for snapshot in stream:
             last = snapshot
@@ -222,8 +225,7 @@ def watch(
     on_done: OnDone | None = None,
     stop: threading.Event | None = None,
     cancel_on_timeout: bool = False,
-    clock: Callable[[], float] = time.monotonic,
-    sleep: Callable[[float], None] | None = None,
+    clock: Clock | None = None,
     rng: random.Random | None = None,
 ) -> Iterator[Operation]:
     """Yield each changed snapshot of ``name`` (the first one, and the done one last).
@@ -235,12 +237,13 @@ def watch(
             print(lro.progress_fraction(snapshot))
     """
     stoppable = STOP_BY_SLICES and stop is not None
+    clock = clock_of(backend, clock)
     plan = make_plan(
         backend, name, timeout, policy, clock=clock, rng=rng, stoppable=stoppable, watching=True
     )
     tracker = SnapshotTracker()
     last: Operation | None = None
-    stream = snapshots(backend, name, plan, clock=clock, sleep=sleep, stop=stop)
+    stream = snapshots(backend, name, plan, clock=clock, stop=stop)
     try:
         for snapshot in stream:
             last = snapshot
