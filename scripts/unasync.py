@@ -35,7 +35,16 @@ SOURCE = ROOT / "wrapper" / "lro" / "_async"
 TARGET = ROOT / "wrapper" / "lro" / "_sync"
 
 #: The async modules the sync ones are made from (same file name in each half).
-FILES = ["operation.py", "paging.py", "waiting.py", "audit.py", "client.py", "wait_many.py"]
+FILES = [
+    "operation.py",
+    "paging.py",
+    "waiting.py",
+    "audit.py",
+    "client.py",
+    "wait_many.py",
+    "pool.py",
+    "handles.py",
+]
 
 #: Rewrites applied to each line, in order (whole words unless the pattern says otherwise).
 SUBS: list[tuple[str, str]] = [

@@ -38,6 +38,7 @@ from lro._core.errors import Cancelled, Error, WaitAllTimeout, WaitTimeout
 from lro._core.http import Request, Response
 from lro._core.snapshot import Snapshot
 from lro._core.wait_plan import WaitPlan
+from lro._core.waits import known_long_poll
 
 __all__ = ["Counter", "Parent", "Tracing", "handle_outcome", "mode_of", "outcome_of", "tracing"]
 
@@ -223,6 +224,26 @@ class Tracing:
         as a child of the current span."""
         span = self._tracer.start_span(what, kind=self._internal, attributes=dict(attributes))
         return Parent(self, span, mode)
+
+    def tracked(self, handle: Any, engine: str, long_poll: object, rounds: Counter) -> None:
+        """Start the ``lro.track`` span of a new handle (``handle._span``), ended when the
+        handle settles; a handle of the batch ``engine`` counts its share of the requests
+        of the ``rounds``."""
+        mode = mode_of(engine, "poll" if long_poll is False else "long_poll")
+        span = handle._span = self.parent("lro.track", {"lro.operation.name": handle.name}, mode)
+        shared = rounds if engine == "batch" else None
+        before = 0 if shared is None else shared.requests
+
+        def end(_: Any) -> None:
+            cancelled = handle.cancelled()
+            error = None if cancelled else handle.exception()
+            if shared is not None:
+                span.requests = shared.requests - before
+            elif known_long_poll(handle._backend, handle.name) is False:
+                span.mode = "poll"
+            span.end(handle_outcome(cancelled, error, handle.latest, handle._closed), error)
+
+        handle.add_done_callback(end)
 
     @contextlib.contextmanager
     def waiting(self, what: str, attributes: Mapping[str, Any], mode: str) -> Iterator[Parent]:

@@ -1,60 +1,60 @@
-"""A bounded pool of single-operation waiters for the asyncio half: tasks under a
-semaphore, reporting to a queue (:func:`lro.async_wait_all`) or to a tracker
-(:mod:`lro._async.handles`).
-
-Hand-written: how the halves run many waits at once is where they truly differ (its twin,
-:mod:`lro._sync.pool`, runs threads). What the waits share is :mod:`lro._async.wait_many`.
+"""A bounded pool of single-operation waiters: workers (tasks in the async half, daemon
+threads in the sync one, see ``primitives``) taking entries from a queue, reporting to a
+queue (:func:`lro.async_wait_all`) or to a tracker (:mod:`lro._async.handles`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import random
 from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
+from lro._core.clock import Clock
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, WaitTimeout
-from lro._core.wait_many import Board, Entry, apply_event
+from lro._core.wait_many import Board, Entry, apply_event, single_plan
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
-from lro._core.waits import OnProgress, has_answered, known_long_poll
+from lro._core.waits import OnProgress
 
-from .primitives import call_callback
+from .primitives import STOP_BY_SLICES, Queue, Stopped, call_callback, cancel, get, join, spawn
 from .waiting import async_snapshots
 
-__all__ = ["Sink", "pool", "wait_one"]
+__all__ = ["Sink", "follow", "pool"]
 
 
 class Sink(Protocol):
-    """Where a waiter task reports: a queue (:func:`pool`'s collector reads it) or a
-    tracker that settles its handles at once (:mod:`lro._async.handles`)."""
+    """Where a worker reports: a queue (:func:`pool`'s collector reads it) or a tracker
+    that settles its handles at once (:mod:`lro._async.handles`)."""
 
     def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
         """Take one report: ``(kind, entry, payload)`` (see :func:`apply_event`)."""
         ...
 
 
-async def wait_one(
+async def follow(
     entry: Entry,
     plan: WaitPlan,
-    gate: asyncio.Semaphore,
     events: Sink,
-    options: dict[str, Any],
+    halt: asyncio.Event,
+    stop: asyncio.Event | None,
+    clock: Clock,
 ) -> None:
-    """A waiter task: wait for one entry (once ``gate`` lets it), reporting each snapshot
-    and how the wait ended."""
-    async with gate:
-        try:
-            stream = async_snapshots(entry.backend, entry.name, plan, clock=options["clock"])
-            async for snapshot in stream:
-                events.put_nowait(("snapshot", entry, snapshot))
-        except WaitTimeout as error:
-            events.put_nowait(("timeout", entry, error))
-        except Error as error:
+    """A worker's wait for one entry, reporting each snapshot and how the wait ended;
+    ``stop`` abandons it, ``halt`` every wait of the pool or tracker (unreported)."""
+    try:
+        stream = async_snapshots(entry.backend, entry.name, plan, clock=clock, stop=stop)
+        async for snapshot in stream:
+            events.put_nowait(("snapshot", entry, snapshot))
+    except WaitTimeout as error:
+        events.put_nowait(("timeout", entry, error))
+    except Error as error:
+        if not (halt.is_set() or (stop is not None and stop.is_set())):
             events.put_nowait(("failed", entry, error))
-        except Exception as error:  # a bug must not hang the collector
-            events.put_nowait(("crash", entry, error))
+    except Exception as error:  # a bug must not hang the collector
+        events.put_nowait(("crash", entry, error))
 
 
 async def pool(
@@ -65,68 +65,50 @@ async def pool(
     on_progress: OnProgress | None,
     options: dict[str, Any],
 ) -> AsyncIterator[Entry]:
-    """Bounded concurrent async waits; yields entries as they finish."""
-    gate = asyncio.Semaphore(max_concurrency)
-    events: asyncio.Queue[tuple[str, Entry, Any]] = asyncio.Queue()
-    rng: random.Random = options["rng"] or random.Random()
+    """Bounded concurrent single waits; yields entries as they finish."""
     pending = board.pending()
-    tasks = [
-        asyncio.ensure_future(
-            wait_one(
-                entry,
-                WaitPlan(
-                    policy,
-                    deadline,
-                    long_poll=known_long_poll(entry.backend, entry.name),
-                    answered=has_answered(entry.backend),
-                    rng=random.Random(rng.random()),
-                ),
-                gate,
-                events,
-                options,
-            )
-        )
-        for entry in pending
-    ]
-    try:
-        async for entry in _collect(board, events, len(pending), on_progress, options):
-            yield entry
-    finally:
-        for task in tasks:
-            task.cancel()  # cancels the requests in flight too
-        await asyncio.gather(*tasks, return_exceptions=True)
+    jobs = collections.deque(pending)
+    events: Queue[tuple[str, Entry, Any]] = Queue()
+    halt = asyncio.Event()
+    rng: random.Random = options["rng"] or random.Random()
+    # Threads stop by slices: their windows are capped so that halting never waits for a
+    # long-poll. Tasks are cancelled instead, their requests with them.
+    stop = halt if STOP_BY_SLICES else None
 
+    async def work() -> None:
+        while not halt.is_set():
+            try:
+                entry = jobs.popleft()
+            except IndexError:  # none left
+                return
+            plan = single_plan(entry, policy, deadline, rng, stoppable=STOP_BY_SLICES)
+            await follow(entry, plan, events, halt, stop, board.clock)
 
-async def _next_event(
-    events: asyncio.Queue[tuple[str, Entry, Any]], stop: asyncio.Event | None
-) -> tuple[str, Entry, Any] | None:
-    """The next report, or None when ``stop`` was set first."""
-    if stop is None:
-        return await events.get()
-    getter = asyncio.ensure_future(events.get())
-    stopper = asyncio.ensure_future(stop.wait())
+    # each in a copy of the caller's context: its span parents their requests
+    workers = [spawn(work, f"lro-wait-{i}") for i in range(min(max_concurrency, len(pending)))]
     try:
-        await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        collected = _collect(board, events, len(pending), on_progress, options["stop"])
+        # unasync: sync-next: yield from collected
+        async for entry in collected:
+            yield entry  # unasync: async-only
     finally:
-        stopper.cancel()
-        if not getter.done():
-            getter.cancel()
-        await asyncio.gather(getter, stopper, return_exceptions=True)
-    return None if getter.cancelled() else getter.result()
+        halt.set()  # threads stop at their next step (daemons never block the exit)
+        cancel(workers)
+        await join(workers, 0)  # unasync: async-only
 
 
 async def _collect(
     board: Board,
-    events: asyncio.Queue[tuple[str, Entry, Any]],
+    events: Queue[tuple[str, Entry, Any]],
     outstanding: int,
     on_progress: OnProgress | None,
-    options: dict[str, Any],
+    stop: asyncio.Event | None,
 ) -> AsyncIterator[Entry]:
-    """Turn the waiter tasks' reports into completions."""
+    """Turn the workers' reports into completions, in the caller's task or thread."""
     timeouts: list[WaitTimeout] = []
     while outstanding:
-        event = await _next_event(events, options["stop"])
-        if event is None:
+        event = await get(events, stop)
+        if isinstance(event, Stopped):
             raise board.abandoned()
         report, finished = apply_event(board, event, timeouts)
         if report is not None:

@@ -45,9 +45,9 @@ from .errors import (
 from .eta import Estimates
 from .recipes import MAX_BATCH
 from .snapshot import Snapshot
-from .wait_plan import SnapshotTracker
+from .wait_plan import SnapshotTracker, WaitPlan
 from .wait_policy import WaitPolicy
-from .waits import clock_of, policy_for
+from .waits import clock_of, has_answered, known_long_poll, policy_for
 
 __all__ = [
     "Board",
@@ -60,6 +60,7 @@ __all__ = [
     "culprit",
     "groups",
     "pool_policy",
+    "single_plan",
     "start",
     "without",
 ]
@@ -313,6 +314,22 @@ def apply_event(
         return board.fail(entry, payload), True
     changed, done = board.observe(entry, payload)
     return (payload if changed else None), done
+
+
+def single_plan(
+    entry: Entry, policy: WaitPolicy, deadline: Deadline, rng: random.Random, **flags: bool
+) -> WaitPlan:
+    """The plan of a pool worker's wait for one entry: what its client learnt of the route
+    (long-poll or not, whether its server ever answered), a jitter source of its own, and
+    ``flags`` (``stoppable``, ``watching``: see :class:`WaitPlan`)."""
+    return WaitPlan(
+        policy,
+        deadline,
+        long_poll=known_long_poll(entry.backend, entry.name),
+        answered=has_answered(entry.backend),
+        rng=random.Random(rng.random()),
+        **flags,
+    )
 
 
 def batch_policy(policy: WaitPolicy) -> WaitPolicy:

@@ -1,93 +1,62 @@
-"""A bounded pool of single-operation waiters for the synchronous half: daemon threads
-taking entries from a queue, reporting to a queue (:func:`lro.wait_all`) or to a tracker
-(:mod:`lro._sync.handles`).
-
-Hand-written: how the halves run many waits at once is where they truly differ (its twin,
-:mod:`lro._async.pool`, runs tasks). What the waits share is :mod:`lro._sync.wait_many`.
+# generated from lro/_async/pool.py by scripts/unasync.py; do not edit
+# (edit the async module and run `python scripts/unasync.py`)
+"""A bounded pool of single-operation waiters: workers (tasks in the async half, daemon
+threads in the sync one, see ``primitives``) taking entries from a queue, reporting to a
+queue (:func:`lro.wait_all`) or to a tracker (:mod:`lro._sync.handles`).
 """
 
 from __future__ import annotations
 
-import contextvars
-import queue
+import collections
 import random
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any, Protocol
 
 from lro._core.clock import Clock
 from lro._core.deadlines import Deadline
 from lro._core.errors import Error, WaitTimeout
-from lro._core.wait_many import Board, Entry, apply_event
+from lro._core.wait_many import Board, Entry, apply_event, single_plan
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
-from lro._core.waits import SLICE, OnProgress, has_answered, known_long_poll
+from lro._core.waits import OnProgress
 
+from .primitives import STOP_BY_SLICES, Queue, Stopped, call_callback, cancel, get, spawn
 from .waiting import snapshots
 
-__all__ = ["Sink", "pool", "worker"]
+__all__ = ["Sink", "follow", "pool"]
 
 
 class Sink(Protocol):
-    """Where a pool thread reports: a queue (:func:`pool`'s collector reads it) or a
-    tracker that settles its handles at once (:mod:`lro._sync.handles`)."""
+    """Where a worker reports: a queue (:func:`pool`'s collector reads it) or a tracker
+    that settles its handles at once (:mod:`lro._sync.handles`)."""
 
-    def put(self, item: tuple[str, Entry, Any]) -> None:
+    def put_nowait(self, item: tuple[str, Entry, Any]) -> None:
         """Take one report: ``(kind, entry, payload)`` (see :func:`apply_event`)."""
         ...
 
 
-def worker(
-    jobs: queue.SimpleQueue[Entry],
-    events: Sink,
-    make_plan: Callable[[Entry], WaitPlan],
-    halt: threading.Event,
-    clock: Clock | None,
-    stop_of: Callable[[Entry], threading.Event] | None = None,
-    context_of: Callable[[Entry], contextvars.Context | None] | None = None,
-) -> None:
-    """A pool thread: waits for one entry at a time and reports what it sees, until the
-    queue is empty or ``halt`` is set. ``stop_of(entry)``, when given, is the event that
-    abandons that one entry (it must also be set with ``halt``); the thread then goes on
-    with the next. ``context_of(entry)``, when given, is the context to wait for that
-    entry in (a handle's span: lro._tracing), or None."""
-    while not halt.is_set():
-        try:
-            entry = jobs.get_nowait()
-        except queue.Empty:
-            return
-        stop = halt if stop_of is None else stop_of(entry)
-        context = None if context_of is None else context_of(entry)
-        args = (entry, events, make_plan, halt, stop, clock)
-        going_on = _follow(*args) if context is None else context.run(_follow, *args)
-        if not going_on:
-            return
-
-
-def _follow(
+def follow(
     entry: Entry,
+    plan: WaitPlan,
     events: Sink,
-    make_plan: Callable[[Entry], WaitPlan],
     halt: threading.Event,
-    stop: threading.Event,
-    clock: Clock | None,
-) -> bool:
-    """Wait for one entry of a pool thread, reporting; False when the thread must end."""
+    stop: threading.Event | None,
+    clock: Clock,
+) -> None:
+    """A worker's wait for one entry, reporting each snapshot and how the wait ended;
+    ``stop`` abandons it, ``halt`` every wait of the pool or tracker (unreported)."""
     try:
-        stream = snapshots(entry.backend, entry.name, make_plan(entry), clock=clock, stop=stop)
+        stream = snapshots(entry.backend, entry.name, plan, clock=clock, stop=stop)
         for snapshot in stream:
-            events.put(("snapshot", entry, snapshot))
+            events.put_nowait(("snapshot", entry, snapshot))
     except WaitTimeout as error:
-        events.put(("timeout", entry, error))
+        events.put_nowait(("timeout", entry, error))
     except Error as error:
-        if halt.is_set():
-            return False  # abandoned: nobody is listening any more
-        if not stop.is_set():  # (a stopped entry was abandoned on purpose)
-            events.put(("failed", entry, error))
-    except BaseException as error:  # a bug must not hang the collector
-        events.put(("crash", entry, error))
-        return False
-    return True
+        if not (halt.is_set() or (stop is not None and stop.is_set())):
+            events.put_nowait(("failed", entry, error))
+    except Exception as error:  # a bug must not hang the collector
+        events.put_nowait(("crash", entry, error))
 
 
 def pool(
@@ -98,62 +67,51 @@ def pool(
     on_progress: OnProgress | None,
     options: dict[str, Any],
 ) -> Iterator[Entry]:
-    """Bounded concurrent single waits (daemon threads); yields entries as they finish."""
+    """Bounded concurrent single waits; yields entries as they finish."""
     pending = board.pending()
-    jobs: queue.SimpleQueue[Entry] = queue.SimpleQueue()
-    events: queue.SimpleQueue[tuple[str, Entry, Any]] = queue.SimpleQueue()
-    for entry in pending:
-        jobs.put(entry)
+    jobs = collections.deque(pending)
+    events: Queue[tuple[str, Entry, Any]] = Queue()
     halt = threading.Event()
     rng: random.Random = options["rng"] or random.Random()
+    # Threads stop by slices: their windows are capped so that halting never waits for a
+    # long-poll. Tasks are cancelled instead, their requests with them.
+    stop = halt if STOP_BY_SLICES else None
 
-    def make_plan(entry: Entry) -> WaitPlan:
-        return WaitPlan(
-            policy,
-            deadline,
-            long_poll=known_long_poll(entry.backend, entry.name),
-            answered=has_answered(entry.backend),
-            rng=random.Random(rng.random()),
-            stoppable=True,  # caps windows so that halting never waits for a long-poll
-        )
+    def work() -> None:
+        while not halt.is_set():
+            try:
+                entry = jobs.popleft()
+            except IndexError:  # none left
+                return
+            plan = single_plan(entry, policy, deadline, rng, stoppable=STOP_BY_SLICES)
+            follow(entry, plan, events, halt, stop, board.clock)
 
-    args = (jobs, events, make_plan, halt, options["clock"])
-    threads = [  # each in a copy of the caller's context: its span parents their requests
-        threading.Thread(
-            target=contextvars.copy_context().run,
-            args=(worker, *args),
-            name=f"lro-wait-{i}",
-            daemon=True,
-        )
-        for i in range(min(max_concurrency, len(pending)))
-    ]
-    for thread in threads:
-        thread.start()
+    # each in a copy of the caller's context: its span parents their requests
+    workers = [spawn(work, f"lro-wait-{i}") for i in range(min(max_concurrency, len(pending)))]
     try:
-        yield from _collect(board, events, len(pending), on_progress, options["stop"])
+        collected = _collect(board, events, len(pending), on_progress, options["stop"])
+        yield from collected
     finally:
-        halt.set()  # workers stop at their next step; daemon threads never block exit
+        halt.set()  # threads stop at their next step (daemons never block the exit)
+        cancel(workers)
 
 
 def _collect(
     board: Board,
-    events: queue.SimpleQueue[tuple[str, Entry, Any]],
+    events: Queue[tuple[str, Entry, Any]],
     outstanding: int,
     on_progress: OnProgress | None,
     stop: threading.Event | None,
 ) -> Iterator[Entry]:
-    """Turn the workers' reports into completions, in the caller's thread."""
+    """Turn the workers' reports into completions, in the caller's task or thread."""
     timeouts: list[WaitTimeout] = []
     while outstanding:
-        if stop is not None and stop.is_set():
+        event = get(events, stop)
+        if isinstance(event, Stopped):
             raise board.abandoned()
-        try:
-            event = events.get(timeout=SLICE)
-        except queue.Empty:
-            continue
         report, finished = apply_event(board, event, timeouts)
-        if report is not None and on_progress is not None:
-            on_progress(report)
+        if report is not None:
+            call_callback(on_progress, report)
         if finished:
             outstanding -= 1
             if event[1].final is not None:
