@@ -11,7 +11,7 @@ from suite_support import FAST_RETRY
 from waiting_support import MAX_WAIT
 
 from lro._sync.client import Client
-from lro_server import RunningServer
+from lro_server import ManualClock, RunningServer
 
 
 @pytest.fixture
@@ -22,4 +22,12 @@ def server_options() -> dict[str, Any]:
 @pytest.fixture
 def client(srv: RunningServer) -> Iterator[Client]:
     with Client(srv.url, retry=FAST_RETRY, timeout=10) as c:
+        yield c
+
+
+@pytest.fixture
+def vclient(srv: RunningServer, virtual_clock: ManualClock) -> Iterator[Client]:
+    """A client of ``srv`` on the test's ``virtual_clock`` (so is ``srv``): its polls,
+    backoff and deadlines are virtual seconds, and the server's simulations move with them."""
+    with Client(srv.url, retry=FAST_RETRY, timeout=10, clock=virtual_clock) as c:
         yield c

@@ -21,9 +21,15 @@ from lro_server import ManualClock, RunningServer, serve
 T = TypeVar("T")
 
 
-def _run(srv: RunningServer, body: Callable[[AsyncClient], Awaitable[T]]) -> T:
+def _run(
+    srv: RunningServer,
+    body: Callable[[AsyncClient], Awaitable[T]],
+    clock: ManualClock | None = None,
+) -> T:
+    """Run ``body`` with a client of ``srv`` (on ``clock``, the server's, when given)."""
+
     async def main() -> T:
-        async with AsyncClient(srv.url, retry=FAST_RETRY, timeout=10) as client:
+        async with AsyncClient(srv.url, retry=FAST_RETRY, timeout=10, clock=clock) as client:
             return await body(client)
 
     return asyncio.run(main())
@@ -45,23 +51,25 @@ def test_async_long_poll_notices_completion_at_once(srv: RunningServer) -> None:
     assert srv.requests - before <= 3  # one :wait per 1 s server window
 
 
-def test_async_timeout_matches_sync(srv: RunningServer) -> None:
-    # Real time: the client's deadline is wall-clock, and its windows must end with it.
+def test_async_timeout_matches_sync(srv: RunningServer, virtual_clock: ManualClock) -> None:
+    # The client's deadline and the server's windows are on one (virtual) clock.
     name = srv.simulate(1, 30.0)[0]["name"]
 
     async def body(client: AsyncClient) -> float:
-        started = time.monotonic()
+        started = virtual_clock.monotonic()
         with pytest.raises(WaitTimeout) as info:
             await async_wait(client, name, 1.5)
         assert info.value.operation is not None and not info.value.operation.done
-        return time.monotonic() - started
+        return virtual_clock.monotonic() - started
 
     # Not before the deadline; 1 s of slack for a busy machine, short of another window.
-    assert 1.5 <= _run(srv, body) < 2.5
+    assert 1.5 <= _run(srv, body, virtual_clock) < 2.5
 
 
-def test_async_fallback_and_permanent_errors(srv: RunningServer) -> None:
-    # Real time: without :wait the client polls on its own (real) clock.
+def test_async_fallback_and_permanent_errors(
+    srv: RunningServer, virtual_clock: ManualClock
+) -> None:
+    # Without :wait the client polls, on the clock it shares with the server.
     srv.faults.add(kind="error", status=405, code=12, path=r":wait$", count=1000)
     name = srv.simulate(1, 0.8)[0]["name"]
 
@@ -71,7 +79,7 @@ def test_async_fallback_and_permanent_errors(srv: RunningServer) -> None:
             await async_wait(client, "operations/missing", 10)
         return known_long_poll(client, name)
 
-    assert _run(srv, body) is False
+    assert _run(srv, body, virtual_clock) is False
 
 
 def test_async_watch(srv: RunningServer, virtual_clock: ManualClock) -> None:
@@ -87,8 +95,8 @@ def test_async_watch(srv: RunningServer, virtual_clock: ManualClock) -> None:
     assert snaps[-1].done and len(snaps) >= 3
 
 
-def test_async_wait_all_both_views(srv: RunningServer) -> None:
-    # Real time: the audited view polls batchGet on the client's (real) backoff.
+def test_async_wait_all_both_views(srv: RunningServer, virtual_clock: ManualClock) -> None:
+    # The audited view polls batchGet on the client's backoff, on the shared clock.
     names = [op["name"] for op in srv.simulate(300, 1.5)]
     mixed = [op["name"] for op in srv.simulate(6, 0.8, "error")] + names[:10]
 
@@ -99,15 +107,17 @@ def test_async_wait_all_both_views(srv: RunningServer) -> None:
         standard = await async_wait_all(mixed, client=client, timeout=20)
         return audited, batch_requests, standard
 
-    audited, batch_requests, standard = _run(srv, body)
+    audited, batch_requests, standard = _run(srv, body, virtual_clock)
     assert [op.name for op in audited] == names and all(op.done for op in audited)
     assert batch_requests <= 8
     assert [op.name for op in standard] == mixed
     assert sum(op.error is not None for op in standard) == 6
 
 
-def test_async_as_completed_order_and_timeout(srv: RunningServer) -> None:
-    # Real time: the client's 1.5 s deadline decides which operations make it.
+def test_async_as_completed_order_and_timeout(
+    srv: RunningServer, virtual_clock: ManualClock
+) -> None:
+    # The client's 1.5 s deadline (virtual, shared) decides which operations make it.
     slow = srv.simulate(1, 30.0)[0]["name"]
     fast = srv.simulate(1, 0.2)[0]["name"]
     middle = srv.simulate(1, 0.7)[0]["name"]
@@ -123,7 +133,7 @@ def test_async_as_completed_order_and_timeout(srv: RunningServer) -> None:
             await consume()
         return got, info.value.not_done
 
-    got, not_done = _run(srv, body)
+    got, not_done = _run(srv, body, virtual_clock)
     assert got == [fast, middle] and not_done == [slow]
 
 

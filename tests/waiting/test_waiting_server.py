@@ -86,13 +86,16 @@ def test_resume_from_a_name_in_another_client(
         assert advance_while(manual_clock, 0.5, lambda: fresh.operation(name).wait(timeout=10)).done
 
 
-def test_fallback_to_polling_when_wait_is_missing(srv: RunningServer, client: Client) -> None:
-    # Real time: the client's own polling schedule is what is timed, and it sleeps for real.
+def test_fallback_to_polling_when_wait_is_missing(
+    srv: RunningServer, vclient: Client, virtual_clock: ManualClock
+) -> None:
+    # Virtual time: the client's polling schedule is what is timed, on the shared clock.
+    client = vclient
     srv.faults.add(kind="error", status=405, code=12, path=r":wait$", count=1000)
     name = _start(srv, 1.0)
-    started = time.monotonic()
+    started = virtual_clock.monotonic()
     assert client.wait(name, timeout=10).done
-    assert time.monotonic() - started < 2.5  # polls at ~0, 0.75 and 1.8 s
+    assert virtual_clock.monotonic() - started < 2.5  # polls at ~0, 0.75 and 1.8 s
     assert known_long_poll(client, name) is False
     hits = len(srv.faults.hits)
     assert hits == 1
@@ -100,21 +103,24 @@ def test_fallback_to_polling_when_wait_is_missing(srv: RunningServer, client: Cl
     assert len(srv.faults.hits) == hits  # detected once per client: no second :wait
 
 
-def test_fallback_on_404_for_the_wait_route(srv: RunningServer, client: Client) -> None:
-    # Real time: after the 404 the client polls on its own (real) clock.
+def test_fallback_on_404_for_the_wait_route(srv: RunningServer, vclient: Client) -> None:
+    client = vclient  # after the 404 it polls, on the clock it shares with the server
     srv.faults.add(kind="error", status=404, code=5, path=r":wait$", count=1000)
     name = _start(srv, 0.5)
     assert client.wait(name, timeout=10).done
     assert known_long_poll(client, name) is False
 
 
-def test_timeout_keeps_the_operation_running(srv: RunningServer, client: Client) -> None:
-    # Real time: the client's deadline is wall-clock, and its windows must end with it.
+def test_timeout_keeps_the_operation_running(
+    srv: RunningServer, vclient: Client, virtual_clock: ManualClock
+) -> None:
+    # The client's deadline and the server's windows are on one (virtual) clock.
+    client = vclient
     name = _start(srv, 2.0)
-    started = time.monotonic()
+    started = virtual_clock.monotonic()
     with pytest.raises(WaitTimeout) as info:
         client.wait(name, timeout=1.2)
-    elapsed = time.monotonic() - started
+    elapsed = virtual_clock.monotonic() - started
     # Not before the deadline, and not much after: the last window is shortened to end at
     # it; 1 s of slack covers a busy machine and is still short of another 1 s window.
     assert 1.2 <= elapsed < 2.2
@@ -124,8 +130,9 @@ def test_timeout_keeps_the_operation_running(srv: RunningServer, client: Client)
     assert final.response is not None  # it was not cancelled
 
 
-def test_cancel_on_timeout(srv: RunningServer, client: Client) -> None:
-    # Real time: the client's 0.5 s deadline ends the wait, and the window must end with it.
+def test_cancel_on_timeout(srv: RunningServer, vclient: Client) -> None:
+    # The client's 0.5 s deadline ends the wait, and the window must end with it.
+    client = vclient
     name = _start(srv, 30.0)
     with pytest.raises(WaitTimeout):
         client.wait(name, timeout=0.5, cancel_on_timeout=True)
@@ -133,18 +140,21 @@ def test_cancel_on_timeout(srv: RunningServer, client: Client) -> None:
     assert final.done and isinstance(final.error, Cancelled)
 
 
-def test_transient_faults_mid_wait_do_not_end_it(srv: RunningServer) -> None:
-    # Real time: the faults must meet a running operation, and the client backs off for real.
+def test_transient_faults_mid_wait_do_not_end_it(
+    srv: RunningServer, virtual_clock: ManualClock
+) -> None:
+    # The faults meet a running operation; the client backs off on the shared clock.
     name = _start(srv, 2.0)
     srv.faults.add(kind="unavailable", count=3, path=r":wait$")
     srv.faults.add(kind="drop_before", count=2, path=r":wait$")
     srv.faults.add(kind="html_502", count=2)
     srv.faults.add(kind="rate_limit", count=1, retry_after_seconds=0.2)
     fast = WaitPolicy(initial_delay=0.05, max_delay=0.2)  # eight failures in a row
-    with Client(srv.url, retry=None, timeout=10) as bare:  # only the waiter retries
-        started = time.monotonic()
+    # only the waiter retries
+    with Client(srv.url, retry=None, timeout=10, clock=virtual_clock) as bare:
+        started = virtual_clock.monotonic()
         assert bare.wait(name, timeout=15, policy=fast).done
-        assert time.monotonic() - started < 3.0
+        assert virtual_clock.monotonic() - started < 3.0
     assert srv.faults.rules == []  # every fault was hit
 
 
@@ -159,8 +169,8 @@ def test_permanent_errors_end_the_wait_at_once(srv: RunningServer, client: Clien
     assert time.monotonic() - started < 1.0
 
 
-def test_watch_and_progress(srv: RunningServer, client: Client) -> None:
-    # Real time: Client.wait (below) takes no clock, and its polls must see progress.
+def test_watch_and_progress(srv: RunningServer, vclient: Client) -> None:
+    client = vclient  # its polls and the simulations' steps are on one (virtual) clock
     name = str(srv.simulate(1, 1.0, steps=5)[0]["name"])
     policy = WaitPolicy(long_poll=False, initial_delay=0.1, max_delay=0.1)
     snaps = list(watch(client, name, timeout=10, policy=policy))
