@@ -10,7 +10,7 @@ import pytest
 from lro import Operation, WaitAllTimeout, as_completed, wait_all
 from lro._core.wait_policy import WaitPolicy
 from lro._sync.client import Client
-from lro_server import RunningServer
+from lro_server import ManualClock, RunningServer
 
 
 def test_wait_all_of_1000_on_the_audited_view_is_a_handful_of_batch_gets(
@@ -51,9 +51,9 @@ def test_wait_all_of_1000_on_the_audited_view_is_a_handful_of_batch_gets(
 
 
 def test_wait_all_on_the_standard_view_long_polls_and_keeps_failures(
-    srv: RunningServer, client: Client
+    srv: RunningServer, vclient: Client
 ) -> None:
-    # Real time: a window cut short on the server's clock makes the client back off for real.
+    client = vclient  # its windows and backoff are on the clock it shares with the server
     ok = [op["name"] for op in srv.simulate(20, 1.2)]
     bad = [op["name"] for op in srv.simulate(5, 0.6, "error")]
     names = [*bad[:2], *ok, *bad[2:]]
@@ -65,8 +65,8 @@ def test_wait_all_on_the_standard_view_long_polls_and_keeps_failures(
     assert _waiters() == []  # the pool's threads are gone
 
 
-def test_a_missing_name_does_not_hide_the_others(srv: RunningServer, client: Client) -> None:
-    # Real time: the audited view polls batchGet on the client's (real) backoff.
+def test_a_missing_name_does_not_hide_the_others(srv: RunningServer, vclient: Client) -> None:
+    client = vclient  # batchGet rounds paced on the clock it shares with the server
     names = [op["name"] for op in srv.simulate(3, 0.3)]
     names.insert(1, "operations/never-existed")
     for view in (client.audit, client):
@@ -78,8 +78,8 @@ def test_a_missing_name_does_not_hide_the_others(srv: RunningServer, client: Cli
         assert all(op.response is not None for op in results[:1] + results[2:])
 
 
-def test_as_completed_yields_in_completion_order(srv: RunningServer, client: Client) -> None:
-    # Real time: windows cut short on the server's clock make the client back off for real.
+def test_as_completed_yields_in_completion_order(srv: RunningServer, vclient: Client) -> None:
+    client = vclient  # windows and backoff on the clock it shares with the server
     slow = srv.simulate(1, 1.5)[0]["name"]
     fast = srv.simulate(1, 0.3)[0]["name"]
     middle = srv.simulate(1, 0.9)[0]["name"]
@@ -87,24 +87,27 @@ def test_as_completed_yields_in_completion_order(srv: RunningServer, client: Cli
     assert order == [fast, middle, slow]
 
 
-def test_wait_all_timeout_carries_partial_results(srv: RunningServer, client: Client) -> None:
-    # Real time: the client's 1.2 s deadline is wall-clock, and its windows must end with it.
+def test_wait_all_timeout_carries_partial_results(
+    srv: RunningServer, vclient: Client, virtual_clock: ManualClock
+) -> None:
+    # The client's 1.2 s deadline and the server's windows are on one (virtual) clock.
+    client = vclient
     done_fast = srv.simulate(1, 0.2)[0]["name"]
     slow = srv.simulate(2, 30.0)
     names = [done_fast, *[op["name"] for op in slow]]
-    started = time.monotonic()
+    started = virtual_clock.monotonic()
     with pytest.raises(WaitAllTimeout) as info:
         wait_all(names, client=client, timeout=1.2)
-    # Not before the deadline; the slack (wide, for a busy machine) is under one batch round.
-    assert 1.2 <= time.monotonic() - started < 2.2
+    # Not before the deadline; the slack is under one batch round.
+    assert 1.2 <= virtual_clock.monotonic() - started < 2.2
     error = info.value
     assert error.not_done == names[1:]
     assert error.operations[0] is not None and error.operations[0].done
     assert all(op is not None and not op.done for op in error.operations[1:])
 
 
-def test_polling_view_and_bound_operations(srv: RunningServer, client: Client) -> None:
-    # Real time: via="poll" sleeps between GETs on the client's (real) clock.
+def test_polling_view_and_bound_operations(srv: RunningServer, vclient: Client) -> None:
+    client = vclient  # via="poll" sleeps between GETs on the clock it shares with the server
     ops = [client.get(op["name"]) for op in srv.simulate(3, 0.5)]
     policy = WaitPolicy(initial_delay=0.1)
     results = wait_all(ops, via="poll", timeout=10, policy=policy)  # bound: no client=

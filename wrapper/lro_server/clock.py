@@ -60,8 +60,9 @@ class Clock:
         """Block the calling thread for `seconds` (a client's sleep: `lro.Clock`)."""
         time.sleep(max(0.0, seconds))
 
-    def _timer(self, ns: int) -> asyncio.Future[None]:
-        """A future resolved once `ns` nanoseconds of this clock's time have passed."""
+    def _timer(self, ns: int, drives: bool = True) -> asyncio.Future[None]:
+        """A future resolved once `ns` nanoseconds of this clock's time have passed
+        (`drives`: see `ManualClock`; real time moves on regardless)."""
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         handle = loop.call_later(ns / NANOS_PER_SECOND, _resolve, future)
@@ -80,21 +81,28 @@ class Clock:
         finally:
             timer.cancel()
 
-    async def wait(self, futures: Iterable[asyncio.Future[Any]], timeout_ns: int) -> None:
-        """Until one of `futures` is done or `timeout_ns` pass; never raises on time."""
-        timer = self._timer(timeout_ns)
+    async def wait(
+        self, futures: Iterable[asyncio.Future[Any]], timeout_ns: int, *, drives: bool = True
+    ) -> None:
+        """Until one of `futures` is done or `timeout_ns` pass; never raises on time.
+        `drives=False`: a background wait (a simulation's next step) that alone does not
+        make a `ManualClock` jump."""
+        timer = self._timer(timeout_ns, drives)
         try:
             await asyncio.wait({*futures, timer}, return_when=asyncio.FIRST_COMPLETED)
         finally:
             timer.cancel()
 
-    async def wait_event(self, event: asyncio.Event, timeout_ns: int) -> bool:
-        """Until `event` is set or `timeout_ns` pass; whether it is set."""
+    async def wait_event(
+        self, event: asyncio.Event, timeout_ns: int, *, drives: bool = True
+    ) -> bool:
+        """Until `event` is set or `timeout_ns` pass; whether it is set (`drives`: as for
+        `wait`)."""
         if event.is_set():
             return True
         waiting = asyncio.ensure_future(event.wait())
         try:
-            await self.wait({waiting}, timeout_ns)
+            await self.wait({waiting}, timeout_ns, drives=drives)
         finally:
             waiting.cancel()
         return event.is_set()
@@ -104,6 +112,7 @@ class Clock:
 class _Sleeper:
     deadline_ns: int
     wake: Callable[[], None]  # called once its time has come, on the advancing thread
+    drives: bool = True  # whether it waits for time to move (autojump); see ManualClock
 
 
 def _waker(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> Callable[[], None]:
@@ -135,7 +144,11 @@ class ManualClock(Clock):
     are on this time. A client's sleep waits for the clock to reach its end: give the
     clock `autojump=seconds` (e.g. 0.005), and whenever no sleeper was added or woken
     and time did not move for that long in real time, it moves itself to the earliest
-    sleeper's deadline, as trio's `MockClock(autojump_threshold=...)` does. Without
+    sleeper's deadline, as trio's `MockClock(autojump_threshold=...)` does. It jumps only
+    while someone waits for time to move: a client's sleep, a held `:wait` window, a
+    fault's delay; a simulation's next step alone does not (it waits in the background,
+    and a client busy between two requests must not find its operations jumped ahead).
+    Without
     `autojump`, only `advance` moves it, and a client's sleep blocks until it does.
 
     Wall time starts at the real time of creation (or `start_ns`), monotonic time at 0.
@@ -206,22 +219,22 @@ class ManualClock(Clock):
         self._changed.notify_all()
         return due
 
-    def _timer(self, ns: int) -> asyncio.Future[None]:
+    def _timer(self, ns: int, drives: bool = True) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
-        sleeper = self._add(ns, _waker(loop, future))
+        sleeper = self._add(ns, _waker(loop, future), drives)
         if sleeper is None:
             future.set_result(None)
             return future
         future.add_done_callback(lambda _: self._forget(sleeper))
         return future
 
-    def _add(self, ns: int, wake: Callable[[], None]) -> _Sleeper | None:
+    def _add(self, ns: int, wake: Callable[[], None], drives: bool = True) -> _Sleeper | None:
         """A sleeper until `ns` from now (None: that time has come already)."""
         if ns <= 0:
             return None
         with self._changed:
-            sleeper = _Sleeper(self._elapsed_ns + ns, wake)
+            sleeper = _Sleeper(self._elapsed_ns + ns, wake, drives)
             self._sleepers.append(sleeper)
             self._moves += 1
             self._changed.notify_all()
@@ -238,18 +251,21 @@ class ManualClock(Clock):
                 self._changed.notify_all()
 
     def _jump(self) -> None:
-        """The autojump thread: while anyone sleeps, move time to the earliest deadline
-        each time nothing happened for `autojump` seconds of real time."""
+        """The autojump thread: while anyone waits for time to move, move it to the
+        earliest deadline each time nothing happened for `autojump` seconds of real time."""
         assert self._autojump is not None
         while True:
             with self._changed:
                 if not self._sleepers:
                     self._jumper = None  # (restarted by the next sleeper)
                     return
+                if not any(s.drives for s in self._sleepers):
+                    self._changed.wait()  # only background waits: until something changes
+                    continue
                 seen = self._moves
                 self._changed.wait(self._autojump)
                 due: list[_Sleeper] = []
-                if self._moves == seen and self._sleepers:
+                if self._moves == seen and any(s.drives for s in self._sleepers):
                     due = self._move_to(min(s.deadline_ns for s in self._sleepers))
             for sleeper in due:
                 sleeper.wake()

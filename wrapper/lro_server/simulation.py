@@ -264,7 +264,9 @@ class Simulator:
                 continue
             delay_ns = self._due[0][0] - self._clock.time_ns()
             if delay_ns > 0:
-                await self._clock.wait_event(self._wakeup, delay_ns)  # or earlier, when woken
+                await self._clock.wait_event(
+                    self._wakeup, delay_ns, drives=False
+                )  # or earlier, when woken
                 continue
             now = self._clock.time_ns()
             batch: list[tuple[Plan, int]] = []
