@@ -22,9 +22,15 @@ def authed_tokens() -> dict[str, str]:
 
 
 @pytest.fixture
-def lro(srv: RunningServer) -> Runner:
-    """Run ``lro`` against :func:`srv`."""
-    return make_runner(srv.url)
+def lro(srv: RunningServer, request: pytest.FixtureRequest) -> Runner:
+    """Run ``lro`` against :func:`srv` (its client on the test's ``virtual_clock``, the
+    server's, when the test asks for one)."""
+    clock = (
+        request.getfixturevalue("virtual_clock")
+        if "virtual_clock" in request.fixturenames
+        else None
+    )
+    return make_runner(srv.url, clock)
 
 
 @pytest.fixture

@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 from unittest import mock
 
+from lro._core.clock import Clock
+
 SECRET = "SECRET-7f3a9c1e-do-not-print"
 TOKENS = {SECRET: "alice", "bob-token": "bob"}
 
@@ -46,9 +48,11 @@ def lro_command(*args: str) -> list[str]:
 
 
 def run_lro(
-    args: Sequence[str], env: Mapping[str, str], *, input: str = ""
+    args: Sequence[str], env: Mapping[str, str], *, input: str = "", clock: Clock | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``lro ARGS`` run in this process with exactly the environment ``env``.
+    """``lro ARGS`` run in this process with exactly the environment ``env`` (and, given
+    ``clock``, the command's client reading time and sleeping on it: the test's
+    ``virtual_clock``, no CLI option needed).
 
     What a fresh process would start with is reset: the tokens earlier runs' --token-command
     printed (which every later error line would otherwise redact too). What the process
@@ -64,6 +68,7 @@ def run_lro(
     with (
         CliRunner().isolation(input=input, env=changes) as (stdout, stderr, _),
         mock.patch.object(_options, "_PRODUCED", []),
+        _clocked_clients(clock),
         _last_resort_logging(),
     ):
         try:
@@ -98,13 +103,31 @@ def _last_resort_logging() -> Iterator[None]:
         root.removeHandler(handler)
 
 
-def make_runner(base_url: str) -> Runner:
-    """A function running ``lro`` in-process against ``base_url``; it returns the finished
-    "process" (``returncode``, ``stdout``, ``stderr``). ``timeout`` is accepted for the
-    process runner's sake: here pytest-timeout bounds a run that hangs."""
+@contextlib.contextmanager
+def _clocked_clients(clock: Clock | None) -> Iterator[None]:
+    """While inside, the clients the CLI makes (``lro.Client``) use ``clock`` (if given)."""
+    if clock is None:
+        yield
+        return
+    import lro
+
+    class ClockedClient(lro.Client):
+        def __init__(self, *args: Any, **options: Any) -> None:
+            super().__init__(*args, clock=clock, **options)
+
+    with mock.patch.object(lro, "Client", ClockedClient):
+        yield
+
+
+def make_runner(base_url: str, clock: Clock | None = None) -> Runner:
+    """A function running ``lro`` in-process against ``base_url`` (its client on ``clock``
+    when given); it returns the finished "process" (``returncode``, ``stdout``,
+    ``stderr``). ``timeout`` is accepted for the process runner's sake: here
+    pytest-timeout bounds a run that hangs."""
 
     def run(*args: str, env: dict[str, str] | None = None, input: str = "", **_: Any) -> Any:
-        return run_lro(args, clean_env(LRO_BASE_URL=base_url, **(env or {})), input=input)
+        env = clean_env(LRO_BASE_URL=base_url, **(env or {}))
+        return run_lro(args, env, input=input, clock=clock)
 
     return run
 

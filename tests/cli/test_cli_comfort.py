@@ -10,14 +10,13 @@ from __future__ import annotations
 import json
 import re
 import subprocess
-import time
 from typing import Any
 
 import pytest
 from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command
 
 from lro._sync.client import Client
-from lro_server import RunningServer
+from lro_server import ManualClock, RunningServer
 
 JOB = "type.googleapis.com/test.Job"
 SUMMARY = re.compile(
@@ -156,14 +155,14 @@ def test_wait_several_exits_1_when_one_fails(lro: Runner, srv: RunningServer) ->
 
 
 def test_wait_several_timeout_exits_3_showing_where_they_are(
-    lro: Runner, srv: RunningServer
+    lro: Runner, srv: RunningServer, virtual_clock: ManualClock
 ) -> None:
     (quick,) = srv.simulate(count=1, duration=0.1)
     (slow,) = srv.simulate(count=1, duration=60, steps=60)
-    started = time.monotonic()
+    started = virtual_clock.monotonic()  # the command's client and the server share it
     result = lro("wait", quick["name"], slow["name"], "--timeout", "1.5", "--json")
     assert result.returncode == 3, result.stderr
-    assert time.monotonic() - started < 15
+    assert virtual_clock.monotonic() - started < 15
     shown = {op["name"]: op for op in json_lines(result.stdout)}
     assert shown[quick["name"]]["done"] is True
     assert "done" not in shown[slow["name"]]

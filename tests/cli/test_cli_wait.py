@@ -12,7 +12,7 @@ import pytest
 from lro_cli_helpers import PtyRun, Runner, clean_env, lro_command, make_runner
 
 from lro._sync.client import Client
-from lro_server import RunningServer
+from lro_server import ManualClock, RunningServer
 
 JOB = "type.googleapis.com/test.Job"
 SPINNER = re.compile("[\u2800-\u28ff]")  # rich's "dots" spinner frames (braille)
@@ -149,12 +149,14 @@ def test_wait_cancelled_operation_exits_1(lro: Runner, srv: RunningServer) -> No
     assert "CANCELLED" in result.stderr
 
 
-def test_wait_timeout_exits_3_with_last_progress(lro: Runner, srv: RunningServer) -> None:
+def test_wait_timeout_exits_3_with_last_progress(
+    lro: Runner, srv: RunningServer, virtual_clock: ManualClock
+) -> None:
     (op,) = srv.simulate(count=1, duration=60, steps=100)
-    started = time.monotonic()
+    started = virtual_clock.monotonic()  # the command's client and the server share it
     result = lro("wait", op["name"], "--timeout", "1.5", "--progress", "plain")
     assert result.returncode == 3
-    assert time.monotonic() - started < 10
+    assert virtual_clock.monotonic() - started < 10
     (line,) = result.stderr.splitlines()
     assert line.startswith("lro: DEADLINE_EXCEEDED: operation ")
     assert "last progress" in line

@@ -27,6 +27,7 @@ from parity_support import BOUND_SECONDS, HandleCancelled, Side, surfaces, unwra
 from suite_support import FAST_RETRY
 
 import lro
+from lro_server import ManualClock
 
 parity = pytest.mark.parity
 
@@ -213,8 +214,10 @@ def test_adopted_operations_are_bound_whatever_their_form(side: Side) -> None:
 
 
 @parity("operation.eta", "operation.watch", "audit.track", "handle.eta")
-def test_watching_and_tracking_estimate_the_time_left(side: Side) -> None:
-    c = side.client()
+def test_watching_and_tracking_estimate_the_time_left(
+    side: Side, virtual_clock: ManualClock
+) -> None:
+    c = side.client(clock=virtual_clock)
     # 3 s in 30 steps: each 1 s progress window of the watch sees progress move.
     (started,) = side.server.simulate(1, 3.0, steps=30, creator="alice")
     assert c.get(started["name"]).eta is None  # one snapshot: unknown
@@ -307,8 +310,8 @@ def test_wait_stops_at_its_deadline(side: Side) -> None:
 
 
 @parity("client.watch", "audit.watch")
-def test_watch_yields_each_change_until_done(side: Side) -> None:
-    c = side.client()
+def test_watch_yields_each_change_until_done(side: Side, virtual_clock: ManualClock) -> None:
+    c = side.client(clock=virtual_clock)
     for view, creator in ((c, None), (c.audit, "alice")):
         (started,) = side.server.simulate(1, 0.6, steps=3, creator="alice")
         snapshots = side.within(
@@ -646,8 +649,8 @@ def test_a_handle_raises_the_operation_error(side: Side) -> None:
 
 
 @parity("client.track", "audit.track", "handle.cancel")
-def test_cancelling_a_handle_abandons_the_wait(side: Side) -> None:
-    c = side.client()
+def test_cancelling_a_handle_abandons_the_wait(side: Side, virtual_clock: ManualClock) -> None:
+    c = side.client(clock=virtual_clock)
     kept, abandoned, doomed = c.create(META), c.create(META), c.create(META)
     handle = c.track(abandoned.name)
     assert handle.cancel() is True

@@ -152,6 +152,7 @@ def test_max_pages_is_checked(side: Side, value: object) -> None:
 @parity()
 def test_wait_all_batch_rounds_end_at_the_timeout(side: Side, drip: HostilePeer) -> None:
     """``wait_all`` over batchGet rounds hands each round's requests the time left too."""
+    # Real time: a dripping loopback peer's socket, not the reference server, is waited on.
     target = unwrap(side.client(drip.url, timeout=2.0))
     names = ["operations/a", "operations/b"]
 

@@ -209,6 +209,7 @@ def test_a_server_delay_that_does_not_fit_fails_at_once(
 def test_inside_a_wait_the_server_s_pace_wins_while_it_fits_the_wait(
     side: Side, frontend: Callable[..., GoogleFrontend]
 ) -> None:
+    # Real time: the pace is a loopback Google front end's Retry-After, not the reference server's.
     server = frontend()
     server.add_operation(NAME, polls_to_finish=3)
     for retry in (None, FAST_RETRY):  # the wait's own plan, then the call's retries inside it

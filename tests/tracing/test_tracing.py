@@ -20,7 +20,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from suite_support import FAST_RETRY
 
 import lro
-from lro_server import RunningServer
+from lro_server import ManualClock, RunningServer
 
 TOKEN = "secret-token"
 OUT = {"@type": "type.googleapis.com/test.Out", "rows": 1}
@@ -112,10 +112,12 @@ def test_retries_count_resends_and_failures_name_their_type(
 # -- parent spans: wait, wait_all, handles ----------------------------------------------------
 
 
-def test_a_wait_parents_its_requests(spans: InMemorySpanExporter, srv: RunningServer) -> None:
-    # Real time: Client.wait takes no clock; it needs two real 1 s windows to span.
+def test_a_wait_parents_its_requests(
+    spans: InMemorySpanExporter, srv: RunningServer, virtual_clock: ManualClock
+) -> None:
+    # Two 1 s :wait windows to span, in virtual time (the server's clock is the client's).
     (job,) = srv.simulate(1, 1.5)
-    with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
+    with lro.Client(srv.url, token=TOKEN, retry=FAST_RETRY, clock=virtual_clock) as client:
         client.wait(job["name"], timeout=30)
         (wait,) = named(spans, "lro.wait")
         assert wait.kind is SpanKind.INTERNAL
@@ -204,12 +206,16 @@ def test_a_handle_is_a_span_until_it_settles(
     assert gone.attributes["lro.wait.outcome"] == "abandoned"
 
 
-def test_async_spans_are_the_same(spans: InMemorySpanExporter, srv: RunningServer) -> None:
+def test_async_spans_are_the_same(
+    spans: InMemorySpanExporter, srv: RunningServer, virtual_clock: ManualClock
+) -> None:
     (job,), (failing,) = srv.simulate(1, 1.2), srv.simulate(1, 0.3, "error")
     names = [op["name"] for op in srv.simulate(3, 0.3)]
 
     async def main() -> None:
-        async with lro.AsyncClient(srv.url, token=TOKEN, retry=FAST_RETRY) as client:
+        async with lro.AsyncClient(
+            srv.url, token=TOKEN, retry=FAST_RETRY, clock=virtual_clock
+        ) as client:
             await client.wait(job["name"], timeout=30)
             await lro.async_wait_all(names, client=client, timeout=30)
             with pytest.raises(lro.Internal, match="simulated failure"):
