@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from lro._core.anys import register_type, type_name, unpack
+from lro._core.clock import SYSTEM_CLOCK, Clock
 from lro._core.errors import Code
 from lro._core.errors import exceptions as _exceptions
 from lro._core.errors.exceptions import *  # noqa: F403 (the tree: its one list below)
@@ -106,6 +107,7 @@ def __dir__() -> list[str]:
 __all__ = [
     "DEFAULT_RETRY",
     "NO_RETRY",
+    "SYSTEM_CLOCK",
     "AsyncAuditedView",
     "AsyncClient",
     "AsyncHandle",
@@ -114,6 +116,7 @@ __all__ = [
     "AsyncTransport",
     "AuditedView",
     "Client",
+    "Clock",
     "Code",
     "Duration",
     "Eta",
