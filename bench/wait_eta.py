@@ -257,8 +257,14 @@ class _Clock:
     def __call__(self) -> float:
         return self.now
 
+    def monotonic(self) -> float:
+        return self.now
+
     def sleep(self, seconds: float) -> None:
         self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
 
 
 class _Jittered:
@@ -323,7 +329,6 @@ def simulate(durations: list[float], shown: bool, seed: int) -> list[Outcome]:
             timeout=900,
             policy=policy,
             clock=clock,
-            sleep=clock.sleep,
             rng=wait_rng,
         )
         outcomes.append(Outcome(op.requests, clock.now - op.duration))
