@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import subprocess
 from collections.abc import Callable, Iterator
 from typing import Any, NoReturn
@@ -31,6 +32,13 @@ import pytest
 from suite_support import TOKENS, free_port
 
 from lro_server import ManualClock, RunningServer, serve
+
+# A suite started in the background by a shell (``make test &``, ``nohup``) inherits
+# SIGINT ignored, and so would every process it starts: the tests of what a user's Ctrl-C
+# does (a CLI's exit 130, an interrupted wait) would then wait in vain. Python's own
+# handler is put back in each worker; a process it starts gets the default disposition.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def _refuse(what: str) -> Callable[..., NoReturn]:

@@ -35,17 +35,19 @@ def _run(
     return asyncio.run(main())
 
 
-def test_async_long_poll_notices_completion_at_once(srv: RunningServer) -> None:
-    # Real time: windows cut short on the server's clock make the client back off for real.
-    started = time.monotonic()
+def test_async_long_poll_notices_completion_at_once(
+    srv: RunningServer, virtual_clock: ManualClock
+) -> None:
+    # The server's windows and the client's deadline on one (virtual) clock.
+    started = virtual_clock.monotonic()
     name = srv.simulate(1, 2.2)[0]["name"]
 
     async def body(client: AsyncClient) -> tuple[Any, float, bool | None]:
         final = await async_wait(client, name, 10)
-        return final, time.monotonic() - started, known_long_poll(client, name)
+        return final, virtual_clock.monotonic() - started, known_long_poll(client, name)
 
     before = srv.requests
-    final, elapsed, cached = _run(srv, body)
+    final, elapsed, cached = _run(srv, body, virtual_clock)
     # Done at 2.2 s by the server's clock; noticed well before a fourth 1 s window would end.
     assert final.done and 2.2 <= elapsed < 3.0 and cached is True
     assert srv.requests - before <= 3  # one :wait per 1 s server window

@@ -111,6 +111,27 @@ def test_fallback_on_404_for_the_wait_route(srv: RunningServer, vclient: Client)
     assert known_long_poll(client, name) is False
 
 
+def test_a_wait_that_polls_by_choice_teaches_nothing_about_the_route(
+    srv: RunningServer, vclient: Client
+) -> None:
+    # A policy's long_poll=False is the caller's choice, not the server's answer: the
+    # route keeps its :wait for the next wait and for wait_once.
+    polling = WaitPolicy(long_poll=False, initial_delay=0.1, max_delay=0.1)
+    name = _start(srv, 0.3)
+    assert vclient.wait(name, timeout=10, policy=polling).done
+    assert known_long_poll(vclient, name) is None
+    assert vclient.wait_once(_start(srv, 0.1), 5).done  # a long-poll, not Unimplemented
+    assert known_long_poll(vclient, name) is True
+
+
+def test_a_long_poll_that_answers_done_at_once_is_learnt(
+    srv: RunningServer, vclient: Client
+) -> None:
+    name = _start(srv, 0.0)
+    assert vclient.wait(name, timeout=10).done
+    assert known_long_poll(vclient, name) is True
+
+
 def test_timeout_keeps_the_operation_running(
     srv: RunningServer, vclient: Client, virtual_clock: ManualClock
 ) -> None:

@@ -85,8 +85,7 @@ async def batch_rounds(
         if not isinstance(action, Fetch):
             await sleep(action.seconds)
             continue
-        started = clock.monotonic()
-        seen = await _round(board, plan.deadline.remaining())
+        seen = await _round(board, action.left)
         for snapshot in seen.changed:
             await call_callback(on_progress, snapshot)
         # unasync: sync-next: yield from seen.done
@@ -95,7 +94,7 @@ async def batch_rounds(
         if seen.error is not None:
             plan.on_error(seen.error, action)
         else:
-            plan.on_snapshot(not board.pending(), action, clock.monotonic() - started)
+            plan.on_snapshot(not board.pending(), action)
 
 
 def _completions(

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable
+from contextlib import AbstractContextManager, nullcontext
 from typing import cast
 
 from lro._core.clock import Clock
@@ -28,10 +29,9 @@ from lro._core.waits import (
     last_of,
     log_cancel_failure,
     make_plan,
-    remember_long_poll,
     timed_out,
 )
-from lro._tracing import outcome_of, tracing
+from lro._tracing import Parent, outcome_of, tracing
 
 from .operation import AsyncOperation
 from .primitives import (
@@ -50,18 +50,26 @@ def _check_stop(stop: asyncio.Event | None, name: str) -> None:
         raise abandoned(name)
 
 
-async def _fetch(
-    backend: AsyncWaitBackend, name: str, fetch: Fetch, left: float | None
-) -> AsyncOperation:
-    # The wait's time left bounds the call's own retries (a server's Retry-After included)
-    # and each of its requests: a client of this SDK takes it with the read (``_poll``); a
-    # backend of another kind (a test double) only has the plain calls.
+#: One read of a wait: ``(name, window, left)``, a GET when ``window`` is None, else a
+#: ``:wait`` long-poll of ``window`` seconds; ``left``, the wait's time left, bounds it.
+Read = Callable[[str, float | None, float | None], Awaitable[AsyncOperation]]
+
+
+def _reader(backend: AsyncWaitBackend) -> Read:
+    """How a wait on ``backend`` reads, chosen once per wait. A client of this SDK reads
+    with ``_poll``, which takes the wait's time left (it bounds the call's own retries, a
+    server's Retry-After included, and each request); a backend of another kind (a test
+    double) only has the plain calls."""
     poll = getattr(backend, "_poll", None)
     if poll is not None:
-        return cast("AsyncOperation", await poll(name, fetch.window, left))
-    if fetch.window is None:
-        return cast("AsyncOperation", await backend.get(name))
-    return cast("AsyncOperation", await backend.wait_once(name, fetch.window))
+        return cast(Read, poll)
+
+    async def read(name: str, window: float | None, left: float | None) -> AsyncOperation:
+        if window is None:
+            return cast("AsyncOperation", await backend.get(name))
+        return cast("AsyncOperation", await backend.wait_once(name, window))
+
+    return read
 
 
 async def async_snapshots(
@@ -80,8 +88,7 @@ async def async_snapshots(
         Cancelled: when ``stop`` is set.
         Error: a permanent error of a request (NotFound, PermissionDenied, ...).
     """
-    clock = clock_of(backend, clock)
-    sleep = default_sleep(stop, clock)
+    read, sleep = _reader(backend), default_sleep(stop, clock_of(backend, clock))
     last: AsyncOperation | None = None
     while True:
         _check_stop(stop, name)
@@ -91,25 +98,16 @@ async def async_snapshots(
         if not isinstance(action, Fetch):
             await race_stop(sleep(action.seconds), stop)
             continue
-        started = clock.monotonic()
         try:
-            outcome = await race_stop(
-                _fetch(backend, name, action, plan.deadline.remaining()), stop
-            )
+            outcome = await race_stop(read(name, action.window, action.left), stop)
         except Error as error:
-            try:
-                plan.on_error(error, action)
-            finally:
-                remember_long_poll(backend, name, plan.long_poll)
+            plan.on_error(error, action)
             continue
         if isinstance(outcome, Stopped):
             raise abandoned(name)
-        outcome = plan.pace.see(outcome)  # carries the time-left estimate
-        plan.on_snapshot(outcome.done, action, clock.monotonic() - started)
-        remember_long_poll(backend, name, plan.long_poll)
-        last = outcome
-        yield outcome
-        if outcome.done:
+        last = plan.on_operation(outcome, action)  # it carries the time-left estimate
+        yield last
+        if last.done:
             return
 
 
@@ -180,44 +178,32 @@ async def async_wait(
         stoppable=STOP_BY_SLICES and stop is not None,
         watching=on_progress is not None,
     )
-    args = (on_progress, on_done, stop, cancel_on_timeout, clock)
-    traced = tracing()
-    if traced is None:
-        return await _wait(backend, name, plan, *args)
-    with traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll") as parent:
-        parent.plan = plan
-        final = await _wait(backend, name, plan, *args)
-        parent.end(outcome_of(final, None), final.error)
-        return final
-
-
-async def _wait(
-    backend: AsyncWaitBackend,
-    name: str,
-    plan: WaitPlan,
-    on_progress: OnProgress | None,
-    on_done: OnDone | None,
-    stop: asyncio.Event | None,
-    cancel_on_timeout: bool,
-    clock: Clock,
-) -> AsyncOperation:
-    tracker = SnapshotTracker()
-    last: AsyncOperation | None = None
-    stream = async_snapshots(backend, name, plan, clock=clock, stop=stop)
-    try:
-        async for snapshot in stream:
-            last = snapshot
-            if on_progress is not None and tracker.changed(snapshot):
-                await call_callback(on_progress, snapshot)
-    except Error as error:
-        await _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        await call_callback(on_done, last_of(error, last), error)
-        raise
-    finally:
-        await stream.aclose()
-    assert last is not None and last.done
-    await call_callback(on_done, last, None)
-    return last
+    traced = tracing()  # a span around the wait (lro._tracing), when OpenTelemetry is on
+    span: AbstractContextManager[Parent | None] = nullcontext()
+    if traced is not None:
+        span = traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll")
+    with span as parent:
+        if parent is not None:
+            parent.plan = plan
+        tracker = SnapshotTracker()
+        last: AsyncOperation | None = None
+        stream = async_snapshots(backend, name, plan, clock=clock, stop=stop)
+        try:
+            async for snapshot in stream:
+                last = snapshot
+                if on_progress is not None and tracker.changed(snapshot):
+                    await call_callback(on_progress, snapshot)
+        except Error as error:
+            await _cancel_after_timeout(backend, name, error, cancel_on_timeout)
+            await call_callback(on_done, last_of(error, last), error)
+            raise
+        finally:
+            await stream.aclose()
+        assert last is not None and last.done
+        await call_callback(on_done, last, None)
+        if parent is not None:
+            parent.end(outcome_of(last, None), last.error)
+        return last
 
 
 async def async_watch(

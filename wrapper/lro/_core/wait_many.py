@@ -47,7 +47,7 @@ from .recipes import MAX_BATCH
 from .snapshot import Snapshot
 from .wait_plan import SnapshotTracker, WaitPlan
 from .wait_policy import WaitPolicy
-from .waits import clock_of, has_answered, known_long_poll, policy_for
+from .waits import clock_of, has_answered, known_long_poll, policy_for, route_memory
 
 __all__ = [
     "Board",
@@ -327,6 +327,7 @@ def single_plan(
         deadline,
         long_poll=known_long_poll(entry.backend, entry.name),
         answered=has_answered(entry.backend),
+        learn=route_memory(entry.backend, entry.name),
         rng=random.Random(rng.random()),
         **flags,
     )

@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from .deadlines import Deadline
 from .errors import (
@@ -27,6 +27,8 @@ from .progress import fraction
 from .retry import is_retryable
 from .snapshot import Snapshot
 from .wait_policy import Backoff, WaitPolicy
+
+S = TypeVar("S", bound=Snapshot)
 
 __all__ = [
     "Action",
@@ -116,9 +118,12 @@ def progress_of(snapshot: Snapshot | Mapping[str, Any] | None) -> float | None:
 
 @dataclass(frozen=True)
 class Fetch:
-    """Make one request: a ``:wait`` with this ``window`` (seconds), or a GET if None."""
+    """Make one request: a ``:wait`` with this ``window`` (seconds), or a GET if None;
+    ``left``: the wait's time left (None: no deadline), which bounds the request and its
+    retries."""
 
     window: float | None
+    left: float | None = None
 
 
 @dataclass(frozen=True)
@@ -160,13 +165,17 @@ class WaitPlan:
             client knows; only this plan's own requests tell). Until it has, a
             connection error (nobody listening, no such host: after the call's own
             retries) ends the wait at once instead of being retried until the deadline.
+        learn: told what the server's answers taught about its ``:wait`` long-poll
+            (True: it answered one; False: it has none), once per change, so the
+            client keeps it for the route. A policy's choice (``long_poll=False``)
+            teaches nothing.
         rng: random source for jitter.
         stoppable: a stop event is watched; caps windows at ``policy.stop_latency``.
         watching: progress is watched; caps windows at ``policy.progress_interval``.
 
-    Use: ``action = plan.next_action()``; run it; report with :meth:`on_snapshot` or
-    :meth:`on_error` (which re-raises permanent errors). :attr:`long_poll` afterwards
-    holds what was learnt about the server, for the caller to cache.
+    Use: ``action = plan.next_action()``; run it; report with :meth:`on_operation` (or
+    :meth:`on_snapshot` for a batch round) or :meth:`on_error` (which re-raises permanent
+    errors).
     """
 
     def __init__(
@@ -176,6 +185,7 @@ class WaitPlan:
         *,
         long_poll: bool | None = None,
         answered: Callable[[], bool] | None = None,
+        learn: Callable[[bool], None] | None = None,
         rng: random.Random | None = None,
         stoppable: bool = False,
         watching: bool = False,
@@ -185,6 +195,8 @@ class WaitPlan:
         self.long_poll: bool | None = False if policy.long_poll is False else long_poll
         if policy.long_poll is True:
             self.long_poll = True
+        self._learn = learn
+        self._learnt = long_poll  # what the client knew, or was last told
         self.requests = 0
         self.last_error: Error | None = None
         self._backoff = Backoff(policy, rng or random.Random())
@@ -200,6 +212,7 @@ class WaitPlan:
         # A long-poll was cut off (its server held it past its window): a GET, at once.
         self._cut_off = False
         self._checked_at_deadline = False
+        self._fetched_at = 0.0  # when the last Fetch was handed out
         # The time-left estimate (lro._core.eta): drivers pass it each snapshot; it may
         # bring a GET poll forward to the expected finish.
         self.pace = Pace(policy, deadline.clock)
@@ -219,7 +232,8 @@ class WaitPlan:
             self._sleep = 0.0
             if seconds > 0:
                 return Sleep(seconds)
-        return Fetch(self._window())
+        self._fetched_at = self.deadline.clock()
+        return Fetch(self._window(), self.deadline.remaining())
 
     def _window(self) -> float | None:
         if self._confirming or self._cut_off or self._initial_get or self.long_poll is False:
@@ -233,15 +247,25 @@ class WaitPlan:
 
     # -- learning -----------------------------------------------------------------------
 
-    def on_snapshot(self, done: bool, fetch: Fetch, elapsed: float) -> None:
-        """Report a successful ``fetch`` that took ``elapsed`` seconds; ``done``: whether
-        it saw the operation (for a batch, every operation) done."""
+    def on_operation(self, snapshot: S, fetch: Fetch) -> S:
+        """Report the snapshot a ``fetch`` read; returns it carrying the time-left estimate
+        (:attr:`lro.Operation.eta`, from :attr:`pace`)."""
+        seen = self.pace.see(snapshot)
+        self.on_snapshot(seen.done, fetch)
+        return seen
+
+    def on_snapshot(self, done: bool, fetch: Fetch) -> None:
+        """Report a successful ``fetch``; ``done``: whether it saw the operation (for a
+        batch round, every operation) done."""
+        elapsed = self.deadline.clock() - self._fetched_at
         self.requests += 1
         self.last_error = None
         self._answered = True
         if self._confirming:
             self._confirming = False
-            self.long_poll = False  # :wait is 404 but the operation exists: no long-poll
+            self._learnt_that(False)  # :wait is 404 but the operation exists: no long-poll
+        elif fetch.window is not None:
+            self._learnt_that(True)  # a :wait answered
         if done:
             return
         self._mark_deadline_check()
@@ -252,8 +276,6 @@ class WaitPlan:
         if fetch.window is None:
             self._sleep = self.pace.sleep(self._backoff.next())
             return
-        if self.long_poll is None:
-            self.long_poll = True
         if elapsed < _EARLY * min(fetch.window, self.policy.initial_delay):
             self._sleep = max(0.0, self._backoff.next() - elapsed)
         else:
@@ -276,7 +298,7 @@ class WaitPlan:
             # Not a check of the operation: the next action is a GET, at once (even at
             # the deadline, where it becomes the last check).
             if is_no_long_poll(error):
-                self.long_poll = False
+                self._learnt_that(False)
                 return
             if error.http_status == 404:
                 self._confirming = True
@@ -291,6 +313,14 @@ class WaitPlan:
             # The server's own pace does not fit the wait: its error, now, not a retry that
             # it asked us not to make (nor a sleep to the deadline and a doomed last check).
             raise error
+
+    def _learnt_that(self, long_poll: bool) -> None:
+        """The server's answer says whether it has the long-poll: use it, and tell
+        ``learn`` when that is news."""
+        self.long_poll = long_poll
+        if long_poll is not self._learnt and self._learn is not None:
+            self._learn(long_poll)
+        self._learnt = long_poll
 
     def _mark_deadline_check(self) -> None:
         left = self.deadline.remaining()

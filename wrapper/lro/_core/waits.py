@@ -67,6 +67,7 @@ __all__ = [
     "policy_for",
     "read_failed_long_poll",
     "remember_long_poll",
+    "route_memory",
     "timed_out",
 ]
 
@@ -193,6 +194,12 @@ def remember_long_poll(backend: object, name: str, value: bool | None) -> None:
         setattr(backend, _CACHE_ATTR, value)
 
 
+def route_memory(backend: object, name: str) -> Callable[[bool], None]:
+    """What a :class:`WaitPlan` tells (its ``learn``): whether the ``:wait`` route of
+    ``name`` has the long-poll, kept by :func:`remember_long_poll`."""
+    return lambda value: remember_long_poll(backend, name, value)
+
+
 def no_long_poll(backend: object, name: str, cause: Error | None) -> Unimplemented:
     """The error of ``wait_once`` on a route without the ``:wait`` long-poll."""
     calls = _recipes(backend)
@@ -312,6 +319,7 @@ def make_plan(
         deadline,
         long_poll=known_long_poll(backend, name),
         answered=has_answered(backend),
+        learn=route_memory(backend, name),
         rng=rng,
         stoppable=stoppable,
         watching=watching,

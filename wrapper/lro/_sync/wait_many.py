@@ -85,15 +85,14 @@ def batch_rounds(
         if not isinstance(action, Fetch):
             sleep(action.seconds)
             continue
-        started = clock.monotonic()
-        seen = _round(board, plan.deadline.remaining())
+        seen = _round(board, action.left)
         for snapshot in seen.changed:
             call_callback(on_progress, snapshot)
         yield from seen.done
         if seen.error is not None:
             plan.on_error(seen.error, action)
         else:
-            plan.on_snapshot(not board.pending(), action, clock.monotonic() - started)
+            plan.on_snapshot(not board.pending(), action)
 
 
 def _completions(

@@ -13,7 +13,8 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Generator, Iterator
+from collections.abc import Callable, Generator, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from typing import cast
 
 from lro._core.clock import Clock
@@ -30,10 +31,9 @@ from lro._core.waits import (
     last_of,
     log_cancel_failure,
     make_plan,
-    remember_long_poll,
     timed_out,
 )
-from lro._tracing import outcome_of, tracing
+from lro._tracing import Parent, outcome_of, tracing
 
 from .operation import Operation
 from .primitives import (
@@ -52,16 +52,26 @@ def _check_stop(stop: threading.Event | None, name: str) -> None:
         raise abandoned(name)
 
 
-def _fetch(backend: WaitBackend, name: str, fetch: Fetch, left: float | None) -> Operation:
-    # The wait's time left bounds the call's own retries (a server's Retry-After included)
-    # and each of its requests: a client of this SDK takes it with the read (``_poll``); a
-    # backend of another kind (a test double) only has the plain calls.
+#: One read of a wait: ``(name, window, left)``, a GET when ``window`` is None, else a
+#: ``:wait`` long-poll of ``window`` seconds; ``left``, the wait's time left, bounds it.
+Read = Callable[[str, float | None, float | None], Operation]
+
+
+def _reader(backend: WaitBackend) -> Read:
+    """How a wait on ``backend`` reads, chosen once per wait. A client of this SDK reads
+    with ``_poll``, which takes the wait's time left (it bounds the call's own retries, a
+    server's Retry-After included, and each request); a backend of another kind (a test
+    double) only has the plain calls."""
     poll = getattr(backend, "_poll", None)
     if poll is not None:
-        return cast("Operation", poll(name, fetch.window, left))
-    if fetch.window is None:
-        return cast("Operation", backend.get(name))
-    return cast("Operation", backend.wait_once(name, fetch.window))
+        return cast(Read, poll)
+
+    def read(name: str, window: float | None, left: float | None) -> Operation:
+        if window is None:
+            return cast("Operation", backend.get(name))
+        return cast("Operation", backend.wait_once(name, window))
+
+    return read
 
 
 def snapshots(
@@ -80,8 +90,7 @@ def snapshots(
         Cancelled: when ``stop`` is set.
         Error: a permanent error of a request (NotFound, PermissionDenied, ...).
     """
-    clock = clock_of(backend, clock)
-    sleep = default_sleep(stop, clock)
+    read, sleep = _reader(backend), default_sleep(stop, clock_of(backend, clock))
     last: Operation | None = None
     while True:
         _check_stop(stop, name)
@@ -91,23 +100,16 @@ def snapshots(
         if not isinstance(action, Fetch):
             race_stop(sleep(action.seconds), stop)
             continue
-        started = clock.monotonic()
         try:
-            outcome = race_stop(_fetch(backend, name, action, plan.deadline.remaining()), stop)
+            outcome = race_stop(read(name, action.window, action.left), stop)
         except Error as error:
-            try:
-                plan.on_error(error, action)
-            finally:
-                remember_long_poll(backend, name, plan.long_poll)
+            plan.on_error(error, action)
             continue
         if isinstance(outcome, Stopped):
             raise abandoned(name)
-        outcome = plan.pace.see(outcome)  # carries the time-left estimate
-        plan.on_snapshot(outcome.done, action, clock.monotonic() - started)
-        remember_long_poll(backend, name, plan.long_poll)
-        last = outcome
-        yield outcome
-        if outcome.done:
+        last = plan.on_operation(outcome, action)  # it carries the time-left estimate
+        yield last
+        if last.done:
             return
 
 
@@ -176,44 +178,32 @@ def wait(
         stoppable=STOP_BY_SLICES and stop is not None,
         watching=on_progress is not None,
     )
-    args = (on_progress, on_done, stop, cancel_on_timeout, clock)
-    traced = tracing()
-    if traced is None:
-        return _wait(backend, name, plan, *args)
-    with traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll") as parent:
-        parent.plan = plan
-        final = _wait(backend, name, plan, *args)
-        parent.end(outcome_of(final, None), final.error)
-        return final
-
-
-def _wait(
-    backend: WaitBackend,
-    name: str,
-    plan: WaitPlan,
-    on_progress: OnProgress | None,
-    on_done: OnDone | None,
-    stop: threading.Event | None,
-    cancel_on_timeout: bool,
-    clock: Clock,
-) -> Operation:
-    tracker = SnapshotTracker()
-    last: Operation | None = None
-    stream = snapshots(backend, name, plan, clock=clock, stop=stop)
-    try:
-        for snapshot in stream:
-            last = snapshot
-            if on_progress is not None and tracker.changed(snapshot):
-                call_callback(on_progress, snapshot)
-    except Error as error:
-        _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        call_callback(on_done, last_of(error, last), error)
-        raise
-    finally:
-        stream.close()
-    assert last is not None and last.done
-    call_callback(on_done, last, None)
-    return last
+    traced = tracing()  # a span around the wait (lro._tracing), when OpenTelemetry is on
+    span: AbstractContextManager[Parent | None] = nullcontext()
+    if traced is not None:
+        span = traced.waiting("lro.wait", {"lro.operation.name": name}, "long_poll")
+    with span as parent:
+        if parent is not None:
+            parent.plan = plan
+        tracker = SnapshotTracker()
+        last: Operation | None = None
+        stream = snapshots(backend, name, plan, clock=clock, stop=stop)
+        try:
+            for snapshot in stream:
+                last = snapshot
+                if on_progress is not None and tracker.changed(snapshot):
+                    call_callback(on_progress, snapshot)
+        except Error as error:
+            _cancel_after_timeout(backend, name, error, cancel_on_timeout)
+            call_callback(on_done, last_of(error, last), error)
+            raise
+        finally:
+            stream.close()
+        assert last is not None and last.done
+        call_callback(on_done, last, None)
+        if parent is not None:
+            parent.end(outcome_of(last, None), last.error)
+        return last
 
 
 def watch(
