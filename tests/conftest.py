@@ -33,10 +33,10 @@ from suite_support import TOKENS, free_port
 
 from lro_server import ManualClock, RunningServer, serve
 
-# A suite started in the background by a shell (``make test &``, ``nohup``) inherits
-# SIGINT ignored, and so would every process it starts: the tests of what a user's Ctrl-C
-# does (a CLI's exit 130, an interrupted wait) would then wait in vain. Python's own
-# handler is put back in each worker; a process it starts gets the default disposition.
+# A shell starts a background job (``make test &``) with SIGINT ignored, and an ignored
+# signal stays ignored in every process started from it: a CLI process the tests of
+# Ctrl-C interrupt (exit 130, no spinner left) would ignore it. Python's own handler is
+# put back in each worker, so a process it starts gets the default disposition again.
 if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 

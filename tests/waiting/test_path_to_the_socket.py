@@ -148,7 +148,7 @@ def _resolve(hop: str) -> object:
     file, qualname = hop.split(":")
     module = importlib.import_module("lro." + file.removesuffix(".py").replace("/", "."))
     found: object = module
-    for part in qualname.split(".<locals>.")[0].split("."):
+    for part in qualname.split("."):
         found = getattr(found, part)
     return found
 

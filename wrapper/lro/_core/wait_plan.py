@@ -123,7 +123,7 @@ class Fetch:
     retries."""
 
     window: float | None
-    left: float | None = None
+    left: float | None
 
 
 @dataclass(frozen=True)
