@@ -44,6 +44,20 @@ def test_dir_lists_every_public_name_without_loading_the_lazy_ones() -> None:
 
 
 @pytest.mark.slow  # a fresh Python process: what importing lro loads
+def test_import_lro_leaves_error_details_and_thread_futures_for_later() -> None:
+    # They cost ~6 ms of `import lro` (bench section 1); a one-shot get needs neither.
+    out = _python(
+        "import sys, lro; loaded = lambda: [m for m in ('lro.errors', "
+        "'lro._core.errors.details', 'concurrent.futures') if m in sys.modules]; "
+        "print(loaded()); lro.errors.BadRequest; lro.Handle; print(loaded())"
+    )
+    assert out.splitlines() == [
+        "[]",
+        "['lro.errors', 'lro._core.errors.details', 'concurrent.futures']",
+    ]
+
+
+@pytest.mark.slow  # a fresh Python process: what importing lro loads
 def test_lro_aio_is_reachable_as_an_attribute() -> None:
     assert _python("import lro; print(lro.aio.AsyncClient.__name__)") == "AsyncClient"
 

@@ -202,16 +202,6 @@ class AsyncAuditedView:
     ) -> AsyncOperation:
         """Wait until the operation is done, with audited snapshots (creator, times...);
         the arguments, defaults and errors are those of :meth:`AsyncClient.wait`."""
-        validate_name(name)
-        check_wait_options(
-            timeout,
-            policy,
-            on_progress,
-            on_done,
-            stop,
-            cancel_on_timeout,
-            asynchronous=ASYNCHRONOUS,
-        )
         final: AsyncOperation = await async_wait(
             self,
             name,

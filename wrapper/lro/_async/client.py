@@ -408,16 +408,6 @@ class AsyncClient(ClientBase[AsyncOperation]):
             Cancelled: ``stop`` was set.
             Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
         """
-        validate_name(name)
-        check_wait_options(
-            timeout,
-            policy,
-            on_progress,
-            on_done,
-            stop,
-            cancel_on_timeout,
-            asynchronous=ASYNCHRONOUS,
-        )
         final: AsyncOperation = await async_wait(
             self,
             name,

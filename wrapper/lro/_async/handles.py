@@ -34,8 +34,9 @@ from lro._tracing import Counter, tracing
 
 from .operation import AsyncOperation
 from .pool import follow
-from .primitives import (
-    STOP_BY_SLICES,
+from .primitives import STOP_BY_SLICES
+from .wait_many import batch_rounds
+from .workers import (
     Future,
     InvalidStateError,
     RLock,
@@ -46,7 +47,6 @@ from .primitives import (
     loop_of,
     spawn,
 )
-from .wait_many import batch_rounds
 
 __all__ = ["AsyncHandle", "AsyncTracker"]
 

@@ -17,10 +17,11 @@ from lro._core.errors import Error, WaitTimeout
 from lro._core.wait_many import Board, Entry, apply_event, single_plan
 from lro._core.wait_plan import WaitPlan
 from lro._core.wait_policy import WaitPolicy
-from lro._core.waits import OnProgress
+from lro._core.waits import OnProgress, Stopped
 
-from .primitives import STOP_BY_SLICES, Queue, Stopped, call_callback, cancel, get, join, spawn
+from .primitives import STOP_BY_SLICES, call_callback
 from .waiting import async_snapshots
+from .workers import Queue, cancel, get, join, spawn
 
 __all__ = ["Sink", "follow", "pool"]
 

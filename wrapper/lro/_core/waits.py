@@ -48,11 +48,13 @@ from .wait_policy import DEFAULT_POLICY, WaitPolicy
 
 __all__ = [
     "SLICE",
+    "STOPPED",
     "AsyncStopEvent",
     "AsyncWaitBackend",
     "OnDone",
     "OnProgress",
     "StopEvent",
+    "Stopped",
     "WaitBackend",
     "abandoned",
     "check_wait_options",
@@ -112,6 +114,14 @@ class AsyncStopEvent(Protocol):
 
 # Sleeps are cut in slices so that Ctrl-C is noticed promptly on every platform.
 SLICE = 0.25
+
+
+class Stopped:
+    """What a half's ``race_stop`` or ``workers.get`` returns when the stop event won."""
+
+
+STOPPED = Stopped()
+
 # Where a backend that is not a client of this SDK (a test double implementing
 # WaitBackend) keeps whether its server has the :wait long-poll.
 _CACHE_ATTR = "_lro_long_poll"

@@ -202,16 +202,6 @@ class AuditedView:
     ) -> Operation:
         """Wait until the operation is done, with audited snapshots (creator, times...);
         the arguments, defaults and errors are those of :meth:`Client.wait`."""
-        validate_name(name)
-        check_wait_options(
-            timeout,
-            policy,
-            on_progress,
-            on_done,
-            stop,
-            cancel_on_timeout,
-            asynchronous=ASYNCHRONOUS,
-        )
         final: Operation = wait(
             self,
             name,

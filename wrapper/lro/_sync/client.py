@@ -405,16 +405,6 @@ class Client(ClientBase[Operation]):
             Cancelled: ``stop`` was set.
             Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
         """
-        validate_name(name)
-        check_wait_options(
-            timeout,
-            policy,
-            on_progress,
-            on_done,
-            stop,
-            cancel_on_timeout,
-            asynchronous=ASYNCHRONOUS,
-        )
         final: Operation = wait(
             self,
             name,

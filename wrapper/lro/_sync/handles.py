@@ -36,8 +36,9 @@ from lro._tracing import Counter, tracing
 
 from .operation import Operation
 from .pool import follow
-from .primitives import (
-    STOP_BY_SLICES,
+from .primitives import STOP_BY_SLICES
+from .wait_many import batch_rounds
+from .workers import (
     Future,
     InvalidStateError,
     RLock,
@@ -48,7 +49,6 @@ from .primitives import (
     loop_of,
     spawn,
 )
-from .wait_many import batch_rounds
 
 __all__ = ["Handle", "Tracker"]
 

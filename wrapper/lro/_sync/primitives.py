@@ -3,55 +3,33 @@ written once (in the async modules, from which ``scripts/unasync.py`` makes the 
 
 Hand-written; its twin is :mod:`lro._async.primitives`, with the same names: how to sleep,
 how a ``stop`` event ends the work in flight, how a callback is called, how the retry
-loop pauses, how a token is asked for, and the workers of a pool or a tracker (threads
-here, tasks there): how one starts, is cancelled and waited for, what handles are
-futures of, the queue workers report to.
+loop pauses, how a token is asked for. The workers of pools and trackers (threads here,
+tasks there) are :mod:`.workers`'s.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
-import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
-from concurrent.futures import Future, InvalidStateError
-from queue import Empty
-from queue import SimpleQueue as Queue
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from lro._core.auth import Auth
 from lro._core.clock import SYSTEM_CLOCK, Clock
 from lro._core.retry import Retry
-from lro._core.waits import SLICE
+from lro._core.waits import SLICE, Stopped
 
 __all__ = [
     "ASYNCHRONOUS",
-    "STOPPED",
     "STOP_BY_SLICES",
-    "Future",
-    "InvalidStateError",
     "Lock",
-    "Queue",
-    "RLock",
-    "Stopped",
-    "Worker",
     "ask_token",
-    "background",
     "call_callback",
-    "cancel",
     "default_sleep",
-    "get",
     "interruptible_sleep",
-    "join",
-    "loop_of",
     "pause",
     "race_stop",
-    "spawn",
 ]
-
-logger = logging.getLogger("lro")
 
 T = TypeVar("T")
 
@@ -64,72 +42,12 @@ STOP_BY_SLICES = True
 
 #: The lock of a client's close/track bookkeeping (threads may share a client).
 Lock = threading.Lock
-#: A tracker's lock: re-entrant (its batch board takes it too).
-RLock = threading.RLock
-
-#: A worker of a pool or a tracker: a daemon thread (:func:`spawn`).
-Worker = threading.Thread
-
-# (Future, InvalidStateError: what a handle is a future of, and what settling a settled,
-# cancelled, one raises; Queue: what workers report to, read with :func:`get`.)
-
-
-class Stopped:
-    """What :func:`get` returns once the stop event is set (the async half's
-    ``race_stop`` too; never this one's)."""
-
-
-STOPPED = Stopped()
 
 
 def race_stop(work: T, stop: threading.Event | None) -> T | Stopped:
     """The work's result: it has already run (a thread cannot abandon it); ``stop`` is
     noticed by the sliced sleeps and checked before each request."""
     return work
-
-
-def get(queue: Queue[T], stop: threading.Event | None) -> T | Stopped:
-    """The queue's next item, or :data:`STOPPED` once ``stop`` is set (looked at every
-    :data:`~lro._core.waits.SLICE`, which also lets Ctrl-C in)."""
-    while stop is None or not stop.is_set():
-        with contextlib.suppress(Empty):
-            return queue.get(timeout=SLICE)
-    return STOPPED
-
-
-def spawn(
-    work: Callable[[], None], name: str, context: contextvars.Context | None = None
-) -> Worker:
-    """Run ``work()`` in a daemon thread (it never blocks the interpreter's exit), in
-    ``context`` (default: a copy of the caller's)."""
-    context = contextvars.copy_context() if context is None else context
-    thread = threading.Thread(target=context.run, args=(work,), name=name, daemon=True)
-    thread.start()
-    return thread
-
-
-def cancel(workers: Iterable[Worker]) -> None:
-    """Nothing: a thread cannot be cancelled; it notices its stop event (set before)
-    within the policy's ``stop_latency``."""
-
-
-def join(workers: Iterable[Worker], seconds: float) -> None:
-    """Wait up to ``seconds`` for each thread but the current one (closing the tracker
-    from a handle's callback); one still alive then is logged."""
-    for worker in workers:
-        if worker is not threading.current_thread():
-            worker.join(seconds)
-            if worker.is_alive():
-                logger.warning("%s did not stop in time", worker.name)
-
-
-def background(outcome: object, tasks: set[Worker], on_error: Callable[[Exception], None]) -> None:
-    """Nothing: the callback, or the server cancel, has run (and raised, if it failed)."""
-
-
-def loop_of(what: str, bound: object) -> object:
-    """None: no event loop, handles are tracked from any thread."""
-    return None
 
 
 def interruptible_sleep(stop: threading.Event | None) -> Callable[[float], None]:

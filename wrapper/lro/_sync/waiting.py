@@ -20,13 +20,16 @@ from typing import cast
 from lro._core.clock import Clock
 from lro._core.deadlines import DEFAULT
 from lro._core.errors import Error, WaitTimeout
+from lro._core.names import validate_name
 from lro._core.wait_plan import Fetch, GiveUp, SnapshotTracker, WaitPlan
 from lro._core.wait_policy import WaitPolicy
 from lro._core.waits import (
     OnDone,
     OnProgress,
+    Stopped,
     WaitBackend,
     abandoned,
+    check_wait_options,
     clock_of,
     last_of,
     log_cancel_failure,
@@ -36,13 +39,7 @@ from lro._core.waits import (
 from lro._tracing import Parent, outcome_of, tracing
 
 from .operation import Operation
-from .primitives import (
-    STOP_BY_SLICES,
-    Stopped,
-    call_callback,
-    default_sleep,
-    race_stop,
-)
+from .primitives import ASYNCHRONOUS, STOP_BY_SLICES, call_callback, default_sleep, race_stop
 
 __all__ = ["snapshots", "wait", "watch"]
 
@@ -163,10 +160,15 @@ def wait(
         rng: the random source of the jitter (tests).
 
     Raises:
+        InvalidName, InvalidArgument: a bad argument (checked before anything is sent).
         WaitTimeout: the deadline passed; ``.operation`` is the last snapshot.
         Cancelled: ``stop`` was set.
         Error: a permanent error ended the wait (NotFound, PermissionDenied, ...).
     """
+    validate_name(name)
+    check_wait_options(
+        timeout, policy, on_progress, on_done, stop, cancel_on_timeout, asynchronous=ASYNCHRONOUS
+    )
     clock = clock_of(backend, clock)
     plan = make_plan(
         backend,
