@@ -5,6 +5,8 @@ timestamps) follows it. Real time passes too, but decides nothing here."""
 from __future__ import annotations
 
 import asyncio
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -108,3 +110,34 @@ def test_advancing_past_a_stopped_server_s_sleepers_is_harmless(manual_clock: Ma
         manual_clock.wait_for_sleepers(1)
     manual_clock.advance(60)  # the server's loop is closed: nothing to wake, nothing raised
     assert manual_clock.monotonic_ns() == 60 * 1_000_000_000
+
+
+def test_autojump_does_not_leave_a_busy_loop_behind() -> None:
+    # Quiet is not idle: a loop still busy with what a wake made ready (a step that takes
+    # 30 ms of real time, six times the autojump's quiet, then yields once before setting
+    # its next timer; a CPU-starved server) must not find time jumped past its next step.
+    # It did: the clock jumped to the client's deadline, and the steps after the first
+    # ran late (seen as wait_all needing three long-polls per operation on a loaded CI).
+    clock = ManualClock(autojump=0.005)
+    steps: list[int] = []
+
+    async def background() -> None:  # a simulation: steps that alone do not move time
+        for _ in range(4):
+            await clock.wait([], 100_000_000, drives=False)
+            steps.append(clock.monotonic_ns())
+            time.sleep(0.03)
+            await asyncio.sleep(0)
+
+    loop = asyncio.new_event_loop()
+    worker = threading.Thread(target=loop.run_until_complete, args=(background(),), daemon=True)
+    worker.start()
+    clock.wait_for_sleepers(1)
+    clock.sleep(1.0)  # a client waiting for time to move: what makes the clock jump
+    for _ in range(40):  # (without the fix, the steps left need moving by hand)
+        if not worker.is_alive():
+            break
+        clock.advance(0.1)
+        worker.join(0.05)
+    loop.close()
+    assert steps == [k * 100_000_000 for k in range(1, 5)]
+    assert clock.monotonic_ns() == 1_000_000_000

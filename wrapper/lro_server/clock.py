@@ -25,6 +25,7 @@ import asyncio
 import contextlib
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -113,6 +114,7 @@ class _Sleeper:
     deadline_ns: int
     wake: Callable[[], None]  # called once its time has come, on the advancing thread
     drives: bool = True  # whether it waits for time to move (autojump); see ManualClock
+    thread: bool = False  # a blocked thread's (`sleep`): busy from its wake to its resume
 
 
 def _waker(loop: asyncio.AbstractEventLoop, future: asyncio.Future[None]) -> Callable[[], None]:
@@ -164,6 +166,10 @@ class ManualClock(Clock):
         self._autojump = autojump
         self._moves = 0  # sleepers added or woken, advances: what keeps autojump still
         self._jumper: threading.Thread | None = None
+        # Threads woken from `sleep` that have not resumed yet, and the event loops that
+        # have timers here: autojump waits for both to catch up (see `_jump`).
+        self._waking = 0
+        self._loops: weakref.WeakSet[asyncio.AbstractEventLoop] = weakref.WeakSet()
 
     def time_ns(self) -> int:
         with self._changed:
@@ -192,13 +198,19 @@ class ManualClock(Clock):
         """Block the calling thread until this clock has moved `seconds` on (a sync
         client's sleep): by `advance`, or by itself with `autojump`."""
         woken = threading.Event()
-        sleeper = self._add(round(seconds * NANOS_PER_SECOND), woken.set)
+        sleeper = self._add(round(seconds * NANOS_PER_SECOND), woken.set, thread=True)
         if sleeper is None:
             return
         try:
             woken.wait()
         finally:
-            self._forget(sleeper)
+            with self._changed:
+                if sleeper in self._sleepers:  # interrupted before its time
+                    self._sleepers.remove(sleeper)
+                else:  # woken: resumed now
+                    self._waking -= 1
+                self._moves += 1
+                self._changed.notify_all()
 
     def wait_for_sleepers(self, count: int = 1, timeout: float = 10.0) -> None:
         """Block (real time, at most `timeout` s) until at least `count` timed waits are
@@ -215,12 +227,14 @@ class ManualClock(Clock):
         self._elapsed_ns = elapsed_ns
         due = [s for s in self._sleepers if s.deadline_ns <= elapsed_ns]
         self._sleepers = [s for s in self._sleepers if s.deadline_ns > elapsed_ns]
+        self._waking += sum(s.thread for s in due)
         self._moves += 1
         self._changed.notify_all()
         return due
 
     def _timer(self, ns: int, drives: bool = True) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
+        self._loops.add(loop)
         future: asyncio.Future[None] = loop.create_future()
         sleeper = self._add(ns, _waker(loop, future), drives)
         if sleeper is None:
@@ -229,12 +243,14 @@ class ManualClock(Clock):
         future.add_done_callback(lambda _: self._forget(sleeper))
         return future
 
-    def _add(self, ns: int, wake: Callable[[], None], drives: bool = True) -> _Sleeper | None:
+    def _add(
+        self, ns: int, wake: Callable[[], None], drives: bool = True, *, thread: bool = False
+    ) -> _Sleeper | None:
         """A sleeper until `ns` from now (None: that time has come already)."""
         if ns <= 0:
             return None
         with self._changed:
-            sleeper = _Sleeper(self._elapsed_ns + ns, wake, drives)
+            sleeper = _Sleeper(self._elapsed_ns + ns, wake, drives, thread)
             self._sleepers.append(sleeper)
             self._moves += 1
             self._changed.notify_all()
@@ -252,20 +268,58 @@ class ManualClock(Clock):
 
     def _jump(self) -> None:
         """The autojump thread: while anyone waits for time to move, move it to the
-        earliest deadline each time nothing happened for `autojump` seconds of real time."""
+        earliest deadline each time nothing happened for `autojump` seconds of real time.
+
+        Quiet alone is not idle on a busy machine: a woken party may not have run yet (a
+        thread starved of CPU, a loop behind on its callbacks), and a jump then would
+        leave it behind (a simulation's next step not yet scheduled, skipped past). So
+        before a jump, every woken thread must have resumed and every loop with timers
+        here must have run what it had ready (`_settle`); then it must still be quiet."""
         assert self._autojump is not None
         while True:
             with self._changed:
                 if not self._sleepers:
                     self._jumper = None  # (restarted by the next sleeper)
                     return
-                if not any(s.drives for s in self._sleepers):
-                    self._changed.wait()  # only background waits: until something changes
+                if self._waking or not any(s.drives for s in self._sleepers):
+                    self._changed.wait()  # until a thread resumes, or something changes
                     continue
                 seen = self._moves
                 self._changed.wait(self._autojump)
-                due: list[_Sleeper] = []
+                if self._moves != seen:
+                    continue
+                loops = list(self._loops)
+            _settle(loops)
+            due: list[_Sleeper] = []
+            with self._changed:
                 if self._moves == seen and any(s.drives for s in self._sleepers):
                     due = self._move_to(min(s.deadline_ns for s in self._sleepers))
             for sleeper in due:
                 sleeper.wake()
+
+
+#: Loop iterations a loop is given to act on a wake (a task resumed, it yields once, it
+#: sets its next timer) before autojump may move time again.
+_SETTLE_HOPS = 3
+
+
+def _settle(loops: Iterable[asyncio.AbstractEventLoop], timeout: float = 1.0) -> None:
+    """Give each running loop `_SETTLE_HOPS` iterations (everything ready before them
+    included), waiting at most `timeout` real seconds for each: a loop stuck longer in
+    one callback has to catch up after the jump."""
+    for loop in loops:
+        if not loop.is_running():  # stopped or closed: nothing of it will run
+            continue
+        done = threading.Event()
+
+        def hop(
+            left: int, loop: asyncio.AbstractEventLoop = loop, done: threading.Event = done
+        ) -> None:
+            if left:
+                loop.call_soon(hop, left - 1)
+            else:
+                done.set()
+
+        with contextlib.suppress(RuntimeError):  # closed meanwhile
+            loop.call_soon_threadsafe(hop, _SETTLE_HOPS)
+            done.wait(timeout)
