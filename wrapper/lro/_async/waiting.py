@@ -108,15 +108,23 @@ async def async_snapshots(
             return
 
 
-async def _cancel_after_timeout(
-    backend: AsyncWaitBackend, name: str, error: Error, wanted: bool
+async def _ended_by(
+    error: Error,
+    backend: AsyncWaitBackend,
+    name: str,
+    last: AsyncOperation | None,
+    cancel_on_timeout: bool,
+    on_done: OnDone | None,
 ) -> None:
-    if not (wanted and isinstance(error, WaitTimeout)):
-        return
-    try:
-        await backend.cancel(name)
-    except Error as cancel_error:
-        log_cancel_failure(name, cancel_error)
+    """What a wait or a watch does when ``error`` ends it, before it re-raises: at the
+    deadline, asks the server to cancel if told to (a failure to is logged), then calls
+    ``on_done`` with the last snapshot seen."""
+    if cancel_on_timeout and isinstance(error, WaitTimeout):
+        try:
+            await backend.cancel(name)
+        except Error as cancel_error:
+            log_cancel_failure(name, cancel_error)
+    await call_callback(on_done, last_of(error, last), error)
 
 
 async def async_wait(
@@ -196,8 +204,7 @@ async def async_wait(
                 if on_progress is not None and tracker.changed(snapshot):
                     await call_callback(on_progress, snapshot)
         except Error as error:
-            await _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-            await call_callback(on_done, last_of(error, last), error)
+            await _ended_by(error, backend, name, last, cancel_on_timeout, on_done)
             raise
         finally:
             await stream.aclose()
@@ -222,8 +229,10 @@ async def async_watch(
 ) -> AsyncIterator[AsyncOperation]:
     """Yield each changed snapshot of ``name`` (the first one, and the done one last).
 
-    Same arguments, deadline and errors as :func:`async_wait`; the iterator raises
-    :class:`lro.WaitTimeout` at the deadline. Closing it early stops the waiting.
+    Same arguments, deadline and errors as :func:`async_wait`, but the arguments are the
+    caller's to check (``AsyncClient.watch`` does, at the call: a generator's body runs
+    only when iterated); the iterator raises :class:`lro.WaitTimeout` at the deadline.
+    Closing it early stops the waiting.
 
         async for snapshot in async_watch(client, name, timeout=60):
             print(lro.progress_fraction(snapshot))
@@ -242,8 +251,7 @@ async def async_watch(
             if tracker.changed(snapshot):
                 yield snapshot
     except Error as error:
-        await _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        await call_callback(on_done, last_of(error, last), error)
+        await _ended_by(error, backend, name, last, cancel_on_timeout, on_done)
         raise
     finally:
         await stream.aclose()

@@ -110,13 +110,23 @@ def snapshots(
             return
 
 
-def _cancel_after_timeout(backend: WaitBackend, name: str, error: Error, wanted: bool) -> None:
-    if not (wanted and isinstance(error, WaitTimeout)):
-        return
-    try:
-        backend.cancel(name)
-    except Error as cancel_error:
-        log_cancel_failure(name, cancel_error)
+def _ended_by(
+    error: Error,
+    backend: WaitBackend,
+    name: str,
+    last: Operation | None,
+    cancel_on_timeout: bool,
+    on_done: OnDone | None,
+) -> None:
+    """What a wait or a watch does when ``error`` ends it, before it re-raises: at the
+    deadline, asks the server to cancel if told to (a failure to is logged), then calls
+    ``on_done`` with the last snapshot seen."""
+    if cancel_on_timeout and isinstance(error, WaitTimeout):
+        try:
+            backend.cancel(name)
+        except Error as cancel_error:
+            log_cancel_failure(name, cancel_error)
+    call_callback(on_done, last_of(error, last), error)
 
 
 def wait(
@@ -196,8 +206,7 @@ def wait(
                 if on_progress is not None and tracker.changed(snapshot):
                     call_callback(on_progress, snapshot)
         except Error as error:
-            _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-            call_callback(on_done, last_of(error, last), error)
+            _ended_by(error, backend, name, last, cancel_on_timeout, on_done)
             raise
         finally:
             stream.close()
@@ -222,8 +231,10 @@ def watch(
 ) -> Iterator[Operation]:
     """Yield each changed snapshot of ``name`` (the first one, and the done one last).
 
-    Same arguments, deadline and errors as :func:`wait`; the iterator raises
-    :class:`lro.WaitTimeout` at the deadline. Closing it early stops the waiting.
+    Same arguments, deadline and errors as :func:`wait`, but the arguments are the
+    caller's to check (``Client.watch`` does, at the call: a generator's body runs
+    only when iterated); the iterator raises :class:`lro.WaitTimeout` at the deadline.
+    Closing it early stops the waiting.
 
         for snapshot in watch(client, name, timeout=60):
             print(lro.progress_fraction(snapshot))
@@ -242,8 +253,7 @@ def watch(
             if tracker.changed(snapshot):
                 yield snapshot
     except Error as error:
-        _cancel_after_timeout(backend, name, error, cancel_on_timeout)
-        call_callback(on_done, last_of(error, last), error)
+        _ended_by(error, backend, name, last, cancel_on_timeout, on_done)
         raise
     finally:
         stream.close()

@@ -50,8 +50,8 @@ Worker = threading.Thread
 
 
 def get(queue: Queue[T], stop: threading.Event | None) -> T | Stopped:
-    """The queue's next item, or :data:`STOPPED` once ``stop`` is set (looked at every
-    :data:`~lro._core.waits.SLICE`, which also lets Ctrl-C in)."""
+    """The queue's next item, or :data:`~lro._core.waits.STOPPED` once ``stop`` is set
+    (looked at every :data:`~lro._core.waits.SLICE`, which also lets Ctrl-C in)."""
     while stop is None or not stop.is_set():
         with contextlib.suppress(Empty):
             return queue.get(timeout=SLICE)
